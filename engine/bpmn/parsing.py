@@ -1,0 +1,132 @@
+"""Parse and check a BPMN file before anything is stored: safe XML, lanes, forms, scripts."""
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+import defusedxml.ElementTree as safe_xml
+from defusedxml import DefusedXmlException
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from engine.errors import InvalidProcess
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+# lxml with every expansion and fetch switched off; defusedxml has already refused any DTD.
+_LXML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+@dataclass(frozen=True)
+class ParsedProcess:
+    """One executable process of a BPMN file, parsed and checked."""
+
+    process_id: str
+    name: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    start_form_key: str | None
+    start_messages: list[str] = field(default_factory=list)
+
+
+def parse_bpmn(source: bytes, file_name: str, *, roles: Collection[str],
+               form_keys: Collection[str]) -> ParsedProcess:
+    """Parse one BPMN file holding one executable process; raise InvalidProcess naming what is wrong."""
+    root = _parse_xml(source, file_name)
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_xml(root, file_name)
+        process_ids = parser.get_process_ids()
+        if len(process_ids) != 1:
+            raise InvalidProcess(f"{file_name}: expected one executable process, found "
+                                 f"{len(process_ids)} ({', '.join(process_ids) or 'none'})")
+        process_id = process_ids[0]
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        raise InvalidProcess(_describe_validation(exc, file_name)) from exc
+    except SpiffWorkflowException as exc:
+        raise InvalidProcess(f"{file_name}: {exc}") from exc
+    for each in [spec, *subprocess_specs.values()]:
+        _check_user_tasks(each, file_name, roles, form_keys)
+    start_form_key = _start_form_key(spec, file_name, form_keys)
+    return ParsedProcess(process_id, spec.description or process_id, spec, subprocess_specs,
+                         start_form_key, _start_messages(spec))
+
+
+def task_properties(task_spec: Any) -> dict[str, str]:
+    """The spiffworkflow:properties of a task spec (empty when it has none)."""
+    return dict(getattr(task_spec, "extensions", {}).get("properties", {}) or {})
+
+
+def _parse_xml(source: bytes, file_name: str) -> Any:
+    try:
+        safe_xml.fromstring(source, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise InvalidProcess(f"{file_name}: refused unsafe XML ({type(exc).__name__}): "
+                             "DTDs, entities and external references are not allowed") from exc
+    except ParseError as exc:
+        raise InvalidProcess(f"{file_name}: malformed XML: {exc}") from exc
+    try:
+        root = etree.fromstring(source, parser=_LXML)
+    except etree.XMLSyntaxError as exc:
+        raise InvalidProcess(f"{file_name}: malformed XML: {exc}") from exc
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        raise InvalidProcess(f"{file_name}: not a BPMN 2.0 file (root element is {root.tag!r}, "
+                             "expected bpmn:definitions)")
+    return root
+
+
+def _describe_validation(exc: ValidationException, file_name: str) -> str:
+    where = ", ".join(part for part in (
+        f"line {exc.line_number}" if exc.line_number else "",
+        f"element {exc.tag} id={exc.id!r}" if getattr(exc, "id", "") else "",
+    ) if part)
+    message = str(exc).split("\n")[0]
+    return f"{file_name}: {where + ': ' if where else ''}{message}"
+
+
+def _check_user_tasks(spec: Any, file_name: str, roles: Collection[str],
+                      form_keys: Collection[str]) -> None:
+    for task_spec in spec.task_specs.values():
+        if not isinstance(task_spec, UserTask):
+            continue
+        where = f"{file_name}: user task {task_spec.bpmn_id!r}"
+        if not task_spec.lane:
+            raise InvalidProcess(f"{where} is in no lane; put it in a lane named after a role")
+        if task_spec.lane not in roles:
+            raise InvalidProcess(f"{where} is in lane {task_spec.lane!r}, which names no known role "
+                                 f"(known: {', '.join(sorted(roles))})")
+        form_key = task_properties(task_spec).get("formKey")
+        if not form_key:
+            raise InvalidProcess(f"{where} has no formKey property")
+        if form_key not in form_keys:
+            raise InvalidProcess(f"{where} names form {form_key!r}, which does not exist in forms/")
+
+
+def _start_form_key(spec: Any, file_name: str, form_keys: Collection[str]) -> str | None:
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, StartEvent):
+            key = task_properties(task_spec).get("formKey")
+            if key and key not in form_keys:
+                raise InvalidProcess(f"{file_name}: start event {task_spec.bpmn_id!r} names form "
+                                     f"{key!r}, which does not exist in forms/")
+            if key:
+                return key
+    return None
+
+
+def _start_messages(spec: Any) -> list[str]:
+    return sorted({
+        task_spec.event_definition.name
+        for task_spec in spec.task_specs.values()
+        if isinstance(task_spec, StartEvent)
+        and isinstance(getattr(task_spec, "event_definition", None), MessageEventDefinition)
+    })

@@ -1,0 +1,255 @@
+"""Running workflows: create, restore, advance, and read what the database indexes from them."""
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from copy import deepcopy
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import datetime, timezone
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessage
+from SpiffWorkflow.util.task import TaskState
+
+from engine import clock
+from engine.config import Settings
+from engine.bpmn.scripting import SandboxViolation, make_script_engine
+from engine.bpmn.serialization import StateSerializer, json_safe
+
+
+class _EngineClockDatetime(datetime):
+    """datetime whose now() is the engine clock, so timers can be fired for a chosen moment."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> Any:  # type: ignore[override]
+        moment = clock.now()
+        return moment.astimezone(tz) if tz else moment.astimezone().replace(tzinfo=None)
+
+
+# SpiffWorkflow's timers read datetime.now() in this one module; point it at the engine clock.
+_timer_module.datetime = _EngineClockDatetime  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class WaitingMessage:
+    """A message an instance waits for, with the correlation it accepts (None: any)."""
+
+    name: str
+    correlation: str | None
+
+
+@lru_cache(maxsize=1)
+def shared_runtime() -> "Runtime":
+    """The process-wide runtime, configured from the environment."""
+    settings = Settings.from_env()
+    return Runtime(timezone_name=settings.timezone, script_timeout=settings.script_timeout_seconds)
+
+
+class Runtime:
+    """Creates, restores and saves workflows with the restricted script engine and cached specs."""
+
+    def __init__(self, *, timezone_name: str = "Asia/Shanghai", script_timeout: float = 1.0):
+        self.serializer = StateSerializer()
+        self.script_engine = make_script_engine(timezone=timezone_name, timeout=script_timeout)
+        self._specs: dict[int, tuple[Any, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def specs(self, definition: Any) -> tuple[Any, dict[str, Any]]:
+        """The spec objects of a deployed version, parsed once per process and then shared."""
+        # Keyed by content hash: ids repeat across databases (tests), content does not.
+        with self._lock:
+            cached = self._specs.get(definition.content_hash)
+            if cached is None:
+                cached = self._specs[definition.content_hash] = self.serializer.load_spec(definition.spec_json)
+            return cached
+
+    def new(self, definition: Any, data: dict[str, Any]) -> BpmnWorkflow:
+        """A fresh workflow of this deployed version, with the start data on its start event."""
+        spec, subprocess_specs = self.specs(definition)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+        start = workflow.get_tasks(state=TaskState.READY)[0]
+        start.data.update(deepcopy(data))
+        return workflow
+
+    def load(self, definition: Any, state_json: str) -> BpmnWorkflow:
+        spec, subprocess_specs = self.specs(definition)
+        workflow = self.serializer.load_workflow(state_json, spec, subprocess_specs)
+        workflow.script_engine = self.script_engine
+        return workflow
+
+    def dump(self, workflow: BpmnWorkflow) -> str:
+        return self.serializer.dump_workflow(workflow)
+
+
+def advance(workflow: BpmnWorkflow) -> str | None:
+    """Run engine steps until people or events are needed; return the error text if a step failed."""
+    try:
+        workflow.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        return describe_error(exc)
+    return None
+
+
+def describe_error(exc: Exception) -> str:
+    """One readable line for a failed script or expression: task, error type, line."""
+    task = getattr(exc, "task", None)
+    where = f"task {task.task_spec.bpmn_id or task.task_spec.name!r}: " if task is not None else ""
+    line = getattr(exc, "line_number", 0)
+    at_line = f" (line {line}: {getattr(exc, 'error_line', '')!r})" if line else ""
+    return f"{where}{exc}{at_line}"
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    return [t for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+            if isinstance(t.task_spec, UserTask)]
+
+
+def find_task(workflow: BpmnWorkflow, spiff_task_id: str) -> Any:
+    from uuid import UUID
+    return workflow.get_task_from_id(UUID(spiff_task_id))
+
+
+def complete_user_task(workflow: BpmnWorkflow, task: Any, data: dict[str, Any]) -> str | None:
+    """Merge the submitted data into the task, run it and advance; return error text if a step failed."""
+    # A deep copy, so later scripts cannot reach back into what the user submitted.
+    task.data.update(deepcopy(data))
+    try:
+        task.run()
+    except SpiffWorkflowException as exc:
+        return describe_error(exc)
+    return advance(workflow)
+
+
+def retry_failed(workflow: BpmnWorkflow, data: dict[str, Any] | None) -> str | None:
+    """Put failed tasks back to ready (with corrected data) and advance again."""
+    for task in workflow.get_tasks(state=TaskState.ERROR):
+        if data:
+            task.data.update(deepcopy(data))
+        task._set_state(TaskState.READY)
+    return advance(workflow)
+
+
+def has_failed_tasks(workflow: BpmnWorkflow) -> bool:
+    return bool(workflow.get_tasks(state=TaskState.ERROR))
+
+
+def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The process data as a person would see it now (JSON values)."""
+    if workflow.is_completed():
+        return json_safe(workflow.data)
+    ready = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR)
+    source = ready[0] if ready else workflow.last_task
+    merged: dict[str, Any] = {}
+    for task in [workflow.last_task, source]:
+        if task is not None:
+            merged.update(task.data)
+    return json_safe(merged)
+
+
+def completed_steps(workflow: BpmnWorkflow) -> list[dict[str, Any]]:
+    """Completed BPMN elements in the order they finished."""
+    done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id]
+    done.sort(key=lambda t: t.last_state_change)
+    return [{"name": t.task_spec.bpmn_id, "title": t.task_spec.bpmn_name,
+             "at": datetime.fromtimestamp(t.last_state_change, timezone.utc).isoformat()} for t in done]
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
+    """Waiting timer events by task id: (element id, when it is due)."""
+    timers = {}
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = definition.details(task).value
+        due = _timer_due(value)
+        if due is not None:
+            timers[str(task.id)] = (task.task_spec.bpmn_id, due)
+    return timers
+
+
+def _timer_due(value: Any) -> datetime | None:
+    if isinstance(value, dict):
+        value = value.get("next")
+    if not isinstance(value, str):
+        return None
+    parsed = TimerEventDefinition.parse_time_or_duration(value)
+    return parsed if isinstance(parsed, datetime) else None
+
+
+def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
+    dues = [due for _, due in waiting_timers(workflow).values()]
+    return min(dues) if dues else None
+
+
+def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:
+    """The messages this workflow waits for, one entry per correlation key it would accept."""
+    waits = []
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        if not isinstance(definition, MessageEventDefinition):
+            continue
+        keys = {key for prop in definition.correlation_properties for key in prop.correlation_keys}
+        known = {key: task.workflow.correlations[key] for key in keys if key in task.workflow.correlations}
+        if not known:
+            waits.append(WaitingMessage(definition.name, None))
+        waits.extend(WaitingMessage(definition.name, correlation_token(key, value))
+                     for key, value in known.items())
+    return waits
+
+
+def correlation_token(key: str, value: dict[str, Any]) -> str:
+    return f"{key}={json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)}"
+
+
+def message_tokens(specs: Iterable[Any], name: str, payload: dict[str, Any],
+                   runtime: Runtime) -> list[str]:
+    """The correlation tokens a message with this payload carries, per the specs that catch it."""
+    tokens = set()
+    for definition in _message_definitions(specs, name):
+        for key, value in _correlations(definition, payload, runtime).items():
+            tokens.add(correlation_token(key, value))
+    return sorted(tokens)
+
+
+def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any],
+                    runtime: Runtime) -> bool:
+    """Hand a message to the workflow; False when nothing in it waits for that message."""
+    definitions = _message_definitions([workflow.spec, *workflow.subprocess_specs.values()], name)
+    correlations: dict[str, Any] = {}
+    for definition in definitions:
+        correlations.update(_correlations(definition, payload, runtime))
+    event = BpmnEvent(SpiffMessage(name), payload=deepcopy(payload), correlations=correlations)
+    try:
+        workflow.send_event(event)
+    except WorkflowException:
+        return False
+    return True
+
+
+def _message_definitions(specs: Iterable[Any], name: str) -> list[Any]:
+    found = []
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            definition = getattr(task_spec, "event_definition", None)
+            if isinstance(definition, MessageEventDefinition) and definition.name == name:
+                found.append(definition)
+    return found
+
+
+def _correlations(definition: Any, payload: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    if not definition.correlation_properties:
+        return {}
+    try:
+        return definition.calculate_correlations(runtime.script_engine,
+                                                 definition.correlation_properties, payload)
+    except (SpiffWorkflowException, NameError, KeyError, TypeError, SandboxViolation):
+        return {}  # a payload lacking the correlation value does not correlate

@@ -1,0 +1,371 @@
+"""The `carbonflow` command line: every use case, with stable --json output for scripts."""
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from engine import queries, records
+from engine.config import Settings
+from engine.db import Database
+from engine.errors import CarbonFlowError, Conflict, InvalidFormData, InvalidProcess, NotFound, NotPermitted
+from engine.schema import migrate
+from engine.services import deployments, instances, messages, tasks, timers, users
+
+EXIT_CODES = {NotFound: 3, NotPermitted: 4, Conflict: 5, InvalidFormData: 6, InvalidProcess: 7}
+
+
+class _State:
+    def __init__(self) -> None:
+        self.settings = Settings.from_env()
+        self._db: Database | None = None
+
+    def db(self, *, require_schema: bool = True) -> Database:
+        if self._db is None:
+            self._db = Database(self.settings.database_url)
+            if require_schema and not inspect(self._db.engine).has_table("alembic_version"):
+                raise click.ClickException("the database is not initialised: run `carbonflow init` first")
+        return self._db
+
+
+def _fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Translate CarbonFlow errors into a message on stderr and a distinct exit code."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InvalidFormData as exc:
+            click.echo(f"error: invalid data for form {exc.form_key}:", err=True)
+            for name, messages_ in sorted(exc.errors.items()):
+                click.echo(f"  {name}: {' '.join(map(str, messages_)) if isinstance(messages_, list) else messages_}",
+                           err=True)
+            sys.exit(EXIT_CODES[InvalidFormData])
+        except CarbonFlowError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(next((code for cls, code in EXIT_CODES.items() if isinstance(exc, cls)), 1))
+
+    return run
+
+
+@contextmanager
+def _transaction(ctx: click.Context) -> Iterator[Session]:
+    with ctx.obj.db().transaction() as session:
+        yield session
+
+
+@contextmanager
+def _reading(ctx: click.Context) -> Iterator[Session]:
+    with ctx.obj.db().reading() as session:
+        yield session
+
+
+def _echo(value: Any, as_json: bool, text: Callable[[Any], str] | None = None) -> None:
+    if as_json or text is None:
+        click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(text(value))
+
+
+def _json_option(value: str | None, name: str) -> Any:
+    if value is None:
+        return {}
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not valid JSON: {exc}", param_hint=name) from exc
+
+
+as_option = click.option("--as", "actor", required=True, metavar="USER", help="Act as this user.")
+json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """CarbonFlow: run the carbon-emission management cycles as BPMN processes."""
+    ctx.obj = _State()
+
+
+@main.command()
+@click.option("--as", "actor", default="system", show_default=True, help="Recorded as the deployer.")
+@click.pass_context
+@_fail_cleanly
+def init(ctx: click.Context, actor: str) -> None:
+    """Create or migrate the database, seed the roles and deploy processes/ (idempotent)."""
+    migrate(ctx.obj.settings.database_url)
+    with ctx.obj.db(require_schema=False).transaction() as session:
+        users.seed_roles(session)
+        done = deployments.deploy_directory(session, directory=ctx.obj.settings.processes_dir, actor=actor)
+        for each in done:
+            state = "deployed" if each.created else "unchanged"
+            click.echo(f"{each.definition.process_id} v{each.definition.version}: {state}")
+    click.echo(f"database ready: {ctx.obj.settings.database_url}")
+
+
+@main.command("demo-users")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def demo_users(ctx: click.Context, as_json: bool) -> None:
+    """Create one demo user per role (new passwords each run) and print their sign-ins."""
+    with _transaction(ctx) as session:
+        created = users.load_demo_users(session)
+    rows = [{"username": u.username, "password": u.password, "roles": list(u.roles),
+             "department": u.department, "display_name": u.display_name} for u in created]
+    _echo(rows, as_json, lambda rs: "\n".join(
+        f"{r['username']:<12} {r['password']:<14} {', '.join(r['roles'])}" for r in rs))
+
+
+@main.command("users")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def users_(ctx: click.Context, as_json: bool) -> None:
+    """List users with their roles and department."""
+    with _reading(ctx) as session:
+        rows = [records.user_record(u) for u in queries.users(session)]
+    _echo(rows, as_json, lambda rs: "\n".join(
+        f"{r['username']:<12} {r['department'] or '-':<14} {', '.join(r['roles'])}" for r in rs))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "actor", default="system", show_default=True, help="Recorded as the deployer.")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def deploy(ctx: click.Context, files: tuple[Path, ...], actor: str, as_json: bool) -> None:
+    """Validate and deploy BPMN files; all or nothing."""
+    with _transaction(ctx) as session:
+        done = [deployments.deploy(session, source=f.read_bytes(), file_name=f.name, actor=actor) for f in files]
+        rows = [{**records.process_record(d.definition), "created": d.created} for d in done]
+    _echo(rows, as_json, lambda rs: "\n".join(
+        f"{r['id']} v{r['version']}: {'deployed' if r['created'] else 'unchanged'}" for r in rs))
+
+
+@main.command()
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def processes(ctx: click.Context, as_json: bool) -> None:
+    """List the newest version of each deployed process."""
+    with _reading(ctx) as session:
+        rows = [records.process_record(d) for d in deployments.latest_definitions(session)]
+    _echo(rows, as_json, lambda rs: "\n".join(f"{r['id']:<28} v{r['version']:<3} {r['name']}" for r in rs))
+
+
+@main.command()
+@click.argument("process_id")
+@as_option
+@click.option("--business-key", default=None)
+@click.option("--data", default=None, help="Start form data as a JSON object.")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def start(ctx: click.Context, process_id: str, actor: str, business_key: str | None,
+          data: str | None, as_json: bool) -> None:
+    """Start an instance of a process."""
+    payload = _json_option(data, "--data")
+    with _transaction(ctx) as session:
+        instance = instances.start(session, process_id=process_id, actor=actor,
+                                   business_key=business_key, data=payload)
+        record = records.instance_record(session, instance)
+    _echo(record, as_json, _instance_line)
+
+
+@main.command("tasks")
+@as_option
+@click.option("--overdue", is_flag=True, help="Only tasks past their due time.")
+@click.option("--scope", type=click.Choice(["all", "mine", "candidate"]), default="all", show_default=True)
+@click.option("--process", "process_id", default=None)
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def tasks_(ctx: click.Context, actor: str, overdue: bool, scope: str, process_id: str | None,
+           as_json: bool) -> None:
+    """List the open tasks a user can work on (assigned to them or offered to their roles)."""
+    with _reading(ctx) as session:
+        user = users.get_user(session, actor)
+        directory = users.SessionDirectory(session)
+        rows = [records.task_record(session, t, directory=directory) for t in queries.tasks_for_user(
+            session, user, scope=scope, overdue=overdue, process_id=process_id)]  # type: ignore[arg-type]
+    _echo(rows, as_json, lambda rs: "\n".join(
+        f"#{r['id']:<5} {r['name']:<24} {r['title']:<16} instance {r['instance_id']:<5} "
+        f"{r['assignee'] or 'role ' + r['role']:<22} due {r['due_at'] or '-'}" for r in rs) or "no tasks")
+
+
+def _task_command(name: str, verb: Callable[..., Any], help_text: str) -> None:
+    @main.command(name, help=help_text)
+    @click.argument("task_id", type=int)
+    @as_option
+    @json_flag
+    @click.pass_context
+    @_fail_cleanly
+    def command(ctx: click.Context, task_id: int, actor: str, as_json: bool) -> None:
+        with _transaction(ctx) as session:
+            record = records.task_record(session, verb(session, task_id=task_id, actor=actor), with_form=False)
+        _echo(record, as_json, lambda r: f"task {r['id']} ({r['name']}): assignee {r['assignee'] or '-'}")
+
+
+_task_command("claim", tasks.claim, "Claim a task offered to your role.")
+_task_command("unclaim", tasks.unclaim, "Give a claimed task back to its role.")
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@as_option
+@click.option("--to", "to_user", required=True, metavar="USER")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def delegate(ctx: click.Context, task_id: int, actor: str, to_user: str, as_json: bool) -> None:
+    """Hand a task to another user."""
+    with _transaction(ctx) as session:
+        task = tasks.delegate(session, task_id=task_id, actor=actor, to_user=to_user)
+        record = records.task_record(session, task, with_form=False)
+    _echo(record, as_json, lambda r: f"task {r['id']} delegated to {r['assignee']}")
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@as_option
+@click.option("--data", required=True, help="The form data as a JSON object.")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def complete(ctx: click.Context, task_id: int, actor: str, data: str, as_json: bool) -> None:
+    """Complete a task with its form data."""
+    payload = _json_option(data, "--data")
+    with _transaction(ctx) as session:
+        task = tasks.complete(session, task_id=task_id, actor=actor, data=payload)
+        record = records.task_record(session, task, with_form=False)
+        record["instance"] = records.instance_record(session, instances.get_instance(session, task.instance_id))
+    _echo(record, as_json, lambda r: f"task {r['id']} ({r['name']}) completed; instance "
+                                     f"{r['instance_id']} is {r['instance']['status']}")
+
+
+@main.command()
+@click.argument("instance_id", type=int)
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def instance(ctx: click.Context, instance_id: int, as_json: bool) -> None:
+    """Show an instance: status, data, open tasks, completed steps."""
+    with _reading(ctx) as session:
+        record = records.instance_record(session, instances.get_instance(session, instance_id), detail=True)
+    _echo(record, as_json, _instance_line)
+
+
+@main.command("instances")
+@click.option("--process", "process_id", default=None)
+@click.option("--status", type=click.Choice(["running", "suspended", "completed", "terminated", "error"]))
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def instances_(ctx: click.Context, process_id: str | None, status: str | None, as_json: bool) -> None:
+    """List instances, newest first."""
+    with _reading(ctx) as session:
+        rows = [records.instance_record(session, i) for i in
+                queries.instances(session, process_id=process_id, status=status)]
+    _echo(rows, as_json, lambda rs: "\n".join(_instance_line(r) for r in rs) or "no instances")
+
+
+@main.command("send-message")
+@click.argument("name")
+@as_option
+@click.option("--data", default=None, help="The message payload as a JSON object.")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def send_message(ctx: click.Context, name: str, actor: str, data: str | None, as_json: bool) -> None:
+    """Send a message: starts processes waiting for it, continues instances waiting for it."""
+    payload = _json_option(data, "--data")
+    with _transaction(ctx) as session:
+        delivery = messages.send_message(session, name=name, payload=payload, actor=actor)
+    result = {"started": delivery.started, "continued": delivery.continued}
+    _echo(result, as_json, lambda r: f"started {r['started'] or 'none'}; continued {r['continued'] or 'none'}")
+
+
+def _status_command(name: str, verb: Callable[..., Any], help_text: str) -> None:
+    @main.command(name, help=help_text)
+    @click.argument("instance_id", type=int)
+    @as_option
+    @json_flag
+    @click.pass_context
+    @_fail_cleanly
+    def command(ctx: click.Context, instance_id: int, actor: str, as_json: bool) -> None:
+        with _transaction(ctx) as session:
+            record = records.instance_record(session, verb(session, instance_id=instance_id, actor=actor))
+        _echo(record, as_json, _instance_line)
+
+
+_status_command("suspend", instances.suspend, "Suspend a running instance (process_admin).")
+_status_command("resume", instances.resume, "Resume a suspended instance (process_admin).")
+_status_command("terminate", instances.terminate, "Terminate an instance for good (process_admin).")
+
+
+@main.command()
+@click.argument("instance_id", type=int)
+@as_option
+@click.option("--data", default=None, help="Corrected data (JSON object) for the failed step.")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def retry(ctx: click.Context, instance_id: int, actor: str, data: str | None, as_json: bool) -> None:
+    """Run an instance in error again from its failed step (process_admin)."""
+    payload = _json_option(data, "--data")
+    with _transaction(ctx) as session:
+        record = records.instance_record(session, instances.retry(
+            session, instance_id=instance_id, actor=actor, data=payload))
+    _echo(record, as_json, _instance_line)
+
+
+@main.command("fire-timers")
+@click.option("--now", "now_text", default=None, help="ISO 8601 time to fire for (default: now).")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def fire_timers(ctx: click.Context, now_text: str | None, as_json: bool) -> None:
+    """Run one timer sweep and print what fired."""
+    now = None
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--now") from exc
+        if now.tzinfo is None:
+            raise click.BadParameter("give a timezone, e.g. 2026-12-01T09:00:00+08:00", param_hint="--now")
+    fired = timers.fire_due_timers(ctx.obj.db(), now)
+    rows = [{"instance_id": f.instance_id, "timer": f.timer, "due_at": f.due_at.isoformat()} for f in fired]
+    _echo(rows, as_json, lambda rs: "\n".join(
+        f"instance {r['instance_id']}: {r['timer']} (due {r['due_at']})" for r in rs) or "no timers due")
+
+
+@main.command()
+@click.option("--instance", "instance_id", type=int, default=None)
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def audit(ctx: click.Context, instance_id: int | None, as_json: bool) -> None:
+    """Print the audit trail (of one instance, or all)."""
+    with _reading(ctx) as session:
+        rows = [records.audit_record(e) for e in queries.audit_events(session, instance_id=instance_id)]
+    _echo(rows, as_json, lambda rs: "\n".join(
+        f"{r['id']:>5} {r['at'][:19]} {r['actor']:<12} {r['action']:<18} "
+        f"instance {r['instance_id'] or '-'} task {r['task_id'] or '-'}" for r in rs))
+
+
+def _instance_line(r: dict[str, Any]) -> str:
+    open_tasks = ", ".join(f"#{t['id']} {t['name']}" for t in r["open_tasks"]) or "none"
+    return (f"instance {r['id']} {r['process_id']} v{r['version']} [{r['status']}] "
+            f"key={r['business_key'] or '-'} open tasks: {open_tasks}")

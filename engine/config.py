@@ -1,0 +1,29 @@
+"""Settings from the environment, read in one place."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every environment variable CarbonFlow reads, with its default."""
+
+    database_url: str
+    processes_dir: Path
+    timezone: str = "Asia/Shanghai"
+    script_timeout_seconds: float = 1.0
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        """Settings from DATABASE_URL, CARBONFLOW_PROCESSES, CARBONFLOW_TZ, CARBONFLOW_SCRIPT_TIMEOUT."""
+        data_dir = Path(os.environ.get("CARBONFLOW_DATA", PROJECT_ROOT / "data"))
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'carbonflow.db'}",
+            processes_dir=Path(os.environ.get("CARBONFLOW_PROCESSES", PROJECT_ROOT / "processes")),
+            timezone=os.environ.get("CARBONFLOW_TZ", "Asia/Shanghai"),
+            script_timeout_seconds=float(os.environ.get("CARBONFLOW_SCRIPT_TIMEOUT", "1.0")),
+        )

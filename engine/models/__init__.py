@@ -1,0 +1,13 @@
+"""Typed SQLAlchemy models, one module per aggregate."""
+from engine.models.base import Base
+from engine.models.identity import Department, Membership, Role, User
+from engine.models.definitions import ProcessDefinition, StartMessage
+from engine.models.instances import InstanceStatus, MessageSubscription, ProcessInstance
+from engine.models.tasks import HumanTask, TaskStatus
+from engine.models.audit import AuditEvent
+
+__all__ = [
+    "Base", "Department", "Membership", "Role", "User", "ProcessDefinition", "StartMessage",
+    "InstanceStatus", "MessageSubscription", "ProcessInstance", "HumanTask", "TaskStatus",
+    "AuditEvent",
+]

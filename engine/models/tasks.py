@@ -1,0 +1,52 @@
+"""Human tasks: one indexed row per ready user task, kept beside the saved workflow."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.models.base import Base, JsonData, UtcDateTime
+
+
+class TaskStatus(str, enum.Enum):
+    READY = "ready"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class HumanTask(Base):
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        Index("ix_human_tasks_assignee", "status", "assignee", "due_at"),
+        Index("ix_human_tasks_role", "status", "role", "due_at"),
+        Index("ix_human_tasks_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    spiff_task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str | None] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(40))
+    candidate_user: Mapped[str | None] = mapped_column(String(80))
+    candidate_department: Mapped[str | None] = mapped_column(String(40))
+    excluded_users: Mapped[list[str]] = mapped_column(JsonData, default=list)
+    assignee: Mapped[str | None] = mapped_column(String(80))
+    form_key: Mapped[str] = mapped_column(String(200))
+    clauses: Mapped[str | None] = mapped_column(String(200))
+    documentation: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    priority: Mapped[int] = mapped_column(default=2)
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(80))
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    submitted_data: Mapped[dict[str, Any] | None] = mapped_column(JsonData)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

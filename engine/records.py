@@ -1,0 +1,72 @@
+"""JSON-ready records of processes, instances, tasks and audit events (CLI and API share them)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine import queries
+from engine.bpmn import runtime as rt
+from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, User
+from engine.services.progress import load_workflow
+from engine.services.users import SessionDirectory
+from forms import json_schema
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def process_record(definition: ProcessDefinition) -> dict[str, Any]:
+    return {"id": definition.process_id, "version": definition.version, "name": definition.name,
+            "definition_id": definition.id, "start_form_key": definition.start_form_key,
+            "content_hash": definition.content_hash, "deployed_by": definition.deployed_by,
+            "deployed_at": iso(definition.deployed_at)}
+
+
+def task_record(session: Session, task: HumanTask, *, with_form: bool = True,
+                directory: SessionDirectory | None = None) -> dict[str, Any]:
+    record = {
+        "id": task.id, "instance_id": task.instance_id, "name": task.name, "title": task.title,
+        "title_en": task.title_en, "role": task.role, "assignee": task.assignee,
+        "candidate_department": task.candidate_department, "due_at": iso(task.due_at),
+        "priority": task.priority, "status": task.status, "form_key": task.form_key,
+        "clauses": task.clauses.split(",") if task.clauses else [],
+        "documentation": task.documentation, "created_at": iso(task.created_at),
+        "completed_by": task.completed_by, "completed_at": iso(task.completed_at),
+    }
+    if task.submitted_data is not None:
+        record["data"] = task.submitted_data
+    if with_form:
+        record["form"] = json_schema(task.form_key, directory or SessionDirectory(session))
+    return record
+
+
+def instance_record(session: Session, instance: ProcessInstance, *, detail: bool = False,
+                    runtime: rt.Runtime | None = None) -> dict[str, Any]:
+    record = {
+        "id": instance.id, "process_id": instance.process_id,
+        "version": queries.definition_version(session, instance), "business_key": instance.business_key,
+        "status": instance.status, "data": instance.data, "started_by": instance.started_by,
+        "started_at": iso(instance.started_at), "ended_at": iso(instance.ended_at),
+        "next_timer_at": iso(instance.next_timer_at), "error": instance.error_message,
+        "row_version": instance.version,
+        "open_tasks": [task_record(session, t, with_form=False) for t in queries.open_tasks_of(session, instance.id)],
+    }
+    if detail:
+        workflow = load_workflow(session, instance, runtime or rt.shared_runtime())
+        record["completed_steps"] = rt.completed_steps(workflow)
+        record["completed_tasks"] = [task_record(session, t, with_form=False)
+                                     for t in queries.completed_tasks_of(session, instance.id)]
+    return record
+
+
+def audit_record(event: AuditEvent) -> dict[str, Any]:
+    return {"id": event.id, "at": iso(event.at), "actor": event.actor, "action": event.action,
+            "instance_id": event.instance_id, "task_id": event.task_id, "data": event.data}
+
+
+def user_record(user: User) -> dict[str, Any]:
+    return {"username": user.username, "display_name": user.display_name, "roles": user.role_ids,
+            "department": user.department_code, "active": user.active}

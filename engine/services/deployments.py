@@ -1,0 +1,78 @@
+"""Deploying BPMN files as numbered versions of their process."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import forms
+from engine import clock
+from engine.bpmn.parsing import parse_bpmn
+from engine.bpmn.runtime import Runtime, shared_runtime
+from engine.errors import NotFound
+from engine.models import ProcessDefinition, Role, StartMessage
+from engine.services import audit
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What a deploy did: the definition now current, and whether it is a new version."""
+
+    definition: ProcessDefinition
+    created: bool
+
+
+def deploy(session: Session, *, source: bytes, file_name: str, actor: str,
+           runtime: Runtime | None = None) -> Deployment:
+    """Validate a BPMN file and store it as the next version (identical content: no new version)."""
+    runtime = runtime or shared_runtime()
+    roles = set(session.scalars(select(Role.id)))
+    parsed = parse_bpmn(source, file_name, roles=roles, form_keys=forms.FORMS)
+    content_hash = hashlib.sha256(source).hexdigest()
+    latest = latest_definition(session, parsed.process_id, required=False)
+    if latest is not None and latest.content_hash == content_hash:
+        return Deployment(latest, created=False)
+    definition = ProcessDefinition(
+        process_id=parsed.process_id, version=(latest.version + 1) if latest else 1,
+        name=parsed.name, file_name=file_name, bpmn_source=source.decode("utf-8"),
+        content_hash=content_hash,
+        spec_json=runtime.serializer.dump_spec(parsed.spec, parsed.subprocess_specs),
+        start_form_key=parsed.start_form_key, deployed_by=actor, deployed_at=clock.now())
+    session.add(definition)
+    session.flush()
+    session.add_all(StartMessage(definition_id=definition.id, message_name=name)
+                    for name in parsed.start_messages)
+    audit.record(session, action="deploy", actor=actor, data={
+        "process_id": definition.process_id, "version": definition.version,
+        "file": file_name, "content_hash": content_hash})
+    return Deployment(definition, created=True)
+
+
+def deploy_directory(session: Session, *, directory: Path, actor: str,
+                     runtime: Runtime | None = None) -> list[Deployment]:
+    """Deploy every ``*.bpmn`` file of a folder, in name order."""
+    return [deploy(session, source=path.read_bytes(), file_name=path.name, actor=actor, runtime=runtime)
+            for path in sorted(directory.glob("*.bpmn"))]
+
+
+def latest_definition(session: Session, process_id: str, *, required: bool = True) -> ProcessDefinition | None:
+    """The newest version of a process; NotFound when required and none is deployed."""
+    definition = session.scalar(
+        select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
+        .order_by(ProcessDefinition.version.desc()).limit(1))
+    if definition is None and required:
+        raise NotFound(f"no process deployed with id {process_id!r}")
+    return definition
+
+
+def latest_definitions(session: Session) -> list[ProcessDefinition]:
+    """The newest version of every deployed process, by process id."""
+    newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
+              .group_by(ProcessDefinition.process_id).subquery())
+    return list(session.scalars(
+        select(ProcessDefinition).join(newest, (ProcessDefinition.process_id == newest.c.process_id)
+                                       & (ProcessDefinition.version == newest.c.v))
+        .order_by(ProcessDefinition.process_id)))

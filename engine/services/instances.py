@@ -1,0 +1,140 @@
+"""Starting process instances and moving them between statuses."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import forms
+from engine import clock
+from engine.bpmn import runtime as rt
+from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
+from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
+from engine.services import audit, progress
+from engine.services.deployments import latest_definition
+from engine.services.users import SessionDirectory, get_user
+
+RUNNING, SUSPENDED, ERROR = InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value
+COMPLETED, TERMINATED = InstanceStatus.COMPLETED.value, InstanceStatus.TERMINATED.value
+
+# Every status change an actor can ask for: from which statuses, to which.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "suspend": (frozenset({RUNNING}), SUSPENDED),
+    "resume": (frozenset({SUSPENDED}), RUNNING),
+    "terminate": (frozenset({RUNNING, SUSPENDED, ERROR}), TERMINATED),
+    "retry": (frozenset({ERROR}), RUNNING),
+}
+ADMIN_ROLE = "process_admin"
+
+
+def start(session: Session, *, process_id: str, actor: str, business_key: str | None = None,
+          data: dict[str, Any] | None = None, runtime: rt.Runtime | None = None) -> ProcessInstance:
+    """Start the newest version of a process with validated start data."""
+    runtime = runtime or rt.shared_runtime()
+    get_user(session, actor)
+    definition = latest_definition(session, process_id)
+    assert definition is not None
+    start_data = validate(session, definition.start_form_key, data or {})
+    workflow = runtime.new(definition, start_data)
+    error = rt.advance(workflow)
+    return _create(session, definition, workflow, runtime, actor=actor, business_key=business_key,
+                   data=start_data, error=error)
+
+
+def start_with_workflow(session: Session, *, definition: ProcessDefinition, workflow: Any,
+                        runtime: rt.Runtime, actor: str, error: str | None,
+                        trigger: dict[str, Any]) -> ProcessInstance:
+    """Persist an instance whose workflow the caller already started (message start)."""
+    return _create(session, definition, workflow, runtime, actor=actor, business_key=None,
+                   data=trigger, error=error)
+
+
+def _create(session: Session, definition: ProcessDefinition, workflow: Any, runtime: rt.Runtime, *,
+            actor: str, business_key: str | None, data: dict[str, Any], error: str | None) -> ProcessInstance:
+    now = clock.now()
+    instance = ProcessInstance(
+        definition_id=definition.id, process_id=definition.process_id, business_key=business_key,
+        status=RUNNING, state_json="{}", data={}, started_by=actor, started_at=now, updated_at=now)
+    session.add(instance)
+    session.flush()
+    audit.record(session, action="start", actor=actor, instance_id=instance.id, data={
+        "process_id": definition.process_id, "version": definition.version,
+        "business_key": business_key, "data": data})
+    progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
+    return instance
+
+
+def validate(session: Session, form_key: str | None, data: Any) -> dict[str, Any]:
+    """Data checked against its form (as JSON values); InvalidFormData names every bad field."""
+    if form_key is None:
+        if not isinstance(data, dict):
+            raise InvalidFormData("(none)", {"_schema": ["Data must be a JSON object."]})
+        return dict(data)
+    try:
+        return forms.load_form_data(form_key, data, SessionDirectory(session))
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise InvalidFormData(form_key, messages) from exc
+
+
+def get_instance(session: Session, instance_id: int) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"no process instance {instance_id}")
+    return instance
+
+
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+    """The instance row, locked until commit (SELECT ... FOR UPDATE; SQLite writers are serialised)."""
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                              .with_for_update().execution_options(populate_existing=True))
+    if instance is None:
+        raise NotFound(f"no process instance {instance_id}")
+    return instance
+
+
+def suspend(session: Session, *, instance_id: int, actor: str) -> ProcessInstance:
+    """Pause an instance: its tasks cannot be worked and its timers do not fire."""
+    return _transition(session, instance_id, actor, "suspend")
+
+
+def resume(session: Session, *, instance_id: int, actor: str) -> ProcessInstance:
+    return _transition(session, instance_id, actor, "resume")
+
+
+def terminate(session: Session, *, instance_id: int, actor: str, reason: str | None = None) -> ProcessInstance:
+    """End an instance for good; its open tasks are cancelled."""
+    instance = _transition(session, instance_id, actor, "terminate", {"reason": reason})
+    instance.ended_at = clock.now()
+    progress.close_open_tasks(session, instance)
+    return instance
+
+
+def retry(session: Session, *, instance_id: int, actor: str, data: dict[str, Any] | None = None,
+          runtime: rt.Runtime | None = None) -> ProcessInstance:
+    """Run an instance in error again from its failed step, optionally with corrected data."""
+    runtime = runtime or rt.shared_runtime()
+    instance = _transition(session, instance_id, actor, "retry", {"data": data or {}})
+    instance.error_message = None
+    workflow = progress.load_workflow(session, instance, runtime)
+    error = rt.retry_failed(workflow, data)
+    progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
+    return instance
+
+
+def _transition(session: Session, instance_id: int, actor: str, action: str,
+                details: dict[str, Any] | None = None) -> ProcessInstance:
+    user = get_user(session, actor)
+    if ADMIN_ROLE not in user.role_ids:
+        raise NotPermitted(f"{actor} may not {action} instances (needs role {ADMIN_ROLE})")
+    instance = lock_instance(session, instance_id)
+    allowed_from, target = TRANSITIONS[action]
+    if instance.status not in allowed_from:
+        raise Conflict(f"instance {instance_id} is {instance.status}; cannot {action} it")
+    instance.status = target
+    instance.updated_at = clock.now()
+    # A suspended instance keeps next_timer_at: the sweep skips it, and fires it once resumed.
+    audit.record(session, action=action, actor=actor, instance_id=instance.id, data=details or {})
+    return instance

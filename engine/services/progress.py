@@ -1,0 +1,156 @@
+"""After a workflow moved: save its state and refresh what the database indexes from it."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine import clock
+from engine.bpmn import runtime as rt
+from engine.bpmn.parsing import task_properties
+from engine.config import Settings
+from engine.errors import CarbonFlowError
+from engine.models import (
+    HumanTask, InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance, TaskStatus, User,
+)
+from engine.services import audit
+
+
+def save(session: Session, *, instance: ProcessInstance, workflow: Any, runtime: rt.Runtime,
+         actor: str, error: str | None = None) -> None:
+    """Store the workflow and re-index its human tasks, timers and message waits, in this transaction."""
+    if error is None:
+        error = _sync_human_tasks(session, instance, workflow, runtime)
+    instance.state_json = runtime.dump(workflow)
+    instance.data = rt.current_data(workflow)
+    instance.updated_at = clock.now()
+    if error is not None:
+        _mark_error(session, instance, actor, error)
+    elif workflow.is_completed():
+        instance.status = InstanceStatus.COMPLETED.value
+        instance.ended_at = clock.now()
+        audit.record(session, action="instance_completed", actor=actor, instance_id=instance.id)
+    running = instance.status == InstanceStatus.RUNNING.value
+    instance.next_timer_at = rt.next_timer_at(workflow) if running else None
+    _sync_subscriptions(session, instance, workflow if running else None)
+
+
+def close_open_tasks(session: Session, instance: ProcessInstance) -> None:
+    """Cancel the instance's open human tasks and forget its message waits (on terminate)."""
+    for task in _open_tasks(session, instance.id):
+        task.status = TaskStatus.CANCELLED.value
+    _sync_subscriptions(session, instance, None)
+    instance.next_timer_at = None
+
+
+def _mark_error(session: Session, instance: ProcessInstance, actor: str, error: str) -> None:
+    instance.status = InstanceStatus.ERROR.value
+    instance.error_message = error
+    audit.record(session, action="error", actor=actor, instance_id=instance.id, data={"error": error})
+
+
+def _open_tasks(session: Session, instance_id: int) -> list[HumanTask]:
+    return list(session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.status == TaskStatus.READY.value)))
+
+
+def _sync_human_tasks(session: Session, instance: ProcessInstance, workflow: Any,
+                      runtime: rt.Runtime) -> str | None:
+    ready = {str(t.id): t for t in rt.ready_user_tasks(workflow)}
+    known = set()
+    for row in _open_tasks(session, instance.id):
+        known.add(row.spiff_task_id)
+        if row.spiff_task_id not in ready:  # e.g. cancelled by an interrupting boundary event
+            row.status = TaskStatus.CANCELLED.value
+    for spiff_id, task in ready.items():
+        if spiff_id in known:
+            continue
+        try:
+            session.add(_new_human_task(session, instance, task, runtime))
+        except (SpiffWorkflowException, CarbonFlowError, ValueError) as exc:
+            return f"task {task.task_spec.bpmn_id!r}: {exc}"
+    return None
+
+
+def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
+                    runtime: rt.Runtime) -> HumanTask:
+    props = task_properties(task.task_spec)
+    evaluate = lambda expr: runtime.script_engine.evaluate(task, expr)  # noqa: E731
+    candidate_user = _text(evaluate(props["candidateUser"])) if props.get("candidateUser") else None
+    if candidate_user is not None and session.scalar(
+            select(User.id).where(User.username == candidate_user)) is None:
+        raise CarbonFlowError(f"candidateUser {candidate_user!r} is not a user")
+    now = clock.now()
+    return HumanTask(
+        instance_id=instance.id, spiff_task_id=str(task.id), name=task.task_spec.bpmn_id,
+        title=task.task_spec.bpmn_name or task.task_spec.bpmn_id, title_en=props.get("titleEn"),
+        role=task.task_spec.lane, candidate_user=candidate_user,
+        candidate_department=_text(evaluate(props["candidateDepartment"]))
+        if props.get("candidateDepartment") else None,
+        excluded_users=_completers(session, instance.id, props.get("notCompletedBy")),
+        assignee=candidate_user, form_key=props["formKey"], clauses=props.get("clauses"),
+        documentation=task.task_spec.documentation,
+        due_at=_due(props, evaluate, now), priority=int(props.get("priority", 2)),
+        status=TaskStatus.READY.value, created_at=now)
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _completers(session: Session, instance_id: int, task_names: str | None) -> list[str]:
+    """Who completed the named tasks of this instance (segregation of duties)."""
+    if not task_names:
+        return []
+    names = [n.strip() for n in task_names.split(",") if n.strip()]
+    return sorted(set(session.scalars(select(HumanTask.completed_by).where(
+        HumanTask.instance_id == instance_id, HumanTask.name.in_(names),
+        HumanTask.completed_by.is_not(None)))))
+
+
+def _due(props: dict[str, str], evaluate: Any, now: datetime) -> datetime | None:
+    if props.get("dueIn"):
+        parsed = TimerEventDefinition.parse_iso_duration(props["dueIn"])
+        return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+    if props.get("dueDate"):
+        return parse_due(evaluate(props["dueDate"]))
+    return None
+
+
+def parse_due(value: Any) -> datetime | None:
+    """A due time from process data: a date means the end of that day in the plant's timezone."""
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if len(text) == 10:
+        tz = ZoneInfo(Settings.from_env().timezone)
+        day = date.fromisoformat(text)
+        return datetime.combine(day + timedelta(days=1), datetime.min.time(), tz) - timedelta(seconds=1)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(Settings.from_env().timezone))
+
+
+def _sync_subscriptions(session: Session, instance: ProcessInstance, workflow: Any | None) -> None:
+    session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+    if workflow is None:
+        return
+    for wait in set(rt.waiting_messages(workflow)):
+        session.add(MessageSubscription(instance_id=instance.id, message_name=wait.name,
+                                        correlation=wait.correlation))
+
+
+def definition_of(session: Session, instance: ProcessInstance) -> ProcessDefinition:
+    definition = session.get(ProcessDefinition, instance.definition_id)
+    assert definition is not None  # foreign key
+    return definition
+
+
+def load_workflow(session: Session, instance: ProcessInstance, runtime: rt.Runtime) -> Any:
+    """The instance's workflow, restored onto its own version's spec."""
+    definition = definition_of(session, instance)
+    return runtime.load(definition, instance.state_json)

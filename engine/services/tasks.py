@@ -1,0 +1,154 @@
+"""Human task use cases: claim, unclaim, delegate, complete."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.util.task import TaskState
+
+from engine import clock
+from engine.bpmn import runtime as rt
+from engine.errors import Conflict, NotFound, NotPermitted
+from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus, User
+from engine.services import audit, progress
+from engine.services.instances import ADMIN_ROLE, lock_instance, validate
+from engine.services.users import get_user
+
+
+def may_work_on(task: HumanTask, user: User) -> bool:
+    """True when the user may claim or complete the task (its assignee, or an eligible candidate)."""
+    if user.username in (task.excluded_users or []):
+        return False
+    if task.assignee is not None:
+        return task.assignee == user.username
+    return task.role in user.role_ids and (
+        task.candidate_department is None or task.candidate_department == user.department_code)
+
+
+def claim(session: Session, *, task_id: int, actor: str) -> HumanTask:
+    """Take a task offered to one's role, so that it is in one's own inbox."""
+    user = get_user(session, actor)
+    task = _locked_open_task(session, task_id)
+    if task.assignee == actor:
+        raise Conflict(f"task {task_id} is already claimed by you")
+    if task.assignee is not None and _eligible_ignoring_assignee(task, user):
+        raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
+    _require_permission(task, user, "claim")
+    task.assignee = actor
+    audit.record(session, action="claim", actor=actor, instance_id=task.instance_id, task_id=task.id)
+    return _flushed(session, task)
+
+
+def unclaim(session: Session, *, task_id: int, actor: str) -> HumanTask:
+    """Give a claimed task back to its role."""
+    user = get_user(session, actor)
+    task = _locked_open_task(session, task_id)
+    if task.assignee is None:
+        raise Conflict(f"task {task_id} is not claimed")
+    if task.assignee != actor and ADMIN_ROLE not in user.role_ids:
+        raise NotPermitted(f"{actor} may not unclaim task {task_id}: it is claimed by {task.assignee}")
+    if task.candidate_user is not None and task.assignee == task.candidate_user:
+        raise Conflict(f"task {task_id} belongs to {task.candidate_user} by the process; delegate it instead")
+    previous, task.assignee = task.assignee, None
+    audit.record(session, action="unclaim", actor=actor, instance_id=task.instance_id, task_id=task.id,
+                 data={"previous_assignee": previous})
+    return _flushed(session, task)
+
+
+def delegate(session: Session, *, task_id: int, actor: str, to_user: str) -> HumanTask:
+    """Hand a task to another user, who becomes its assignee."""
+    user = get_user(session, actor)
+    target = get_user(session, to_user)
+    task = _locked_open_task(session, task_id)
+    if not (may_work_on(task, user) or ADMIN_ROLE in user.role_ids):
+        raise NotPermitted(f"{actor} may not delegate task {task_id}")
+    if target.username in (task.excluded_users or []):
+        raise NotPermitted(f"{to_user} may not do task {task_id}: they completed "
+                           "an earlier step it must be independent of")
+    previous, task.assignee = task.assignee, target.username
+    audit.record(session, action="delegate", actor=actor, instance_id=task.instance_id, task_id=task.id,
+                 data={"from": previous, "to": target.username})
+    return _flushed(session, task)
+
+
+def complete(session: Session, *, task_id: int, actor: str, data: Any,
+             runtime: rt.Runtime | None = None) -> HumanTask:
+    """Submit a task's form: validated, snapshotted, and the process moves on."""
+    runtime = runtime or rt.shared_runtime()
+    user = get_user(session, actor)
+    instance_id = _task_row(session, task_id).instance_id
+    # Lock order everywhere: instance, then task. The second of two racing completions waits here
+    # and then finds the task completed.
+    instance = lock_instance(session, instance_id)
+    task = _locked_open_task(session, task_id, instance)
+    if task.assignee is not None and task.assignee != actor and _eligible_ignoring_assignee(task, user):
+        raise Conflict(f"task {task_id} is claimed by {task.assignee}")
+    _require_permission(task, user, "complete")
+    submitted = validate(session, task.form_key, data)
+    workflow = progress.load_workflow(session, instance, runtime)
+    spiff_task = rt.find_task(workflow, task.spiff_task_id)
+    if spiff_task is None or spiff_task.state != TaskState.READY:
+        raise Conflict(f"task {task_id} is no longer ready in its process")
+    error = rt.complete_user_task(workflow, spiff_task, submitted)
+    task.status = TaskStatus.COMPLETED.value
+    task.assignee = task.assignee or actor
+    task.completed_by, task.completed_at, task.submitted_data = actor, clock.now(), submitted
+    audit.record(session, action="complete", actor=actor, instance_id=instance.id, task_id=task.id,
+                 data={"task": task.name, "form_key": task.form_key, "data": submitted})
+    progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
+    return _flushed(session, task)
+
+
+def get_task(session: Session, task_id: int) -> HumanTask:
+    return _task_row(session, task_id)
+
+
+def _task_row(session: Session, task_id: int) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    return task
+
+
+def _locked_open_task(session: Session, task_id: int,
+                      instance: ProcessInstance | None = None) -> HumanTask:
+    task = session.scalar(select(HumanTask).where(HumanTask.id == task_id)
+                          .with_for_update().execution_options(populate_existing=True))
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    if task.status != TaskStatus.READY.value:
+        raise Conflict(f"task {task_id} is already {task.status}")
+    instance = instance or session.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    if instance.status != InstanceStatus.RUNNING.value:
+        raise Conflict(f"task {task_id} cannot be worked: its instance is {instance.status}")
+    return task
+
+
+def _eligible_ignoring_assignee(task: HumanTask, user: User) -> bool:
+    """Could the user have taken the task had nobody claimed it? (Then a clash is a conflict.)"""
+    if task.candidate_user is not None or user.username in (task.excluded_users or []):
+        return False
+    return task.role in user.role_ids and (
+        task.candidate_department is None or task.candidate_department == user.department_code)
+
+
+def _require_permission(task: HumanTask, user: User, verb: str) -> None:
+    if user.username in (task.excluded_users or []):
+        raise NotPermitted(f"{user.username} may not {verb} task {task.id} ({task.name}): they completed "
+                           "an earlier step this one must be independent of (segregation of duties)")
+    if not may_work_on(task, user):
+        who = task.assignee or f"role {task.role}" + (
+            f" in department {task.candidate_department}" if task.candidate_department else "")
+        raise NotPermitted(f"{user.username} may not {verb} task {task.id} ({task.name}): "
+                           f"it is offered to {who}")
+
+
+def _flushed(session: Session, task: HumanTask) -> HumanTask:
+    from sqlalchemy.orm.exc import StaleDataError
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(f"task {task.id} was changed by someone else; reload and try again") from exc
+    return task

@@ -1,0 +1,150 @@
+"""Users, roles and departments: seeding, creating and looking them up."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import CarbonFlowError, NotFound, NotPermitted
+from engine.models import Department, Membership, Role, User
+
+# The guideline's roles (4.1-4.3, 9.2), with the ids every process lane uses.
+ROLES: dict[str, tuple[str, str]] = {
+    "top_management": ("最高管理者", "Top management"),
+    "carbon_body": ("碳排放管理机构", "Carbon management body"),
+    "department_head": ("部门负责人", "Department head"),
+    "carbon_staff": ("碳排放管理人员", "Carbon management staff"),
+    "internal_auditor": ("内部审核员", "Internal auditor"),
+    "document_controller": ("文件管理员", "Document controller"),
+    "process_admin": ("流程管理员", "Process administrator"),
+}
+
+_hasher = PasswordHasher()
+
+
+def seed_roles(session: Session) -> None:
+    """Create the guideline's roles that do not exist yet (idempotent)."""
+    existing = set(session.scalars(select(Role.id)))
+    for role_id, (zh, en) in ROLES.items():
+        if role_id not in existing:
+            session.add(Role(id=role_id, name_zh=zh, name_en=en))
+    session.flush()
+
+
+def ensure_department(session: Session, *, code: str, name_zh: str, name_en: str) -> Department:
+    department = session.get(Department, code)
+    if department is None:
+        department = Department(code=code, name_zh=name_zh, name_en=name_en)
+        session.add(department)
+        session.flush()
+    return department
+
+
+def create_user(session: Session, *, username: str, display_name: str, roles: Sequence[str],
+                department: str | None = None, password: str | None = None,
+                email: str | None = None) -> User:
+    """Create a user with roles; refuses an existing username or an unknown role or department."""
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise CarbonFlowError(f"user {username!r} already exists")
+    known = set(session.scalars(select(Role.id)))
+    unknown = [r for r in roles if r not in known]
+    if unknown:
+        raise NotFound(f"unknown role(s): {', '.join(unknown)}")
+    if department is not None and session.get(Department, department) is None:
+        raise NotFound(f"unknown department: {department!r}")
+    user = User(username=username, display_name=display_name, department_code=department,
+                email=email, password_hash=_hasher.hash(password) if password else None)
+    user.memberships = [Membership(role_id=r) for r in roles]
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    """The active user with this username; NotFound or NotPermitted otherwise."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"unknown user: {username!r}")
+    if not user.active:
+        raise NotPermitted(f"user {username!r} is deactivated")
+    return user
+
+
+def verify_password(user: User, password: str) -> bool:
+    if not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except Exception:  # noqa: BLE001 - argon2 raises several types for "no"
+        return False
+
+
+class SessionDirectory:
+    """The users and departments forms may pick from, read once per use case."""
+
+    def __init__(self, session: Session):
+        self._session = session
+        self._users: list[str] | None = None
+        self._departments: list[str] | None = None
+
+    def usernames(self) -> list[str]:
+        if self._users is None:
+            self._users = list(self._session.scalars(
+                select(User.username).where(User.active.is_(True)).order_by(User.username)))
+        return self._users
+
+    def departments(self) -> list[str]:
+        if self._departments is None:
+            self._departments = list(self._session.scalars(select(Department.code).order_by(Department.code)))
+        return self._departments
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    password: str
+    roles: tuple[str, ...]
+    department: str
+    display_name: str
+
+
+DEPARTMENTS = {
+    "carbon_office": ("碳排放管理办公室", "Carbon management office"),
+    "production": ("生产部", "Production"),
+    "energy": ("能源动力部", "Energy and utilities"),
+    "quality": ("质量部", "Quality"),
+    "executive": ("总经理办公室", "Executive office"),
+}
+
+_DEMO = [
+    ("zhang.gm", "张总 Zhang (GM)", ("top_management", "carbon_body"), "executive"),
+    ("li.carbon", "李工 Li (carbon office head)", ("carbon_body", "department_head"), "carbon_office"),
+    ("wang.prod", "王主任 Wang (production head)", ("department_head",), "production"),
+    ("zhao.staff", "赵敏 Zhao (carbon staff)", ("carbon_staff",), "production"),
+    ("chen.staff", "陈晨 Chen (carbon staff)", ("carbon_staff",), "energy"),
+    ("sun.audit", "孙审 Sun (internal auditor)", ("internal_auditor",), "quality"),
+    ("zhou.docs", "周文 Zhou (document controller)", ("document_controller",), "carbon_office"),
+    ("admin", "系统管理员 Admin", ("process_admin",), "carbon_office"),
+]
+
+
+def load_demo_users(session: Session) -> list[DemoUser]:
+    """Create one demo user per role (and a second staff member), each with a fresh password."""
+    seed_roles(session)
+    for code, (zh, en) in DEPARTMENTS.items():
+        ensure_department(session, code=code, name_zh=zh, name_en=en)
+    created = []
+    for username, name, roles, department in _DEMO:
+        user = session.scalar(select(User).where(User.username == username))
+        password = secrets.token_urlsafe(9)
+        if user is None:
+            create_user(session, username=username, display_name=name, roles=roles,
+                        department=department, password=password)
+        else:
+            user.password_hash = _hasher.hash(password)
+        created.append(DemoUser(username, password, tuple(roles), department, name))
+    return created

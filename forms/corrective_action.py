@@ -1,0 +1,110 @@
+"""Forms of the corrective-action process (guideline clauses 10.2 and 10.3)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from forms.fields import DepartmentRef, UserRef, label
+from forms.registry import form
+
+SHORT = 200
+LONG = 4000
+
+
+def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
+    """A required, non-empty text field."""
+    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
+
+
+@form("corrective_action.raise", "提出不符合项", "Raise a nonconformity")
+class RaiseForm(Schema):
+    """Start form: report a nonconformity found against the guideline."""
+
+    title = text("标题", "Title", SHORT)
+    description = text("描述", "Description")
+    source = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["internal_audit", "compliance_evaluation", "management_review", "data_quality", "raised_by_hand"],
+            labels=["内部审核 / Internal audit", "合规性评价 / Compliance evaluation",
+                    "管理评审 / Management review", "数据质量 / Data quality", "人工提出 / Raised by hand"],
+        ),
+        metadata=label("来源", "Source"),
+    )
+    clause = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=20),
+                  validate.Regexp(r"^\d+(\.\d+)*[a-g]?$", error="Not a clause number such as 8.1.3.")],
+        metadata=label("指南条款", "Guideline clause", description="e.g. 8.1.3"),
+    )
+    department = DepartmentRef(required=True, metadata=label("发现部门", "Department where it was found"))
+    detected_on = fields.Date(required=True, metadata=label("发现日期", "Detected on"))
+
+
+@form("corrective_action.evaluate_consequences", "评价并处置后果", "Evaluate and handle the consequences")
+class EvaluateConsequencesForm(Schema):
+    """10.2a: evaluate the consequences of the nonconformity and how they were handled."""
+
+    consequences = text("后果", "Consequences")
+    immediate_handling = text("处置措施", "Immediate handling")
+    severity = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["minor", "major", "critical"],
+            labels=["一般 / Minor", "严重 / Major", "重大 / Critical"],
+        ),
+        metadata=label("严重程度", "Severity"),
+    )
+
+
+@form("corrective_action.analyse_cause", "分析原因并制定纠正措施", "Analyse the cause and plan the correction")
+class AnalyseCauseForm(Schema):
+    """10.2b, 10.2c: root cause, similar nonconformities, prevention and the corrective plan."""
+
+    root_cause = text("根本原因", "Root cause")
+    similar_checked = fields.Boolean(required=True, metadata=label("已检查类似不符合项", "Similar nonconformities checked"))
+    similar_findings = fields.String(
+        load_default="", validate=validate.Length(max=LONG), metadata=label("类似不符合项的检查结果", "Similar findings")
+    )
+    preventive_measures = text("预防措施", "Preventive measures")
+    corrective_plan = text("纠正措施计划", "Corrective action plan")
+    owner = UserRef(required=True, metadata=label("纠正措施负责人", "Owner of the correction"))
+    correction_due = fields.Date(required=True, metadata=label("计划完成日期", "Correction due"))
+
+
+@form("corrective_action.implement_correction", "实施纠正措施", "Carry out the correction")
+class ImplementCorrectionForm(Schema):
+    """10.2c: what was done to correct the nonconformity, and the evidence."""
+
+    actions_taken = text("已采取的措施", "Actions taken")
+    completed_on = fields.Date(required=True, metadata=label("完成日期", "Completed on"))
+    evidence_description = text("证据说明", "Evidence")
+
+
+@form("corrective_action.follow_up_overdue", "逾期跟进", "Follow up the overdue correction")
+class FollowUpOverdueForm(Schema):
+    """Follow-up by the department head when the correction is past its due date."""
+
+    follow_up_note = text("跟进说明", "Follow-up note")
+    new_expected_date = fields.Date(
+        allow_none=True, load_default=None, metadata=label("新的预计完成日期", "New expected date")
+    )
+
+
+@form("corrective_action.review_effectiveness", "评审纠正措施有效性", "Review effectiveness")
+class ReviewEffectivenessForm(Schema):
+    """10.2d: whether the corrective action was effective."""
+
+    effective = fields.Boolean(required=True, metadata=label("纠正措施有效", "Effective"))
+    review_comment = text("评审意见", "Review comment")
+
+
+@form("corrective_action.close", "关闭不符合项", "Close the nonconformity")
+class CloseForm(Schema):
+    """10.3: close the nonconformity once its records are complete."""
+
+    closure_summary = text("关闭总结", "Closure summary")
+    records_complete = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True, error="The records must be complete before closing. 记录须完整方可关闭。"),
+        metadata=label("记录已完整保存", "Records complete"),
+    )

@@ -1,0 +1,67 @@
+"""The registry of forms by key, and loading submitted data through them."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from marshmallow import RAISE, Schema, ValidationError
+
+from forms.fields import DepartmentRef, UserRef
+
+
+class Directory(Protocol):
+    """Where user and department choices come from (the engine passes its database)."""
+
+    def usernames(self) -> Sequence[str]: ...
+
+    def departments(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """A declared form: its key, bilingual title and marshmallow schema class."""
+
+    key: str
+    title_zh: str
+    title_en: str
+    schema: type[Schema]
+
+    def bind(self, directory: Directory | None) -> Schema:
+        """A schema instance whose user and department fields know the allowed values."""
+        schema = self.schema(unknown=RAISE)
+        if directory is not None:
+            for field in schema.fields.values():
+                if isinstance(field, UserRef):
+                    field.choices = list(directory.usernames())
+                elif isinstance(field, DepartmentRef):
+                    field.choices = list(directory.departments())
+        return schema
+
+
+FORMS: dict[str, FormSpec] = {}
+
+
+def form(key: str, title_zh: str, title_en: str) -> Callable[[type[Schema]], type[Schema]]:
+    """Class decorator registering a schema as the form with this key."""
+
+    def register(schema: type[Schema]) -> type[Schema]:
+        if key in FORMS:
+            raise ValueError(f"form key {key!r} is declared twice")
+        FORMS[key] = FormSpec(key, title_zh, title_en, schema)
+        return schema
+
+    return register
+
+
+def get_form(key: str) -> FormSpec:
+    """The form declared under this key; KeyError if there is none."""
+    return FORMS[key]
+
+
+def load_form_data(key: str, data: Mapping[str, Any], directory: Directory | None = None) -> dict[str, Any]:
+    """Validate data with the form and return it as JSON-safe values; raises ValidationError."""
+    if not isinstance(data, Mapping):
+        raise ValidationError({"_schema": ["Form data must be a JSON object."]})
+    schema = get_form(key).bind(directory)
+    return schema.dump(schema.load(data))

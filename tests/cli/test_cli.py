@@ -1,0 +1,159 @@
+"""The carbonflow command line, driven as a user would from a fresh database."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """Run `carbonflow ARGS` in-process against a fresh SQLite database; returns (code, out, err)."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+
+    def run(*args: str):
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    return run
+
+
+def _json(cli, *args):
+    code, out, err = cli(*args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _task(cli, user, name):
+    matches = [t for t in _json(cli, "tasks", "--as", user) if t["name"] == name]
+    assert matches, f"{user} has no {name} task"
+    return matches[0]
+
+
+START = {"title": "Kiln 2 meter", "description": "Calibration overdue", "source": "internal_audit",
+         "clause": "8.1.3", "department": "production", "detected_on": "2026-11-20"}
+
+
+def test_commands_refuse_to_run_before_init(cli):
+    code, _, err = cli("processes", "--json")
+    assert code != 0 and "carbonflow init" in err
+
+
+def test_init_is_idempotent(cli):
+    assert cli("init")[0] == 0
+    code, out, _ = cli("init")
+    assert code == 0 and "corrective_action v1: unchanged" in out
+
+
+def test_a_corrective_action_driven_through_the_cli(cli):
+    cli("init")
+    demo = {u["username"]: u for u in _json(cli, "demo-users")}
+    assert {r for u in demo.values() for r in u["roles"]} >= {
+        "top_management", "carbon_body", "department_head", "carbon_staff", "internal_auditor",
+        "document_controller", "process_admin"}
+    assert all(u["password"] for u in demo.values())
+    assert {u["username"]: u["department"] for u in _json(cli, "users")}["wang.prod"] == "production"
+    assert [(p["id"], p["version"]) for p in _json(cli, "processes")] == [("corrective_action", 1)]
+
+    started = _json(cli, "start", "corrective_action", "--as", "zhao.staff", "--business-key", "NC-7",
+                    "--data", json.dumps(START))
+    assert (started["status"], started["business_key"], started["process_id"]) == ("running", "NC-7", "corrective_action")
+    nc = started["id"]
+
+    task = _task(cli, "li.carbon", "evaluate_consequences")
+    assert task["form"]["properties"]["severity"]["enum"] == ["minor", "major", "critical"]
+    assert task["role"] == "carbon_body" and task["instance_id"] == nc
+    assert _json(cli, "claim", str(task["id"]), "--as", "li.carbon")["assignee"] == "li.carbon"
+    done = _json(cli, "complete", str(task["id"]), "--as", "li.carbon", "--data",
+                 json.dumps({"consequences": "Q3 data uncertain", "immediate_handling": "Flagged",
+                             "severity": "major"}))
+    assert done["status"] == "completed"
+
+    analyse = _task(cli, "wang.prod", "analyse_cause")
+    assert "zhao.staff" in analyse["form"]["properties"]["owner"]["enum"]
+    code, _, err = cli("complete", str(analyse["id"]), "--as", "wang.prod", "--data",
+                       json.dumps({"root_cause": "", "owner": "ghost"}))
+    assert code == 6
+    for field in ("root_cause", "owner", "correction_due", "preventive_measures"):
+        assert f"  {field}:" in err
+    _json(cli, "complete", str(analyse["id"]), "--as", "wang.prod", "--data", json.dumps({
+        "root_cause": "Missed in plan", "similar_checked": True, "preventive_measures": "Plan all meters",
+        "corrective_plan": "Calibrate", "owner": "zhao.staff", "correction_due": "2026-12-05"}))
+
+    fired = _json(cli, "fire-timers", "--now", "2026-12-06T09:00:00+08:00")
+    assert [(f["instance_id"], f["timer"]) for f in fired] == [(nc, "correction_overdue")]
+    assert [t["name"] for t in _json(cli, "tasks", "--as", "wang.prod", "--overdue")] == []
+    follow_up = _task(cli, "wang.prod", "follow_up_overdue")
+    _json(cli, "complete", str(follow_up["id"]), "--as", "wang.prod", "--data",
+          json.dumps({"follow_up_note": "Chased"}))
+
+    implement = _task(cli, "zhao.staff", "implement_correction")
+    _json(cli, "complete", str(implement["id"]), "--as", "zhao.staff", "--data", json.dumps({
+        "actions_taken": "Calibrated", "completed_on": "2026-12-07", "evidence_description": "Cert 118"}))
+    review = _task(cli, "li.carbon", "review_effectiveness")
+    _json(cli, "complete", str(review["id"]), "--as", "li.carbon", "--data",
+          json.dumps({"effective": True, "review_comment": "OK"}))
+    close = _task(cli, "zhang.gm", "close_nonconformity")
+    _json(cli, "complete", str(close["id"]), "--as", "zhang.gm", "--data",
+          json.dumps({"closure_summary": "Closed", "records_complete": True}))
+
+    shown = _json(cli, "instance", str(nc))
+    assert shown["status"] == "completed" and shown["open_tasks"] == []
+    assert [s["name"] for s in shown["completed_steps"]][:3] == ["start", "init_rounds", "evaluate_consequences"]
+    assert [i["id"] for i in _json(cli, "instances", "--status", "completed")] == [nc]
+    trail = _json(cli, "audit", "--instance", str(nc))
+    assert [e["action"] for e in trail] == ["start", "claim", "complete", "complete", "timer_fired",
+                                            "complete", "complete", "complete", "complete", "instance_completed"]
+    assert set(trail[0]) >= {"id", "at", "actor", "action", "instance_id", "task_id", "data"}
+
+
+def test_errors_go_to_stderr_with_distinct_exit_codes(cli):
+    cli("init")
+    cli("demo-users")
+    assert cli("start", "no_such_process", "--as", "zhao.staff")[0] == 3
+    assert cli("start", "corrective_action", "--as", "ghost")[0] == 3
+    code, _, err = cli("start", "corrective_action", "--as", "zhao.staff", "--data", "{not json")
+    assert code == 2 and "not valid JSON" in err
+    nc = _json(cli, "start", "corrective_action", "--as", "zhao.staff", "--data", json.dumps(START))["id"]
+    task = _task(cli, "li.carbon", "evaluate_consequences")
+    code, _, err = cli("claim", str(task["id"]), "--as", "zhao.staff")
+    assert code == 4 and "may not claim" in err
+    assert cli("suspend", str(nc), "--as", "zhao.staff")[0] == 4
+    assert _json(cli, "suspend", str(nc), "--as", "admin")["status"] == "suspended"
+    assert cli("suspend", str(nc), "--as", "admin")[0] == 5
+    assert _json(cli, "resume", str(nc), "--as", "admin")["status"] == "running"
+    assert _json(cli, "terminate", str(nc), "--as", "admin")["status"] == "terminated"
+
+
+def test_deploy_refuses_an_unsafe_file_and_reports_it(cli, tmp_path):
+    cli("init")
+    bad = tmp_path / "evil.bpmn"
+    bad.write_text('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>')
+    code, _, err = cli("deploy", str(bad))
+    assert code == 7 and "evil.bpmn: refused unsafe XML" in err
+
+
+def test_send_message_with_nobody_waiting_is_an_error(cli):
+    cli("init")
+    cli("demo-users")
+    code, _, err = cli("send-message", "regulation_changed", "--as", "zhang.gm", "--data", "{}")
+    assert code == 3 and "no process starts on message 'regulation_changed'" in err
+
+
+@pytest.mark.skipif(shutil.which("carbonflow", path=str(Path(sys.executable).parent)) is None,
+                    reason="the carbonflow entry point is not installed in this environment")
+def test_the_installed_command_runs_as_a_separate_process(tmp_path):
+    exe = shutil.which("carbonflow", path=str(Path(sys.executable).parent))
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'proc.db'}"}
+    subprocess.run([exe, "init"], env=env, check=True, capture_output=True)
+    out = subprocess.run([exe, "processes", "--json"], env=env, check=True, capture_output=True, text=True)
+    assert json.loads(out.stdout)[0]["id"] == "corrective_action"

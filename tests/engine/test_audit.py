@@ -1,0 +1,44 @@
+"""The audit trail: one event per state change, in the same transaction, never edited."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import queries
+from engine.models import AuditEvent
+from tests.factories import analyse_data, complete, start_corrective_action
+
+
+def test_a_full_run_leaves_one_event_per_change_in_order(db):
+    nc = start_corrective_action(db)
+    complete(db, nc, "evaluate_consequences", "body")
+    complete(db, nc, "analyse_cause", "head_prod", analyse_data())
+    with db.reading() as session:
+        events = queries.audit_events(session, instance_id=nc)
+    assert [(e.action, e.actor) for e in events] == [
+        ("start", "staff_prod"), ("complete", "body"), ("complete", "head_prod")]
+    assert events[2].data["data"]["owner"] == "staff_prod"
+    assert events[2].data["form_key"] == "corrective_action.analyse_cause"
+    assert [e.at for e in events] == sorted(e.at for e in events)
+
+
+def test_the_application_cannot_edit_or_delete_an_audit_event(db):
+    start_corrective_action(db)
+    with pytest.raises(RuntimeError, match="append-only"), db.transaction() as session:
+        event = session.scalars(select(AuditEvent)).first()
+        event.actor = "someone else"
+    with pytest.raises(RuntimeError, match="append-only"), db.transaction() as session:
+        session.delete(session.scalars(select(AuditEvent)).first())
+    with db.reading() as session:
+        assert session.scalars(select(AuditEvent)).first().actor != "someone else"
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) >= 2
+
+
+def test_a_failed_use_case_writes_no_audit_event(db):
+    nc = start_corrective_action(db)
+    with db.reading() as session:
+        before = session.scalar(select(func.count()).select_from(AuditEvent))
+    with pytest.raises(Exception):
+        complete(db, nc, "evaluate_consequences", "body", {"severity": "apocalyptic"})
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == before

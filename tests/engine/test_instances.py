@@ -1,0 +1,116 @@
+"""Instance lifecycle: suspend, resume, terminate, and scripts that fail or break the sandbox."""
+from __future__ import annotations
+
+import pytest
+
+from engine import queries
+from engine.errors import Conflict, NotPermitted
+from engine.services import instances, tasks
+from tests.factories import bpmn, complete, deploy, flows, instance, open_task, open_task_names, \
+    start_corrective_action, user_task
+
+
+def _transition(db, verb, nc, actor="admin"):
+    with db.transaction() as session:
+        return getattr(instances, verb)(session, instance_id=nc, actor=actor)
+
+
+def test_suspended_instance_refuses_work_until_resumed(db):
+    nc = start_corrective_action(db)
+    task = open_task(db, nc, "evaluate_consequences")
+    assert _transition(db, "suspend", nc).status == "suspended"
+    with db.transaction() as session, pytest.raises(Conflict, match="instance is suspended"):
+        tasks.claim(session, task_id=task.id, actor="body")
+    assert _transition(db, "resume", nc).status == "running"
+    complete(db, nc, "evaluate_consequences", "body")
+
+
+def test_terminate_cancels_open_tasks_and_is_final(db):
+    nc = start_corrective_action(db)
+    assert _transition(db, "terminate", nc).status == "terminated"
+    assert open_task_names(db, nc) == []
+    assert instance(db, nc).ended_at is not None
+    with pytest.raises(Conflict, match="is terminated; cannot resume"):
+        _transition(db, "resume", nc)
+
+
+def test_only_process_admins_change_instance_status(db):
+    nc = start_corrective_action(db)
+    with pytest.raises(NotPermitted, match="needs role process_admin"):
+        _transition(db, "terminate", nc, actor="gm")
+    assert instance(db, nc).status == "running"
+
+
+def test_every_status_change_is_audited(db):
+    nc = start_corrective_action(db)
+    _transition(db, "suspend", nc)
+    _transition(db, "resume", nc)
+    _transition(db, "terminate", nc)
+    with db.reading() as session:
+        actions = [(e.action, e.actor) for e in queries.audit_events(session, instance_id=nc)]
+    assert actions == [("start", "staff_prod"), ("suspend", "admin"), ("resume", "admin"), ("terminate", "admin")]
+
+
+def test_version_counter_increases_with_each_change(db):
+    nc = start_corrective_action(db)
+    first = instance(db, nc).version
+    complete(db, nc, "evaluate_consequences", "body")
+    assert instance(db, nc).version > first
+
+
+def _script_process(db, script: str, process_id: str = "scripted") -> None:
+    flow = (f'<bpmn:startEvent id="start" /><bpmn:scriptTask id="calc" name="Calc"><bpmn:script>{script}'
+            f'</bpmn:script></bpmn:scriptTask>{user_task("check")}<bpmn:endEvent id="end" />'
+            + flows(("start", "calc"), ("calc", "check"), ("check", "end")))
+    deploy(db, bpmn(process_id, flow, lanes={"carbon_staff": ["start", "calc", "check", "end"]}))
+
+
+def _start(db, process_id="scripted", data=None):
+    with db.transaction() as session:
+        return instances.start(session, process_id=process_id, actor="staff_prod", data=data or {}).id
+
+
+@pytest.mark.parametrize("script, error", [
+    ("import os", "__import__ not found"),
+    ("x = ().__class__.__base__.__subclasses__()", "invalid attribute name"),
+    ("x = open('/etc/hostname').read()", "name 'open' is not defined"),
+    ("x = 10 ** 10 ** 6", "power too large"),
+    ("while True: pass", "longer than"),
+])
+def test_a_script_breaking_the_sandbox_puts_the_instance_in_error(db, script, error):
+    _script_process(db, script)
+    nc = _start(db)
+    failed = instance(db, nc)
+    assert failed.status == "error"
+    assert error in failed.error_message and "calc" in failed.error_message
+    assert open_task_names(db, nc) == []
+    with db.reading() as session:
+        assert [e.action for e in queries.audit_events(session, instance_id=nc)] == ["start", "error"]
+
+
+def test_a_failed_script_can_be_retried_with_corrected_data(db):
+    _script_process(db, "ratio = emissions / output")
+    nc = _start(db, data={"emissions": 100, "output": 0})
+    assert "ZeroDivisionError" in instance(db, nc).error_message
+    with db.transaction() as session:
+        retried = instances.retry(session, instance_id=nc, actor="admin", data={"output": 4})
+        assert retried.status == "running"
+    assert instance(db, nc).data["ratio"] == 25
+    assert instance(db, nc).error_message is None
+    assert open_task_names(db, nc) == ["check"]
+
+
+def test_retry_is_only_for_instances_in_error(db):
+    nc = start_corrective_action(db)
+    with db.transaction() as session, pytest.raises(Conflict, match="cannot retry"):
+        instances.retry(session, instance_id=nc, actor="admin")
+
+
+def test_scripts_can_use_date_and_decimal_helpers(db):
+    _script_process(db, "due = add_days(detected, 14)\nend = end_of_day(due)\n"
+                        "intensity = str(decimal('1.10') * decimal(3))")
+    nc = _start(db, data={"detected": "2026-11-20"})
+    data = instance(db, nc).data
+    assert data["due"] == "2026-12-04"
+    assert data["end"] == "2026-12-04T23:59:59+08:00"
+    assert data["intensity"] == "3.30"

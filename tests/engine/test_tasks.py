@@ -1,0 +1,154 @@
+"""Claim, unclaim, delegate and complete: permissions, conflicts, validation, snapshots."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import queries
+from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
+from engine.models import AuditEvent, HumanTask
+from engine.services import tasks
+from engine.services.users import get_user
+from tests.factories import analyse_data, complete, instance, open_task, start_corrective_action
+
+
+def _first_task(db):
+    nc = start_corrective_action(db)
+    return nc, open_task(db, nc, "evaluate_consequences")
+
+
+def _counts(db):
+    with db.reading() as session:
+        return (session.scalar(select(func.count()).select_from(AuditEvent)),
+                session.scalar(select(func.count()).select_from(HumanTask)),
+                instance(db, 1).version)
+
+
+def test_task_is_offered_to_its_lane_role_and_appears_in_their_inbox(db):
+    _, task = _first_task(db)
+    assert (task.role, task.assignee, task.form_key) == ("carbon_body", None, "corrective_action.evaluate_consequences")
+    assert task.due_at is not None  # dueIn P7D
+    with db.reading() as session:
+        body_inbox = queries.tasks_for_user(session, get_user(session, "body"), scope="candidate")
+        staff_inbox = queries.tasks_for_user(session, get_user(session, "staff_prod"))
+    assert [t.id for t in body_inbox] == [task.id]
+    assert staff_inbox == []
+
+
+def test_claim_moves_the_task_to_my_inbox(db):
+    _, task = _first_task(db)
+    with db.transaction() as session:
+        tasks.claim(session, task_id=task.id, actor="body")
+    with db.reading() as session:
+        mine = queries.tasks_for_user(session, get_user(session, "body"), scope="mine")
+        offered_to_body2 = queries.tasks_for_user(session, get_user(session, "body2"), scope="candidate")
+    assert [t.id for t in mine] == [task.id]
+    assert offered_to_body2 == []
+
+
+def test_member_of_another_role_may_not_claim(db):
+    _, task = _first_task(db)
+    with db.transaction() as session, pytest.raises(NotPermitted, match="offered to role carbon_body"):
+        tasks.claim(session, task_id=task.id, actor="staff_prod")
+
+
+def test_second_claim_of_same_task_gets_conflict(db):
+    _, task = _first_task(db)
+    with db.transaction() as session:
+        tasks.claim(session, task_id=task.id, actor="body")
+    with db.transaction() as session, pytest.raises(Conflict, match="already claimed by body"):
+        tasks.claim(session, task_id=task.id, actor="body2")
+
+
+def test_other_candidate_cannot_complete_a_task_claimed_by_someone_else(db):
+    _, task = _first_task(db)
+    with db.transaction() as session:
+        tasks.claim(session, task_id=task.id, actor="body")
+    with db.transaction() as session, pytest.raises(Conflict, match="claimed by body"):
+        tasks.complete(session, task_id=task.id, actor="body2", data={})
+
+
+def test_unclaim_returns_the_task_to_the_role(db):
+    _, task = _first_task(db)
+    with db.transaction() as session:
+        tasks.claim(session, task_id=task.id, actor="body")
+    with db.transaction() as session, pytest.raises(NotPermitted):
+        tasks.unclaim(session, task_id=task.id, actor="body2")
+    with db.transaction() as session:
+        assert tasks.unclaim(session, task_id=task.id, actor="body").assignee is None
+    with db.transaction() as session, pytest.raises(Conflict, match="not claimed"):
+        tasks.unclaim(session, task_id=task.id, actor="body")
+
+
+def test_delegate_hands_the_task_to_another_user_who_may_then_complete_it(db):
+    nc, task = _first_task(db)
+    with db.transaction() as session:
+        tasks.delegate(session, task_id=task.id, actor="body", to_user="gm")
+    with db.transaction() as session, pytest.raises(Conflict):
+        tasks.complete(session, task_id=task.id, actor="body",
+                       data={"consequences": "c", "immediate_handling": "h", "severity": "minor"})
+    complete(db, nc, "evaluate_consequences", "gm")
+    with db.reading() as session:
+        events = [e.action for e in queries.audit_events(session, instance_id=nc)]
+    assert events[:3] == ["start", "delegate", "complete"]
+
+
+def test_delegate_to_unknown_user_is_not_found(db):
+    _, task = _first_task(db)
+    with db.transaction() as session, pytest.raises(NotFound, match="unknown user: 'nobody'"):
+        tasks.delegate(session, task_id=task.id, actor="body", to_user="nobody")
+
+
+def test_invalid_data_names_every_field_and_changes_nothing(db):
+    nc, task = _first_task(db)
+    complete(db, nc, "evaluate_consequences", "body")
+    analyse = open_task(db, nc, "analyse_cause")
+    before = _counts(db)
+    bad = {"root_cause": "", "similar_checked": "perhaps", "owner": "nobody",
+           "correction_due": "next week", "colour": "red"}
+    with db.transaction() as session, pytest.raises(InvalidFormData) as caught:
+        tasks.complete(session, task_id=analyse.id, actor="head_prod", data=bad)
+    assert set(caught.value.errors) == {"root_cause", "similar_checked", "owner", "correction_due",
+                                        "colour", "preventive_measures", "corrective_plan"}
+    assert "Unknown user: 'nobody'" in caught.value.errors["owner"][0]
+    assert _counts(db) == before
+    assert open_task(db, nc, "analyse_cause").status == "ready"
+
+
+def test_completing_a_completed_task_is_a_conflict(db):
+    nc, task = _first_task(db)
+    complete(db, nc, "evaluate_consequences", "body")
+    with db.transaction() as session, pytest.raises(Conflict, match="already completed"):
+        tasks.complete(session, task_id=task.id, actor="body", data={})
+
+
+def test_unknown_task_is_not_found(db):
+    with db.transaction() as session, pytest.raises(NotFound, match="no task 999"):
+        tasks.claim(session, task_id=999, actor="body")
+
+
+def test_submitted_data_is_a_snapshot_that_later_steps_cannot_change(db):
+    nc, _ = _first_task(db)
+    complete(db, nc, "evaluate_consequences", "body")
+    done = complete(db, nc, "analyse_cause", "head_prod", analyse_data(root_cause="first cause"))
+    complete(db, nc, "implement_correction", "staff_prod")
+    complete(db, nc, "review_effectiveness", "body", {"effective": False, "review_comment": "no"})
+    complete(db, nc, "analyse_cause", "head_prod", analyse_data(root_cause="second cause"))
+    with db.reading() as session:
+        first = session.get(HumanTask, done.id)
+        events = [e for e in queries.audit_events(session, instance_id=nc)
+                  if e.action == "complete" and e.task_id == done.id]
+    assert first.submitted_data["root_cause"] == "first cause"
+    assert events[0].data["data"]["root_cause"] == "first cause"
+    assert instance(db, nc).data["root_cause"] == "second cause"
+
+
+def test_overdue_query_lists_tasks_past_due(db):
+    from datetime import timedelta
+    _, task = _first_task(db)
+    with db.reading() as session:
+        body = get_user(session, "body")
+        assert queries.tasks_for_user(session, body, overdue=True) == []
+        later = task.due_at + timedelta(minutes=1)
+        assert [t.id for t in queries.tasks_for_user(session, body, overdue=True, now=later)] == [task.id]
+        assert [t.id for t in queries.overdue_tasks(session, now=later)] == [task.id]

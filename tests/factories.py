@@ -1,0 +1,147 @@
+"""Small functions that build what tests need: seeded users, BPMN snippets, started instances."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from sqlalchemy import select
+
+from engine.config import PROJECT_ROOT
+from engine.db import Database
+from engine.models import HumanTask, ProcessInstance
+from engine.services import deployments, instances, tasks, users
+
+PASSWORD = "correct horse battery"
+
+# username: (roles, department)
+USERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "gm": (("top_management", "carbon_body"), "executive"),
+    "body": (("carbon_body",), "carbon_office"),
+    "body2": (("carbon_body",), "carbon_office"),
+    "head_prod": (("department_head",), "production"),
+    "head_energy": (("department_head",), "energy"),
+    "staff_prod": (("carbon_staff",), "production"),
+    "staff_energy": (("carbon_staff",), "energy"),
+    "auditor": (("internal_auditor",), "quality"),
+    "admin": (("process_admin",), "carbon_office"),
+}
+
+
+def seed(db: Database) -> None:
+    """Roles, departments, one user per line of USERS, and processes/ deployed."""
+    with db.transaction() as session:
+        users.seed_roles(session)
+        for code, (zh, en) in users.DEPARTMENTS.items():
+            users.ensure_department(session, code=code, name_zh=zh, name_en=en)
+        for username, (roles, department) in USERS.items():
+            user = users.create_user(session, username=username, display_name=username.title(),
+                                     roles=roles, department=department)
+            user.password_hash = _password_hash()  # argon2 is slow on purpose: hash once per run
+        deployments.deploy_directory(session, directory=PROJECT_ROOT / "processes", actor="admin")
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    return PasswordHasher().hash(PASSWORD)
+
+
+def raise_data(**overrides: Any) -> dict[str, Any]:
+    """Valid start data for a corrective action found in production."""
+    return {"title": "Kiln 2 gas meter out of calibration", "description": "Found in the 2026 audit.",
+            "source": "internal_audit", "clause": "8.1.3", "department": "production",
+            "detected_on": "2026-11-20", **overrides}
+
+
+def analyse_data(**overrides: Any) -> dict[str, Any]:
+    return {"root_cause": "Calibration plan missed the meter.", "similar_checked": True,
+            "similar_findings": "", "preventive_measures": "Add all meters to the plan.",
+            "corrective_plan": "Calibrate and re-check data.", "owner": "staff_prod",
+            "correction_due": "2099-12-31", **overrides}
+
+
+FORM_DATA: dict[str, dict[str, Any]] = {
+    "evaluate_consequences": {"consequences": "Q3 gas data uncertain.",
+                              "immediate_handling": "Flag Q3 data.", "severity": "major"},
+    "implement_correction": {"actions_taken": "Meter calibrated.", "completed_on": "2026-11-28",
+                             "evidence_description": "Calibration certificate 2026-118."},
+    "follow_up_overdue": {"follow_up_note": "Chased the owner.", "new_expected_date": None},
+    "close_nonconformity": {"closure_summary": "Closed with evidence.", "records_complete": True},
+}
+
+
+def start_corrective_action(db: Database, actor: str = "staff_prod", **overrides: Any) -> int:
+    with db.transaction() as session:
+        return instances.start(session, process_id="corrective_action", actor=actor,
+                               business_key=overrides.pop("business_key", "NC-1"),
+                               data=raise_data(**overrides)).id
+
+
+def open_task(db: Database, instance_id: int, name: str) -> HumanTask:
+    """The open task with this BPMN id in the instance (fails the test if there is none)."""
+    with db.reading() as session:
+        task = session.scalar(select(HumanTask).where(
+            HumanTask.instance_id == instance_id, HumanTask.name == name, HumanTask.status == "ready"))
+    assert task is not None, f"no open task {name} in instance {instance_id}"
+    return task
+
+
+def complete(db: Database, instance_id: int, name: str, actor: str, data: dict[str, Any] | None = None) -> HumanTask:
+    task = open_task(db, instance_id, name)
+    with db.transaction() as session:
+        return tasks.complete(session, task_id=task.id, actor=actor,
+                              data=FORM_DATA.get(name, {}) if data is None else data)
+
+
+def instance(db: Database, instance_id: int) -> ProcessInstance:
+    with db.reading() as session:
+        return instances.get_instance(session, instance_id)
+
+
+def open_task_names(db: Database, instance_id: int) -> list[str]:
+    with db.reading() as session:
+        return sorted(session.scalars(select(HumanTask.name).where(
+            HumanTask.instance_id == instance_id, HumanTask.status == "ready")))
+
+
+def bpmn(process_id: str, flow: str, *, lanes: dict[str, list[str]] | None = None,
+         extra: str = "", collaboration: str = "") -> bytes:
+    """A small BPMN file: ``flow`` holds the process's elements; lanes map role id -> element ids."""
+    lane_xml = "".join(
+        f'<bpmn:lane id="lane_{i}" name="{name}">'
+        + "".join(f"<bpmn:flowNodeRef>{ref}</bpmn:flowNodeRef>" for ref in refs) + "</bpmn:lane>"
+        for i, (name, refs) in enumerate((lanes or {}).items()))
+    lane_set = f'<bpmn:laneSet id="lanes">{lane_xml}</bpmn:laneSet>' if lanes else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="defs_{process_id}"
+  targetNamespace="http://carbonflow.test">
+  <bpmn:collaboration id="collab_{process_id}">
+    <bpmn:participant id="part_{process_id}" processRef="{process_id}" />{collaboration}
+  </bpmn:collaboration>
+  <bpmn:process id="{process_id}" name="Test {process_id}" isExecutable="true">
+    {lane_set}
+    {flow}
+  </bpmn:process>
+  {extra}
+</bpmn:definitions>""".encode()
+
+
+def user_task(task_id: str, form_key: str = "corrective_action.follow_up_overdue", **props: str) -> str:
+    """A user task with a form key and any other spiffworkflow properties."""
+    props = {"formKey": form_key, **props}
+    items = "".join(f'<spiffworkflow:property name="{k}" value="{v}" />' for k, v in props.items())
+    return (f'<bpmn:userTask id="{task_id}" name="Task {task_id}"><bpmn:extensionElements>'
+            f"<spiffworkflow:properties>{items}</spiffworkflow:properties>"
+            f"</bpmn:extensionElements></bpmn:userTask>")
+
+
+def flows(*pairs: tuple[str, str]) -> str:
+    return "".join(f'<bpmn:sequenceFlow id="f_{a}_{b}" sourceRef="{a}" targetRef="{b}" />' for a, b in pairs)
+
+
+def deploy(db: Database, source: bytes, file_name: str = "test.bpmn") -> deployments.Deployment:
+    with db.transaction() as session:
+        return deployments.deploy(session, source=source, file_name=file_name, actor="admin")

@@ -1,0 +1,56 @@
+"""Forms: every user task's form validates and renders as JSON Schema with both languages."""
+from __future__ import annotations
+
+import pytest
+from marshmallow import ValidationError
+
+import forms
+from forms import json_schema, load_form_data
+
+
+class _Directory:
+    def usernames(self):
+        return ["alice", "bob"]
+
+    def departments(self):
+        return ["production"]
+
+
+def test_every_form_renders_a_schema_with_bilingual_labels_for_every_field():
+    for key in forms.FORMS:
+        schema = json_schema(key, _Directory())
+        assert schema["x-labels"]["zh"] and schema["x-labels"]["en"], key
+        for name, prop in schema["properties"].items():
+            assert prop["x-labels"]["zh"] and prop["x-labels"]["en"], f"{key}.{name}"
+            assert "type" in prop, f"{key}.{name}"
+
+
+def test_schema_lists_types_requirements_choices_and_pickers():
+    schema = json_schema("corrective_action.analyse_cause", _Directory())
+    props = schema["properties"]
+    assert props["owner"]["enum"] == ["alice", "bob"] and props["owner"]["x-picker"] == "user"
+    assert props["correction_due"] == {**props["correction_due"], "type": "string", "format": "date"}
+    assert props["similar_checked"]["type"] == "boolean"
+    assert {"root_cause", "owner", "correction_due"} <= set(schema["required"])
+    severity = json_schema("corrective_action.evaluate_consequences")["properties"]["severity"]
+    assert severity["enum"] == ["minor", "major", "critical"]
+
+
+def test_invalid_data_reports_every_bad_field():
+    with pytest.raises(ValidationError) as caught:
+        load_form_data("corrective_action.raise", {"title": "", "source": "gossip", "clause": "x.y",
+                                                   "department": "mars", "detected_on": "yesterday",
+                                                   "mood": "grim"}, _Directory())
+    assert set(caught.value.messages) == {"title", "description", "source", "clause", "department",
+                                          "detected_on", "mood"}
+
+
+def test_loaded_data_is_plain_json():
+    data = load_form_data("corrective_action.implement_correction",
+                          {"actions_taken": "x", "completed_on": "2026-11-28", "evidence_description": "y"})
+    assert data == {"actions_taken": "x", "completed_on": "2026-11-28", "evidence_description": "y"}
+
+
+def test_a_form_key_cannot_be_declared_twice():
+    with pytest.raises(ValueError, match="declared twice"):
+        forms.form("corrective_action.raise", "x", "y")(type("Dup", (forms.registry.Schema,), {}))
