@@ -1,11 +1,11 @@
 """Writing audit events, always in the caller's transaction."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import clock
 from engine.bpmn.serialization import json_safe
 from engine.models import AuditEvent
 
@@ -13,7 +13,8 @@ from engine.models import AuditEvent
 def record(session: Session, *, action: str, actor: str, instance_id: int | None = None,
            task_id: int | None = None, data: dict[str, Any] | None = None) -> AuditEvent:
     """Append one audit event to the session (it commits with the change it describes)."""
-    event = AuditEvent(at=clock.now(), actor=actor, action=action, instance_id=instance_id,
+    # Wall-clock time even inside a timer sweep run for another moment: this records when it happened.
+    event = AuditEvent(at=datetime.now(timezone.utc), actor=actor, action=action, instance_id=instance_id,
                        task_id=task_id, data=json_safe(data or {}))
     session.add(event)
     return event

@@ -63,7 +63,8 @@ def _fire_instance(db: Database, instance_id: int, now: datetime, runtime: rt.Ru
                  if task_id not in after and due <= now]
         for timer in fired:
             audit.record(session, action="timer_fired", actor=SYSTEM_ACTOR, instance_id=instance.id,
-                         data={"timer": timer.timer, "due_at": timer.due_at.isoformat()})
+                         data={"timer": timer.timer, "due_at": timer.due_at.isoformat(),
+                                "swept_for": now.isoformat()})
         progress.save(session, instance=instance, workflow=workflow, runtime=runtime,
                       actor=SYSTEM_ACTOR, error=error)
         return fired
