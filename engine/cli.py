@@ -195,7 +195,7 @@ def tasks_(ctx: click.Context, actor: str, overdue: bool, scope: str, process_id
            as_json: bool) -> None:
     """List the open tasks a user can work on (assigned to them or offered to their roles)."""
     with _reading(ctx) as session:
-        user = users.get_user(session, actor)
+        user = users.get_actor(session, actor)
         directory = users.SessionDirectory(session)
         rows = [records.task_record(session, t, directory=directory) for t in queries.tasks_for_user(
             session, user, scope=scope, overdue=overdue, process_id=process_id)]  # type: ignore[arg-type]

@@ -4,42 +4,67 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskStatus, User
+from engine.services.users import Actor
 
 Scope = Literal["mine", "candidate", "all"]
 
 
-def tasks_for_user(session: Session, user: User, *, scope: Scope = "all", overdue: bool = False,
+def tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overdue: bool = False,
                    process_id: str | None = None, now: datetime | None = None,
                    limit: int = 200, offset: int = 0) -> list[HumanTask]:
     """Open tasks the user can act on: assigned to them, offered to their roles, or both; by due time."""
-    mine = HumanTask.assignee == user.username
-    offered = and_(
-        HumanTask.assignee.is_(None), HumanTask.role.in_(user.role_ids),
-        or_(HumanTask.candidate_department.is_(None),
-            HumanTask.candidate_department == user.department_code))
-    visible = {"mine": mine, "candidate": offered, "all": or_(mine, offered)}[scope]
-    query = select(HumanTask).where(HumanTask.status == TaskStatus.READY.value, visible)
-    if overdue:
-        query = query.where(HumanTask.due_at < (now or clock.now()))
-    if process_id:
-        query = query.join(ProcessInstance).where(ProcessInstance.process_id == process_id)
-    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
-    tasks = session.scalars(query.limit(limit).offset(offset)).all()
+    window = limit + offset
+    branches = [_inbox_branch(condition, window, overdue=overdue, process_id=process_id, now=now)
+                for condition in _inbox_conditions(user, scope)]
+    if not branches:
+        return []
+    merged = union_all(*branches).subquery()
+    ids = list(session.scalars(select(merged.c.id).order_by(merged.c.sort_due_at, merged.c.id)
+                               .limit(limit).offset(offset)))
+    rows = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids)))}
     # Segregation of duties also hides a task from those who may not do it.
-    return [t for t in tasks if user.username not in (t.excluded_users or [])]
+    return [rows[i] for i in ids if user.username not in (rows[i].excluded_users or [])]
+
+
+def _inbox_conditions(user: Actor, scope: Scope) -> list[Any]:
+    """One condition per index range: the user's own tasks, then each role with and without department."""
+    conditions = []
+    if scope in ("mine", "all"):
+        conditions.append(HumanTask.assignee == user.username)
+    if scope in ("candidate", "all"):
+        departments = [HumanTask.candidate_department.is_(None)]
+        if user.department_code:
+            departments.append(HumanTask.candidate_department == user.department_code)
+        conditions.extend(and_(HumanTask.role == role, HumanTask.assignee.is_(None), department)
+                          for role in user.role_ids for department in departments)
+    return conditions
+
+
+def _inbox_branch(condition: Any, window: int, *, overdue: bool, process_id: str | None,
+                  now: datetime | None) -> Any:
+    # Each branch walks one index range in due order and stops after `window` rows, so a page
+    # costs the same with 100 or 100,000 open tasks; the union then merges a few small lists.
+    query = select(HumanTask.id, HumanTask.sort_due_at).where(
+        HumanTask.status == TaskStatus.READY.value, condition)
+    if overdue:
+        query = query.where(HumanTask.sort_due_at < (now or clock.now()))
+    if process_id:
+        query = query.where(HumanTask.process_id == process_id)
+    inner = query.order_by(HumanTask.sort_due_at, HumanTask.id).limit(window).subquery()
+    return select(inner.c.id, inner.c.sort_due_at)
 
 
 def overdue_tasks(session: Session, *, now: datetime | None = None, limit: int = 500) -> list[HumanTask]:
     """Every open task past its due time, oldest first."""
     return list(session.scalars(
         select(HumanTask).where(HumanTask.status == TaskStatus.READY.value,
-                                HumanTask.due_at < (now or clock.now()))
-        .order_by(HumanTask.due_at).limit(limit)))
+                                HumanTask.sort_due_at < (now or clock.now()))
+        .order_by(HumanTask.sort_due_at).limit(limit)))
 
 
 def open_tasks_of(session: Session, instance_id: int) -> list[HumanTask]:
@@ -78,8 +103,4 @@ def audit_events(session: Session, *, instance_id: int | None = None,
 
 
 def users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.username)))
-
-
-def as_dict(row: Any, fields: list[str]) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in fields}
+    return list(session.scalars(select(User).order_by(User.username)).unique())

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from copy import deepcopy
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
@@ -58,29 +59,34 @@ class Runtime:
 
     def __init__(self, *, timezone_name: str = "Asia/Shanghai", script_timeout: float = 1.0):
         self.serializer = StateSerializer()
+        self.timezone = ZoneInfo(timezone_name)
         self.script_engine = make_script_engine(timezone=timezone_name, timeout=script_timeout)
         self._specs: dict[int, tuple[Any, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def specs(self, definition: Any) -> tuple[Any, dict[str, Any]]:
-        """The spec objects of a deployed version, parsed once per process and then shared."""
-        # Keyed by content hash: ids repeat across databases (tests), content does not.
+    def specs(self, content_hash: str, spec_json: Callable[[], str]) -> tuple[Any, dict[str, Any]]:
+        """The spec objects of a deployed version, parsed once per process and then shared.
+
+        Keyed by content hash: ids repeat across databases (tests), content does not. ``spec_json``
+        is called only on a miss, so callers need not load the stored spec every time.
+        """
         with self._lock:
-            cached = self._specs.get(definition.content_hash)
+            cached = self._specs.get(content_hash)
             if cached is None:
-                cached = self._specs[definition.content_hash] = self.serializer.load_spec(definition.spec_json)
+                cached = self._specs[content_hash] = self.serializer.load_spec(spec_json())
             return cached
 
     def new(self, definition: Any, data: dict[str, Any]) -> BpmnWorkflow:
-        """A fresh workflow of this deployed version, with the start data on its start event."""
-        spec, subprocess_specs = self.specs(definition)
+        """A fresh workflow of a deployed version, with the start data on its start event."""
+        spec, subprocess_specs = self.specs(definition.content_hash, lambda: definition.spec_json)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
         start = workflow.get_tasks(state=TaskState.READY)[0]
         start.data.update(deepcopy(data))
         return workflow
 
-    def load(self, definition: Any, state_json: str) -> BpmnWorkflow:
-        spec, subprocess_specs = self.specs(definition)
+    def load(self, content_hash: str, spec_json: Callable[[], str], state_json: str) -> BpmnWorkflow:
+        """A saved workflow restored onto the (cached) spec of its version."""
+        spec, subprocess_specs = self.specs(content_hash, spec_json)
         workflow = self.serializer.load_workflow(state_json, spec, subprocess_specs)
         workflow.script_engine = self.script_engine
         return workflow
@@ -105,6 +111,10 @@ def describe_error(exc: Exception) -> str:
     line = getattr(exc, "line_number", 0)
     at_line = f" (line {line}: {getattr(exc, 'error_line', '')!r})" if line else ""
     return f"{where}{exc}{at_line}"
+
+
+def ready_task_ids(workflow: BpmnWorkflow) -> set[str]:
+    return {str(t.id) for t in ready_user_tasks(workflow)}
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[Any]:

@@ -77,6 +77,9 @@ class StateSerializer:
         """SpiffWorkflow's default format, spec included (benchmarks compare against it)."""
         return self._full.serialize_json(workflow)
 
+    def load_workflow_with_spec(self, text: str) -> BpmnWorkflow:
+        return self._full.deserialize_json(text)
+
 
 def json_safe(value: Any) -> Any:
     """Task data as plain JSON values (Decimal and dates become strings)."""

@@ -21,9 +21,10 @@ class ProcessDefinition(Base):
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(200))
     file_name: Mapped[str] = mapped_column(String(300))
-    bpmn_source: Mapped[str] = mapped_column(Text)
+    # Large texts load only when asked for: running an instance needs the hash, not the source.
+    bpmn_source: Mapped[str] = mapped_column(Text, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
-    spec_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     start_form_key: Mapped[str | None] = mapped_column(String(200))
     deployed_by: Mapped[str] = mapped_column(String(80))
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)

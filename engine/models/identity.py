@@ -35,7 +35,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
 
     memberships: Mapped[list[Membership]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+        back_populates="user", cascade="all, delete-orphan", lazy="joined")
 
     @property
     def role_ids(self) -> list[str]:

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, JsonData, UtcDateTime
+
+
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
 
 class TaskStatus(str, enum.Enum):
@@ -19,16 +22,18 @@ class TaskStatus(str, enum.Enum):
 
 class HumanTask(Base):
     __tablename__ = "human_tasks"
+    # The inbox reads these indexes in order and stops at the page size (engine/queries.py).
     __table_args__ = (
-        Index("ix_human_tasks_assignee", "status", "assignee", "due_at"),
-        Index("ix_human_tasks_role", "status", "role", "due_at"),
-        Index("ix_human_tasks_due", "status", "due_at"),
+        Index("ix_human_tasks_mine", "status", "assignee", "sort_due_at"),
+        Index("ix_human_tasks_offered", "status", "role", "assignee", "candidate_department", "sort_due_at"),
+        Index("ix_human_tasks_due", "status", "sort_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(
         ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
     spiff_task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    process_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
     title_en: Mapped[str | None] = mapped_column(String(300))
@@ -41,6 +46,8 @@ class HumanTask(Base):
     clauses: Mapped[str | None] = mapped_column(String(200))
     documentation: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # due_at, or NO_DUE_DATE: a non-null key that sorts tasks without a due time last on every backend.
+    sort_due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     priority: Mapped[int] = mapped_column(default=2)
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -14,7 +14,7 @@ from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
 from engine.services import audit, progress
 from engine.services.deployments import latest_definition
-from engine.services.users import SessionDirectory, get_user
+from engine.services.users import SessionDirectory, get_actor
 
 RUNNING, SUSPENDED, ERROR = InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value
 COMPLETED, TERMINATED = InstanceStatus.COMPLETED.value, InstanceStatus.TERMINATED.value
@@ -33,7 +33,7 @@ def start(session: Session, *, process_id: str, actor: str, business_key: str | 
           data: dict[str, Any] | None = None, runtime: rt.Runtime | None = None) -> ProcessInstance:
     """Start the newest version of a process with validated start data."""
     runtime = runtime or rt.shared_runtime()
-    get_user(session, actor)
+    get_actor(session, actor)
     definition = latest_definition(session, process_id)
     assert definition is not None
     start_data = validate(session, definition.start_form_key, data or {})
@@ -126,7 +126,7 @@ def retry(session: Session, *, instance_id: int, actor: str, data: dict[str, Any
 
 def _transition(session: Session, instance_id: int, actor: str, action: str,
                 details: dict[str, Any] | None = None) -> ProcessInstance:
-    user = get_user(session, actor)
+    user = get_actor(session, actor)
     if ADMIN_ROLE not in user.role_ids:
         raise NotPermitted(f"{actor} may not {action} instances (needs role {ADMIN_ROLE})")
     instance = lock_instance(session, instance_id)

@@ -13,7 +13,7 @@ from engine.models import InstanceStatus, MessageSubscription, ProcessDefinition
 from engine.services import audit, progress
 from engine.services.deployments import latest_definitions
 from engine.services.instances import lock_instance, start_with_workflow
-from engine.services.users import get_user
+from engine.services.users import get_actor
 
 
 @dataclass
@@ -28,7 +28,7 @@ def send_message(session: Session, *, name: str, payload: Any, actor: str,
                  runtime: rt.Runtime | None = None) -> Delivery:
     """Deliver a message by name; NotFound when no process starts on it and no instance waits for it."""
     runtime = runtime or rt.shared_runtime()
-    get_user(session, actor)
+    get_actor(session, actor)
     if not isinstance(payload, dict):
         raise InvalidFormData(f"message {name}", {"_schema": ["Message data must be a JSON object."]})
     delivery = Delivery()
@@ -56,7 +56,7 @@ def _waiting_instances(session: Session, name: str, payload: dict[str, Any],
         .where(MessageSubscription.message_name == name).distinct()))
     specs = []
     for definition in session.scalars(select(ProcessDefinition).where(ProcessDefinition.id.in_(definition_ids))):
-        spec, subprocess_specs = runtime.specs(definition)
+        spec, subprocess_specs = runtime.specs(definition.content_hash, lambda d=definition: d.spec_json)
         specs.extend([spec, *subprocess_specs.values()])
     tokens = rt.message_tokens(specs, name, payload, runtime)
     return sorted(set(session.scalars(

@@ -1,11 +1,12 @@
 """After a workflow moved: save its state and refresh what the database indexes from it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -13,19 +14,46 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from engine import clock
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import task_properties
-from engine.config import Settings
 from engine.errors import CarbonFlowError
-from engine.models import (
-    HumanTask, InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance, TaskStatus, User,
-)
+from engine.models import HumanTask, InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance, TaskStatus, User
+from engine.models.tasks import NO_DUE_DATE
 from engine.services import audit
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The ready user tasks and message waits of a workflow as it was loaded."""
+
+    ready: set[str]
+    waits: list[rt.WaitingMessage]
+
+    @classmethod
+    def of(cls, workflow: Any, *, closing: str | None = None) -> Snapshot:
+        """Snapshot a loaded workflow; ``closing`` is a task the caller is completing itself."""
+        return cls(rt.ready_task_ids(workflow) - {closing}, rt.waiting_messages(workflow))
+
+
+def load_workflow(session: Session, instance: ProcessInstance, runtime: rt.Runtime,
+                  content_hash: str | None = None) -> Any:
+    """The instance's workflow, restored onto its own version's spec (read from the database on a cache miss)."""
+    by_id = ProcessDefinition.id == instance.definition_id
+    if content_hash is None:
+        content_hash = session.scalar(select(ProcessDefinition.content_hash).where(by_id))
+    assert content_hash is not None  # foreign key
+    return runtime.load(content_hash, lambda: session.scalar(select(ProcessDefinition.spec_json).where(by_id)),
+                        instance.state_json)
+
+
 def save(session: Session, *, instance: ProcessInstance, workflow: Any, runtime: rt.Runtime,
-         actor: str, error: str | None = None) -> None:
-    """Store the workflow and re-index its human tasks, timers and message waits, in this transaction."""
+         actor: str, error: str | None = None, before: Snapshot | None = None) -> None:
+    """Store the workflow and re-index its human tasks, timers and message waits, in this transaction.
+
+    ``before``: what the workflow looked like when loaded, if the caller took a snapshot; the
+    rows that did not change are then left alone, which saves a query or two per step.
+    """
     if error is None:
-        error = _sync_human_tasks(session, instance, workflow, runtime)
+        error = _sync_human_tasks(session, instance, workflow, runtime,
+                                  before.ready if before is not None else None)
     instance.state_json = runtime.dump(workflow)
     instance.data = rt.current_data(workflow)
     instance.updated_at = clock.now()
@@ -37,15 +65,29 @@ def save(session: Session, *, instance: ProcessInstance, workflow: Any, runtime:
         audit.record(session, action="instance_completed", actor=actor, instance_id=instance.id)
     running = instance.status == InstanceStatus.RUNNING.value
     instance.next_timer_at = rt.next_timer_at(workflow) if running else None
-    _sync_subscriptions(session, instance, workflow if running else None)
+    waits = rt.waiting_messages(workflow) if running else []
+    if before is None or set(before.waits) != set(waits):
+        _replace_subscriptions(session, instance, waits)
 
 
 def close_open_tasks(session: Session, instance: ProcessInstance) -> None:
     """Cancel the instance's open human tasks and forget its message waits (on terminate)."""
     for task in _open_tasks(session, instance.id):
         task.status = TaskStatus.CANCELLED.value
-    _sync_subscriptions(session, instance, None)
+    _replace_subscriptions(session, instance, [])
     instance.next_timer_at = None
+
+
+def parse_due(value: Any, tz: ZoneInfo) -> datetime | None:
+    """A due time from process data: a date means the end of that day in the plant's timezone."""
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if len(text) == 10:
+        next_day = datetime.combine(date.fromisoformat(text) + timedelta(days=1), datetime.min.time(), tz)
+        return next_day - timedelta(seconds=1)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 def _mark_error(session: Session, instance: ProcessInstance, actor: str, error: str) -> None:
@@ -60,13 +102,22 @@ def _open_tasks(session: Session, instance_id: int) -> list[HumanTask]:
 
 
 def _sync_human_tasks(session: Session, instance: ProcessInstance, workflow: Any,
-                      runtime: rt.Runtime) -> str | None:
+                      runtime: rt.Runtime, ready_before: set[str] | None) -> str | None:
     ready = {str(t.id): t for t in rt.ready_user_tasks(workflow)}
-    known = set()
-    for row in _open_tasks(session, instance.id):
-        known.add(row.spiff_task_id)
-        if row.spiff_task_id not in ready:  # e.g. cancelled by an interrupting boundary event
-            row.status = TaskStatus.CANCELLED.value
+    if ready_before is None:
+        known = set()
+        for row in _open_tasks(session, instance.id):
+            known.add(row.spiff_task_id)
+            if row.spiff_task_id not in ready:  # e.g. cancelled by an interrupting boundary event
+                row.status = TaskStatus.CANCELLED.value
+    else:
+        # Every task ready before this step has its row: no need to read them back.
+        known = ready_before
+        gone = ready_before - set(ready)
+        if gone:
+            session.execute(update(HumanTask).where(
+                HumanTask.spiff_task_id.in_(gone), HumanTask.status == TaskStatus.READY.value)
+                .values(status=TaskStatus.CANCELLED.value))
     for spiff_id, task in ready.items():
         if spiff_id in known:
             continue
@@ -80,27 +131,26 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, workflow: Any
 def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
                     runtime: rt.Runtime) -> HumanTask:
     props = task_properties(task.task_spec)
-    evaluate = lambda expr: runtime.script_engine.evaluate(task, expr)  # noqa: E731
-    candidate_user = _text(evaluate(props["candidateUser"])) if props.get("candidateUser") else None
+
+    def evaluate(name: str) -> str | None:
+        value = runtime.script_engine.evaluate(task, props[name]) if props.get(name) else None
+        return None if value in (None, "") else str(value)
+
+    candidate_user = evaluate("candidateUser")
     if candidate_user is not None and session.scalar(
             select(User.id).where(User.username == candidate_user)) is None:
         raise CarbonFlowError(f"candidateUser {candidate_user!r} is not a user")
     now = clock.now()
+    due_at = _due(props, evaluate, now, runtime.timezone)
     return HumanTask(
-        instance_id=instance.id, spiff_task_id=str(task.id), name=task.task_spec.bpmn_id,
-        title=task.task_spec.bpmn_name or task.task_spec.bpmn_id, title_en=props.get("titleEn"),
-        role=task.task_spec.lane, candidate_user=candidate_user,
-        candidate_department=_text(evaluate(props["candidateDepartment"]))
-        if props.get("candidateDepartment") else None,
+        instance_id=instance.id, process_id=instance.process_id, spiff_task_id=str(task.id),
+        name=task.task_spec.bpmn_id, title=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+        title_en=props.get("titleEn"), role=task.task_spec.lane, candidate_user=candidate_user,
+        candidate_department=evaluate("candidateDepartment"),
         excluded_users=_completers(session, instance.id, props.get("notCompletedBy")),
         assignee=candidate_user, form_key=props["formKey"], clauses=props.get("clauses"),
-        documentation=task.task_spec.documentation,
-        due_at=_due(props, evaluate, now), priority=int(props.get("priority", 2)),
-        status=TaskStatus.READY.value, created_at=now)
-
-
-def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
+        documentation=task.task_spec.documentation, due_at=due_at, sort_due_at=due_at or NO_DUE_DATE,
+        priority=int(props.get("priority", 2)), status=TaskStatus.READY.value, created_at=now)
 
 
 def _completers(session: Session, instance_id: int, task_names: str | None) -> list[str]:
@@ -113,44 +163,17 @@ def _completers(session: Session, instance_id: int, task_names: str | None) -> l
         HumanTask.completed_by.is_not(None)))))
 
 
-def _due(props: dict[str, str], evaluate: Any, now: datetime) -> datetime | None:
+def _due(props: dict[str, str], evaluate: Any, now: datetime, tz: ZoneInfo) -> datetime | None:
     if props.get("dueIn"):
         parsed = TimerEventDefinition.parse_iso_duration(props["dueIn"])
         return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
     if props.get("dueDate"):
-        return parse_due(evaluate(props["dueDate"]))
+        return parse_due(evaluate("dueDate"), tz)
     return None
 
 
-def parse_due(value: Any) -> datetime | None:
-    """A due time from process data: a date means the end of that day in the plant's timezone."""
-    if value in (None, ""):
-        return None
-    text = str(value)
-    if len(text) == 10:
-        tz = ZoneInfo(Settings.from_env().timezone)
-        day = date.fromisoformat(text)
-        return datetime.combine(day + timedelta(days=1), datetime.min.time(), tz) - timedelta(seconds=1)
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(Settings.from_env().timezone))
-
-
-def _sync_subscriptions(session: Session, instance: ProcessInstance, workflow: Any | None) -> None:
+def _replace_subscriptions(session: Session, instance: ProcessInstance,
+                           waits: list[rt.WaitingMessage]) -> None:
     session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
-    if workflow is None:
-        return
-    for wait in set(rt.waiting_messages(workflow)):
-        session.add(MessageSubscription(instance_id=instance.id, message_name=wait.name,
-                                        correlation=wait.correlation))
-
-
-def definition_of(session: Session, instance: ProcessInstance) -> ProcessDefinition:
-    definition = session.get(ProcessDefinition, instance.definition_id)
-    assert definition is not None  # foreign key
-    return definition
-
-
-def load_workflow(session: Session, instance: ProcessInstance, runtime: rt.Runtime) -> Any:
-    """The instance's workflow, restored onto its own version's spec."""
-    definition = definition_of(session, instance)
-    return runtime.load(definition, instance.state_json)
+    session.add_all(MessageSubscription(instance_id=instance.id, message_name=w.name, correlation=w.correlation)
+                    for w in set(waits))

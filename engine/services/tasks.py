@@ -10,13 +10,13 @@ from SpiffWorkflow.util.task import TaskState
 from engine import clock
 from engine.bpmn import runtime as rt
 from engine.errors import Conflict, NotFound, NotPermitted
-from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus, User
+from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.services import audit, progress
-from engine.services.instances import ADMIN_ROLE, lock_instance, validate
-from engine.services.users import get_user
+from engine.services.instances import ADMIN_ROLE, validate
+from engine.services.users import Actor, get_actor
 
 
-def may_work_on(task: HumanTask, user: User) -> bool:
+def may_work_on(task: HumanTask, user: Actor) -> bool:
     """True when the user may claim or complete the task (its assignee, or an eligible candidate)."""
     if user.username in (task.excluded_users or []):
         return False
@@ -28,7 +28,7 @@ def may_work_on(task: HumanTask, user: User) -> bool:
 
 def claim(session: Session, *, task_id: int, actor: str) -> HumanTask:
     """Take a task offered to one's role, so that it is in one's own inbox."""
-    user = get_user(session, actor)
+    user = get_actor(session, actor)
     task = _locked_open_task(session, task_id)
     if task.assignee == actor:
         raise Conflict(f"task {task_id} is already claimed by you")
@@ -42,7 +42,7 @@ def claim(session: Session, *, task_id: int, actor: str) -> HumanTask:
 
 def unclaim(session: Session, *, task_id: int, actor: str) -> HumanTask:
     """Give a claimed task back to its role."""
-    user = get_user(session, actor)
+    user = get_actor(session, actor)
     task = _locked_open_task(session, task_id)
     if task.assignee is None:
         raise Conflict(f"task {task_id} is not claimed")
@@ -58,8 +58,8 @@ def unclaim(session: Session, *, task_id: int, actor: str) -> HumanTask:
 
 def delegate(session: Session, *, task_id: int, actor: str, to_user: str) -> HumanTask:
     """Hand a task to another user, who becomes its assignee."""
-    user = get_user(session, actor)
-    target = get_user(session, to_user)
+    user = get_actor(session, actor)
+    target = get_actor(session, to_user)
     task = _locked_open_task(session, task_id)
     if not (may_work_on(task, user) or ADMIN_ROLE in user.role_ids):
         raise NotPermitted(f"{actor} may not delegate task {task_id}")
@@ -76,17 +76,16 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
              runtime: rt.Runtime | None = None) -> HumanTask:
     """Submit a task's form: validated, snapshotted, and the process moves on."""
     runtime = runtime or rt.shared_runtime()
-    user = get_user(session, actor)
-    instance_id = _task_row(session, task_id).instance_id
+    user = get_actor(session, actor)
     # Lock order everywhere: instance, then task. The second of two racing completions waits here
     # and then finds the task completed.
-    instance = lock_instance(session, instance_id)
-    task = _locked_open_task(session, task_id, instance)
+    instance, task, content_hash = _lock_for_completion(session, task_id)
     if task.assignee is not None and task.assignee != actor and _eligible_ignoring_assignee(task, user):
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     _require_permission(task, user, "complete")
     submitted = validate(session, task.form_key, data)
-    workflow = progress.load_workflow(session, instance, runtime)
+    workflow = progress.load_workflow(session, instance, runtime, content_hash)
+    before = progress.Snapshot.of(workflow, closing=task.spiff_task_id)
     spiff_task = rt.find_task(workflow, task.spiff_task_id)
     if spiff_task is None or spiff_task.state != TaskState.READY:
         raise Conflict(f"task {task_id} is no longer ready in its process")
@@ -96,19 +95,32 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
     task.completed_by, task.completed_at, task.submitted_data = actor, clock.now(), submitted
     audit.record(session, action="complete", actor=actor, instance_id=instance.id, task_id=task.id,
                  data={"task": task.name, "form_key": task.form_key, "data": submitted})
-    progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
+    progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error,
+                  before=before)
     return _flushed(session, task)
 
 
 def get_task(session: Session, task_id: int) -> HumanTask:
-    return _task_row(session, task_id)
-
-
-def _task_row(session: Session, task_id: int) -> HumanTask:
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
     return task
+
+
+def _lock_for_completion(session: Session, task_id: int) -> tuple[ProcessInstance, HumanTask, str]:
+    """The task, its instance (both locked until commit) and its version's content hash, in one query."""
+    row = session.execute(
+        select(ProcessInstance, HumanTask, ProcessDefinition.content_hash)
+        .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(HumanTask.id == task_id)
+        .with_for_update(of=[ProcessInstance, HumanTask])
+        .execution_options(populate_existing=True)).one_or_none()
+    if row is None:
+        raise NotFound(f"no task {task_id}")
+    instance, task, content_hash = row
+    _check_open(task, instance)
+    return instance, task, content_hash
 
 
 def _locked_open_task(session: Session, task_id: int,
@@ -117,16 +129,20 @@ def _locked_open_task(session: Session, task_id: int,
                           .with_for_update().execution_options(populate_existing=True))
     if task is None:
         raise NotFound(f"no task {task_id}")
-    if task.status != TaskStatus.READY.value:
-        raise Conflict(f"task {task_id} is already {task.status}")
     instance = instance or session.get(ProcessInstance, task.instance_id)
     assert instance is not None
-    if instance.status != InstanceStatus.RUNNING.value:
-        raise Conflict(f"task {task_id} cannot be worked: its instance is {instance.status}")
+    _check_open(task, instance)
     return task
 
 
-def _eligible_ignoring_assignee(task: HumanTask, user: User) -> bool:
+def _check_open(task: HumanTask, instance: ProcessInstance) -> None:
+    if task.status != TaskStatus.READY.value:
+        raise Conflict(f"task {task.id} is already {task.status}")
+    if instance.status != InstanceStatus.RUNNING.value:
+        raise Conflict(f"task {task.id} cannot be worked: its instance is {instance.status}")
+
+
+def _eligible_ignoring_assignee(task: HumanTask, user: Actor) -> bool:
     """Could the user have taken the task had nobody claimed it? (Then a clash is a conflict.)"""
     if task.candidate_user is not None or user.username in (task.excluded_users or []):
         return False
@@ -134,7 +150,7 @@ def _eligible_ignoring_assignee(task: HumanTask, user: User) -> bool:
         task.candidate_department is None or task.candidate_department == user.department_code)
 
 
-def _require_permission(task: HumanTask, user: User, verb: str) -> None:
+def _require_permission(task: HumanTask, user: Actor, verb: str) -> None:
     if user.username in (task.excluded_users or []):
         raise NotPermitted(f"{user.username} may not {verb} task {task.id} ({task.name}): they completed "
                            "an earlier step this one must be independent of (segregation of duties)")

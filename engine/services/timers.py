@@ -55,6 +55,7 @@ def _fire_instance(db: Database, instance_id: int, now: datetime, runtime: rt.Ru
                 or instance.next_timer_at is None or instance.next_timer_at > now:
             return []
         workflow = progress.load_workflow(session, instance, runtime)
+        snapshot = progress.Snapshot.of(workflow)
         before = rt.waiting_timers(workflow)
         workflow.refresh_timers()
         error = rt.advance(workflow)
@@ -66,5 +67,5 @@ def _fire_instance(db: Database, instance_id: int, now: datetime, runtime: rt.Ru
                          data={"timer": timer.timer, "due_at": timer.due_at.isoformat(),
                                 "swept_for": now.isoformat()})
         progress.save(session, instance=instance, workflow=workflow, runtime=runtime,
-                      actor=SYSTEM_ACTOR, error=error)
+                      actor=SYSTEM_ACTOR, error=error, before=snapshot)
         return fired

@@ -64,14 +64,27 @@ def create_user(session: Session, *, username: str, display_name: str, roles: Se
     return user
 
 
-def get_user(session: Session, username: str) -> User:
-    """The active user with this username; NotFound or NotPermitted otherwise."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting in a use case: an active user with their roles and department."""
+
+    username: str
+    department_code: str | None
+    role_ids: tuple[str, ...]
+
+
+def get_actor(session: Session, username: str) -> Actor:
+    """The active user with this username, as an Actor; NotFound or NotPermitted otherwise."""
+    # Plain rows, one query: this runs at the start of every use case.
+    rows = session.execute(
+        select(User.department_code, User.active, Membership.role_id)
+        .outerjoin(Membership, Membership.user_id == User.id).where(User.username == username)).all()
+    if not rows:
         raise NotFound(f"unknown user: {username!r}")
-    if not user.active:
+    if not rows[0].active:
         raise NotPermitted(f"user {username!r} is deactivated")
-    return user
+    roles = tuple(sorted(r.role_id for r in rows if r.role_id is not None))
+    return Actor(username, rows[0].department_code, roles)
 
 
 def verify_password(user: User, password: str) -> bool:

@@ -8,7 +8,7 @@ from engine import queries
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import AuditEvent, HumanTask
 from engine.services import tasks
-from engine.services.users import get_user
+from engine.services.users import get_actor
 from tests.factories import analyse_data, complete, instance, open_task, start_corrective_action
 
 
@@ -29,8 +29,8 @@ def test_task_is_offered_to_its_lane_role_and_appears_in_their_inbox(db):
     assert (task.role, task.assignee, task.form_key) == ("carbon_body", None, "corrective_action.evaluate_consequences")
     assert task.due_at is not None  # dueIn P7D
     with db.reading() as session:
-        body_inbox = queries.tasks_for_user(session, get_user(session, "body"), scope="candidate")
-        staff_inbox = queries.tasks_for_user(session, get_user(session, "staff_prod"))
+        body_inbox = queries.tasks_for_user(session, get_actor(session, "body"), scope="candidate")
+        staff_inbox = queries.tasks_for_user(session, get_actor(session, "staff_prod"))
     assert [t.id for t in body_inbox] == [task.id]
     assert staff_inbox == []
 
@@ -40,8 +40,8 @@ def test_claim_moves_the_task_to_my_inbox(db):
     with db.transaction() as session:
         tasks.claim(session, task_id=task.id, actor="body")
     with db.reading() as session:
-        mine = queries.tasks_for_user(session, get_user(session, "body"), scope="mine")
-        offered_to_body2 = queries.tasks_for_user(session, get_user(session, "body2"), scope="candidate")
+        mine = queries.tasks_for_user(session, get_actor(session, "body"), scope="mine")
+        offered_to_body2 = queries.tasks_for_user(session, get_actor(session, "body2"), scope="candidate")
     assert [t.id for t in mine] == [task.id]
     assert offered_to_body2 == []
 
@@ -147,7 +147,7 @@ def test_overdue_query_lists_tasks_past_due(db):
     from datetime import timedelta
     _, task = _first_task(db)
     with db.reading() as session:
-        body = get_user(session, "body")
+        body = get_actor(session, "body")
         assert queries.tasks_for_user(session, body, overdue=True) == []
         later = task.due_at + timedelta(minutes=1)
         assert [t.id for t in queries.tasks_for_user(session, body, overdue=True, now=later)] == [task.id]

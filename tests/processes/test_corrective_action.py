@@ -79,8 +79,8 @@ def test_the_person_who_corrected_may_not_review_effectiveness(db):
         tasks.complete(session, task_id=review.id, actor="body",
                        data={"effective": True, "review_comment": "Self-review"})
     with db.reading() as session:
-        from engine.services.users import get_user
-        assert review.id not in [t.id for t in queries.tasks_for_user(session, get_user(session, "body"))]
+        from engine.services.users import get_actor
+        assert review.id not in [t.id for t in queries.tasks_for_user(session, get_actor(session, "body"))]
     complete(db, nc, "review_effectiveness", "body2", {"effective": True, "review_comment": "OK"})
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 11:42:15.313827
+Create Date: 2026-11-24 11:55:55.054404
 """
 from alembic import op
 import sqlalchemy as sa
@@ -119,6 +119,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
     sa.Column('spiff_task_id', sa.String(length=36), nullable=False),
+    sa.Column('process_id', sa.String(length=100), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('title_en', sa.String(length=300), nullable=True),
@@ -131,6 +132,7 @@ def upgrade() -> None:
     sa.Column('clauses', sa.String(length=200), nullable=True),
     sa.Column('documentation', sa.Text(), nullable=True),
     sa.Column('due_at', engine.models.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sort_due_at', engine.models.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('created_at', engine.models.base.UtcDateTime(timezone=True), nullable=False),
@@ -143,10 +145,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('spiff_task_id', name=op.f('uq_human_tasks_spiff_task_id'))
     )
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
-        batch_op.create_index('ix_human_tasks_assignee', ['status', 'assignee', 'due_at'], unique=False)
-        batch_op.create_index('ix_human_tasks_due', ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_human_tasks_due', ['status', 'sort_due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_human_tasks_instance_id'), ['instance_id'], unique=False)
-        batch_op.create_index('ix_human_tasks_role', ['status', 'role', 'due_at'], unique=False)
+        batch_op.create_index('ix_human_tasks_mine', ['status', 'assignee', 'sort_due_at'], unique=False)
+        batch_op.create_index('ix_human_tasks_offered', ['status', 'role', 'assignee', 'candidate_department', 'sort_due_at'], unique=False)
 
     op.create_table('memberships',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -183,10 +185,10 @@ def downgrade() -> None:
 
     op.drop_table('memberships')
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
-        batch_op.drop_index('ix_human_tasks_role')
+        batch_op.drop_index('ix_human_tasks_offered')
+        batch_op.drop_index('ix_human_tasks_mine')
         batch_op.drop_index(batch_op.f('ix_human_tasks_instance_id'))
         batch_op.drop_index('ix_human_tasks_due')
-        batch_op.drop_index('ix_human_tasks_assignee')
 
     op.drop_table('human_tasks')
     with op.batch_alter_table('users', schema=None) as batch_op:
