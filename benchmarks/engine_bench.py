@@ -492,7 +492,7 @@ def check_spec_by_reference(by_reference: str, with_spec: str) -> None:
 def growth_per_loop(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Bytes added per loop between consecutive loop counts (equal values mean linear growth)."""
     growth = []
-    for before, after in zip(rows, rows[1:]):
+    for before, after in zip(rows, rows[1:], strict=False):
         loops = after["loops"] - before["loops"]
         growth.append({
             "from": before["loops"], "to": after["loops"],
@@ -599,7 +599,7 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
     numeric = [all(isinstance(row[i], (int, float)) for row in rows) for i in range(len(headers))]
 
     def line(row: list[str]) -> str:
-        return "  ".join(c.rjust(w) if n else c.ljust(w) for c, w, n in zip(row, widths, numeric)).rstrip()
+        return "  ".join(c.rjust(w) if n else c.ljust(w) for c, w, n in zip(row, widths, numeric, strict=True)).rstrip()
     return "\n".join([line(cells[0]), line(["-" * w for w in widths]), *map(line, cells[1:])])
 
 

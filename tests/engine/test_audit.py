@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import queries
+from engine.errors import InvalidFormData
 from engine.models import AuditEvent
 from tests.factories import analyse_data, complete, start_corrective_action
 
@@ -38,7 +39,7 @@ def test_a_failed_use_case_writes_no_audit_event(db):
     nc = start_corrective_action(db)
     with db.reading() as session:
         before = session.scalar(select(func.count()).select_from(AuditEvent))
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidFormData):
         complete(db, nc, "evaluate_consequences", "body", {"severity": "apocalyptic"})
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == before
