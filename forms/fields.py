@@ -1,6 +1,7 @@
 """Field helpers: bilingual labels and fields that pick a user or a department."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from marshmallow import ValidationError, fields
@@ -12,17 +13,18 @@ def label(zh: str, en: str, **extra: Any) -> dict[str, Any]:
 
 
 class _DirectoryChoice(fields.String):
-    """A string that must name one of a set filled in from the user directory at load time."""
+    """A string that must name an entry of the directory bound at load time (a user, a department)."""
 
     kind = ""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.choices: list[str] | None = None
+        self.exists: Callable[[str], bool] | None = None
+        self.choices: list[str] | None = None  # only for rendering: every allowed value
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if self.choices is not None and text not in self.choices:
+        if self.exists is not None and not self.exists(text):
             raise ValidationError(f"Unknown {self.kind}: {text!r}.")
         return text
 

@@ -25,7 +25,7 @@ _TYPES: list[tuple[type[fields.Field], dict[str, Any]]] = [
 def json_schema(key: str, directory: Directory | None = None) -> dict[str, Any]:
     """The JSON Schema of the form with this key; user/department pickers list their choices."""
     spec = get_form(key)
-    schema = spec.bind(directory)
+    schema = spec.bind(directory, with_choices=True)
     properties = {
         field.data_key or name: _field_schema(field)
         for name, field in schema.fields.items()

@@ -13,6 +13,10 @@ from forms.fields import DepartmentRef, UserRef
 class Directory(Protocol):
     """Where user and department choices come from (the engine passes its database)."""
 
+    def has_user(self, username: str) -> bool: ...
+
+    def has_department(self, code: str) -> bool: ...
+
     def usernames(self) -> Sequence[str]: ...
 
     def departments(self) -> Sequence[str]: ...
@@ -27,15 +31,17 @@ class FormSpec:
     title_en: str
     schema: type[Schema]
 
-    def bind(self, directory: Directory | None) -> Schema:
-        """A schema instance whose user and department fields know the allowed values."""
+    def bind(self, directory: Directory | None, *, with_choices: bool = False) -> Schema:
+        """A schema instance whose user and department fields check (and, to render, list) the directory."""
         schema = self.schema(unknown=RAISE)
         if directory is not None:
             for field in schema.fields.values():
                 if isinstance(field, UserRef):
-                    field.choices = list(directory.usernames())
+                    field.exists = directory.has_user
+                    field.choices = list(directory.usernames()) if with_choices else None
                 elif isinstance(field, DepartmentRef):
-                    field.choices = list(directory.departments())
+                    field.exists = directory.has_department
+                    field.choices = list(directory.departments()) if with_choices else None
         return schema
 
 

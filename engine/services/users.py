@@ -104,6 +104,13 @@ class SessionDirectory:
         self._users: list[str] | None = None
         self._departments: list[str] | None = None
 
+    def has_user(self, username: str) -> bool:
+        return self._session.scalar(select(User.id).where(
+            User.username == username, User.active.is_(True))) is not None
+
+    def has_department(self, code: str) -> bool:
+        return self._session.get(Department, code) is not None
+
     def usernames(self) -> list[str]:
         if self._users is None:
             self._users = list(self._session.scalars(

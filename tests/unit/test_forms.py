@@ -9,6 +9,12 @@ from forms import json_schema, load_form_data
 
 
 class _Directory:
+    def has_user(self, username):
+        return username in self.usernames()
+
+    def has_department(self, code):
+        return code in self.departments()
+
     def usernames(self):
         return ["alice", "bob"]
 
