@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from engine import queries, records
@@ -98,18 +99,21 @@ def main(ctx: click.Context) -> None:
 
 @main.command()
 @click.option("--as", "actor", default="system", show_default=True, help="Recorded as the deployer.")
+@json_flag
 @click.pass_context
 @_fail_cleanly
-def init(ctx: click.Context, actor: str) -> None:
+def init(ctx: click.Context, actor: str, as_json: bool) -> None:
     """Create or migrate the database, seed the roles and deploy processes/ (idempotent)."""
     migrate(ctx.obj.settings.database_url)
     with ctx.obj.db(require_schema=False).transaction() as session:
         users.seed_roles(session)
         done = deployments.deploy_directory(session, directory=ctx.obj.settings.processes_dir, actor=actor)
-        for each in done:
-            state = "deployed" if each.created else "unchanged"
-            click.echo(f"{each.definition.process_id} v{each.definition.version}: {state}")
-    click.echo(f"database ready: {ctx.obj.settings.database_url}")
+        processes = [{**records.process_record(d.definition), "created": d.created} for d in done]
+    result = {"database": make_url(ctx.obj.settings.database_url).render_as_string(hide_password=True),
+              "processes": processes}
+    _echo(result, as_json, lambda r: "\n".join(
+        [f"{p['id']} v{p['version']}: {'deployed' if p['created'] else 'unchanged'}" for p in r["processes"]]
+        + [f"database ready: {r['database']}"]))
 
 
 @main.command("demo-users")

@@ -9,6 +9,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.errors import Conflict
 
 _WRITE = "carbonflow_write"
 
@@ -30,8 +33,12 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits at the end of the block, or rolls back on any exception."""
-        with self._writer() as session, session.begin():
-            yield session
+        try:
+            with self._writer() as session, session.begin():
+                yield session
+        except StaleDataError as exc:
+            # A row's version moved under us: someone else changed it first.
+            raise Conflict("the record was changed by someone else at the same time; reload and try again") from exc
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

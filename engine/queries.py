@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, select, union_all
+from sqlalchemy import and_, exists, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskStatus, User
+from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskExclusion, TaskStatus, User
 from engine.services.users import Actor
 
 Scope = Literal["mine", "candidate", "all"]
@@ -19,7 +19,9 @@ def tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overd
                    limit: int = 200, offset: int = 0) -> list[HumanTask]:
     """Open tasks the user can act on: assigned to them, offered to their roles, or both; by due time."""
     window = limit + offset
-    branches = [_inbox_branch(condition, window, overdue=overdue, process_id=process_id, now=now)
+    # Segregation of duties also hides a task from those who may not do it.
+    allowed = ~exists().where(TaskExclusion.task_id == HumanTask.id, TaskExclusion.username == user.username)
+    branches = [_inbox_branch(and_(condition, allowed), window, overdue=overdue, process_id=process_id, now=now)
                 for condition in _inbox_conditions(user, scope)]
     if not branches:
         return []
@@ -27,8 +29,7 @@ def tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overd
     ids = list(session.scalars(select(merged.c.id).order_by(merged.c.sort_due_at, merged.c.id)
                                .limit(limit).offset(offset)))
     rows = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids)))}
-    # Segregation of duties also hides a task from those who may not do it.
-    return [rows[i] for i in ids if user.username not in (rows[i].excluded_users or [])]
+    return [rows[i] for i in ids]
 
 
 def _inbox_conditions(user: Actor, scope: Scope) -> list[Any]:

@@ -88,6 +88,8 @@ def _validator_schema(validator: Any) -> dict[str, Any]:
         if validator.labels:
             out["x-enum-labels"] = list(validator.labels)
         return out
+    if isinstance(validator, validate.Equal):
+        return {"const": validator.comparable}
     if isinstance(validator, validate.Length):
         return _bounds(validator.min, validator.max, "minLength", "maxLength")
     if isinstance(validator, validate.Range):

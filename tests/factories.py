@@ -1,7 +1,9 @@
 """Small functions that build what tests need: seeded users, BPMN snippets, started instances."""
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -45,6 +47,19 @@ def seed(db: Database) -> None:
 @lru_cache(maxsize=1)
 def _password_hash() -> str:
     return PasswordHasher().hash(PASSWORD)
+
+
+PLANT_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def days_ahead(days: int) -> str:
+    """A date this many days after today at the plant, as the forms write it (tests must not age)."""
+    return (datetime.now(PLANT_TZ).date() + timedelta(days=days)).isoformat()
+
+
+def end_of_day(day: str) -> datetime:
+    """23:59:59 of that date at the plant, in UTC: when a correction due that day becomes overdue."""
+    return datetime.combine(date.fromisoformat(day), time(23, 59, 59), PLANT_TZ).astimezone(timezone.utc)
 
 
 def raise_data(**overrides: Any) -> dict[str, Any]:

@@ -12,10 +12,12 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from engine.bpmn.scripting import SandboxViolation, compile_check
 from engine.errors import InvalidProcess
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -52,10 +54,11 @@ def parse_bpmn(source: bytes, file_name: str, *, roles: Collection[str],
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
         raise InvalidProcess(_describe_validation(exc, file_name)) from exc
-    except SpiffWorkflowException as exc:
+    except (SpiffWorkflowException, ValueError) as exc:
         raise InvalidProcess(f"{file_name}: {exc}") from exc
     for each in [spec, *subprocess_specs.values()]:
         _check_user_tasks(each, file_name, roles, form_keys)
+        _check_code(each, file_name)
     start_form_key = _start_form_key(spec, file_name, form_keys)
     return ParsedProcess(process_id, spec.description or process_id, spec, subprocess_specs,
                          start_form_key, _start_messages(spec))
@@ -67,6 +70,11 @@ def task_properties(task_spec: Any) -> dict[str, str]:
 
 
 def _parse_xml(source: bytes, file_name: str) -> Any:
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidProcess(f"{file_name}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                             "save the BPMN file as UTF-8") from exc
     try:
         safe_xml.fromstring(source, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
@@ -96,6 +104,10 @@ def _describe_validation(exc: ValidationException, file_name: str) -> str:
 def _check_user_tasks(spec: Any, file_name: str, roles: Collection[str],
                       form_keys: Collection[str]) -> None:
     for task_spec in spec.task_specs.values():
+        if task_spec.manual and not isinstance(task_spec, UserTask):
+            # A manual or plain task would wait for a person with no form and no inbox.
+            raise InvalidProcess(f"{file_name}: element {task_spec.bpmn_id!r} is a manual or untyped task; "
+                                 "use a user task (with a lane and a formKey) or a script task")
         if not isinstance(task_spec, UserTask):
             continue
         where = f"{file_name}: user task {task_spec.bpmn_id!r}"
@@ -109,7 +121,44 @@ def _check_user_tasks(spec: Any, file_name: str, roles: Collection[str],
             raise InvalidProcess(f"{where} has no formKey property")
         if form_key not in form_keys:
             raise InvalidProcess(f"{where} names form {form_key!r}, which does not exist in forms/")
+        _check_properties(task_properties(task_spec), where)
 
+
+def _check_properties(props: dict[str, str], where: str) -> None:
+    if props.get("dueIn"):
+        try:
+            TimerEventDefinition.parse_iso_duration(props["dueIn"])
+        except Exception as exc:  # Spiff raises a bare Exception for a bad duration
+            raise InvalidProcess(f"{where}: dueIn {props['dueIn']!r} is not an ISO 8601 duration "
+                                 "such as P14D") from exc
+    if props.get("priority") and props["priority"] not in {"1", "2", "3"}:
+        raise InvalidProcess(f"{where}: priority must be 1, 2 or 3, not {props['priority']!r}")
+
+
+def _check_code(spec: Any, file_name: str) -> None:
+    """Compile every script and expression of the spec in the sandbox, so a bad one fails now."""
+    for task_spec in spec.task_specs.values():
+        for source, mode in _code_of(task_spec):
+            try:
+                compile_check(source, mode)
+            except (SandboxViolation, SyntaxError) as exc:
+                raise InvalidProcess(f"{file_name}: element {task_spec.bpmn_id or task_spec.name!r}: "
+                                     f"{'script' if mode == 'exec' else 'expression'} {source.strip()!r} "
+                                     f"is refused: {exc}") from exc
+
+
+def _code_of(task_spec: Any) -> list[tuple[str, str]]:
+    code = [(getattr(task_spec, name), "exec") for name in ("script", "prescript", "postscript")
+            if getattr(task_spec, name, None)]
+    code += [(condition.args[0], "eval") for condition, _ in getattr(task_spec, "cond_task_specs", [])
+             if condition is not None]
+    expression = getattr(getattr(task_spec, "event_definition", None), "expression", None)
+    if isinstance(expression, str):
+        code.append((expression, "eval"))
+    props = task_properties(task_spec)
+    code += [(props[name], "eval") for name in ("candidateUser", "candidateDepartment", "dueDate")
+             if props.get(name)]
+    return code
 
 def _start_form_key(spec: Any, file_name: str, form_keys: Collection[str]) -> str | None:
     for task_spec in spec.task_specs.values():

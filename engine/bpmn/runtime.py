@@ -99,7 +99,7 @@ def advance(workflow: BpmnWorkflow) -> str | None:
     """Run engine steps until people or events are needed; return the error text if a step failed."""
     try:
         workflow.do_engine_steps()
-    except SpiffWorkflowException as exc:
+    except Exception as exc:  # noqa: BLE001 - any model failure belongs on the instance, not in a crash
         return describe_error(exc)
     return None
 
@@ -110,7 +110,8 @@ def describe_error(exc: Exception) -> str:
     where = f"task {task.task_spec.bpmn_id or task.task_spec.name!r}: " if task is not None else ""
     line = getattr(exc, "line_number", 0)
     at_line = f" (line {line}: {getattr(exc, 'error_line', '')!r})" if line else ""
-    return f"{where}{exc}{at_line}"
+    kind = "" if isinstance(exc, SpiffWorkflowException) else f"{type(exc).__name__}: "
+    return f"{where}{kind}{exc}{at_line}"
 
 
 def ready_task_ids(workflow: BpmnWorkflow) -> set[str]:
@@ -133,18 +134,41 @@ def complete_user_task(workflow: BpmnWorkflow, task: Any, data: dict[str, Any]) 
     task.data.update(deepcopy(data))
     try:
         task.run()
-    except SpiffWorkflowException as exc:
+    except Exception as exc:  # noqa: BLE001 - e.g. a failing postScript: recorded on the instance
         return describe_error(exc)
     return advance(workflow)
 
 
 def retry_failed(workflow: BpmnWorkflow, data: dict[str, Any] | None) -> str | None:
-    """Put failed tasks back to ready (with corrected data) and advance again."""
-    for task in workflow.get_tasks(state=TaskState.ERROR):
+    """Run failed steps again (with corrected data) and advance.
+
+    A failed user task (its postScript) is re-run at once, since its person already submitted.
+    With no failed step, the data goes to the ready user tasks: the error was in preparing them
+    (a candidateUser that names nobody, say), and the engine prepares them again on save.
+    """
+    failed = workflow.get_tasks(state=TaskState.ERROR)
+    targets = failed or ready_user_tasks(workflow)
+    for task in targets:
         if data:
             task.data.update(deepcopy(data))
-        task._set_state(TaskState.READY)
+    for task in failed:
+        task._set_state(TaskState.READY)  # SpiffWorkflow's documented way back from ERROR
+        if isinstance(task.task_spec, UserTask):
+            try:
+                task.run()
+            except Exception as exc:  # noqa: BLE001
+                return describe_error(exc)
     return advance(workflow)
+
+
+def is_ready(task: Any) -> bool:
+    return task is not None and task.state == TaskState.READY
+
+
+def due_after(duration: str, start: datetime) -> datetime:
+    """The moment an ISO 8601 duration (P14D, PT4H) after ``start``, months counted as calendar months."""
+    parsed = TimerEventDefinition.parse_iso_duration(duration)
+    return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
 
 
 def has_failed_tasks(workflow: BpmnWorkflow) -> bool:

@@ -40,13 +40,30 @@ class SandboxViolation(Exception):
 
 
 class ScriptTimeout(Exception):
-    """Raised inside a script that runs past its deadline."""
+    """Raised when a script runs past its deadline."""
+
+
+class _Deadline(BaseException):
+    """Raised inside the script's own frames at the deadline; a BaseException, so nothing there catches it."""
 
 
 class _Transformer(RestrictingNodeTransformer):
-    """RestrictedPython's rules, plus: ``*``, ``**`` and ``<<`` go through a size check."""
+    """RestrictedPython's rules, plus: no try/except, no f-string format specs, and ``+``, ``*``,
+    ``**`` and ``<<`` go through a size check."""
 
-    _GUARDED = {ast.Mult: "mul", ast.Pow: "pow", ast.LShift: "lshift"}
+    _GUARDED = {ast.Add: "add", ast.Mult: "mul", ast.Pow: "pow", ast.LShift: "lshift"}
+
+    def visit_Try(self, node: ast.Try) -> ast.AST:
+        # A script that could catch errors could also swallow the deadline; models have no need.
+        self.error(node, "try/except is not allowed in BPMN scripts")
+        return node
+
+    visit_TryStar = visit_Try
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        if node.format_spec is not None:
+            self.error(node, "format specifications in f-strings are not allowed")
+        return self.node_contents_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = self.node_contents_visit(node)
@@ -59,6 +76,11 @@ class _Transformer(RestrictingNodeTransformer):
 
 
 def _binop(name: str, left: Any, right: Any) -> Any:
+    if name == "add":
+        if isinstance(left, (str, bytes, list, tuple)) and isinstance(right, (str, bytes, list, tuple)) \
+                and len(left) + len(right) > MAX_SEQUENCE:
+            raise SandboxViolation(f"sequence too large: {len(left)} + {len(right)}")
+        return left + right
     if name == "pow" and isinstance(left, int) and isinstance(right, int):
         if right > 0 and abs(left) > 1 and right * max(abs(left).bit_length(), 1) > MAX_POWER_BITS:
             raise SandboxViolation(f"power too large: {left} ** {right}")
@@ -78,10 +100,49 @@ _INPLACE = {"+=": operator.add, "-=": operator.sub, "/=": operator.truediv, "//=
 
 
 def _inplace(op: str, left: Any, right: Any) -> Any:
-    guarded = {"*=": "mul", "**=": "pow", "<<=": "lshift"}
+    guarded = {"+=": "add", "*=": "mul", "**=": "pow", "<<=": "lshift"}
     if op in guarded:
         return _binop(guarded[op], left, right)
     return _INPLACE[op](left, right)
+
+
+# String methods that build a result of a size the caller chooses, in one C call.
+_PADDING = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "format", "format_map"})
+
+
+def _getattr(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, (str, bytes)):
+        if name in _PADDING:
+            raise SandboxViolation(f"str.{name} is not allowed in BPMN scripts")
+        if name == "join":
+            return _sized_join(obj)
+        if name == "replace":
+            return _sized_replace(obj)
+    return safer_getattr(obj, name, default)
+
+
+def _sized_join(separator: Any) -> Callable[[Any], Any]:
+    def join(items: Any) -> Any:
+        items = list(items)
+        size = sum(len(i) for i in items if isinstance(i, (str, bytes))) + len(separator) * len(items)
+        if size > MAX_SEQUENCE:
+            raise SandboxViolation(f"join result too large: {size}")
+        return separator.join(items)
+    return join
+
+
+def _sized_replace(text: Any) -> Callable[..., Any]:
+    def replace(old: Any, new: Any, count: int = -1) -> Any:
+        hits = text.count(old) if count < 0 else min(count, text.count(old))
+        if len(text) + hits * (len(new) - len(old)) > MAX_SEQUENCE:
+            raise SandboxViolation("replace result too large")
+        return text.replace(old, new, count)
+    return replace
+
+
+def compile_check(source: str, mode: str) -> None:
+    """Raise SandboxViolation if a script or expression would be refused (used at deploy)."""
+    _compile(source.strip() if mode == "eval" else source, mode)
 
 
 @lru_cache(maxsize=2048)
@@ -111,7 +172,11 @@ def helpers(tz: ZoneInfo) -> dict[str, Callable[..., Any]]:
         return (date.fromisoformat(str(end)[:10]) - date.fromisoformat(str(start)[:10])).days
 
     def decimal(value: Any) -> Decimal:
-        return Decimal(str(value))
+        number = Decimal(str(value))
+        # Huge exponents make later int()/str() conversions run for seconds in C.
+        if number.is_finite() and abs(number.adjusted()) > 100:
+            raise SandboxViolation(f"decimal out of range: {value!r}")
+        return number
 
     return {"today": today, "end_of_day": end_of_day, "add_days": add_days,
             "days_between": days_between, "decimal": decimal, "round": round}
@@ -123,7 +188,7 @@ def _builtins() -> dict[str, Any]:
     for name in ("min", "max", "sum", "any", "all", "sorted", "enumerate", "zip", "dict", "list",
                  "reversed", "map", "filter", "set", "frozenset"):
         allowed[name] = __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
-    for name in ("setattr", "delattr", "compile", "getattr", "hasattr"):
+    for name in ("setattr", "delattr", "compile", "getattr", "hasattr", "pow"):
         allowed.pop(name, None)
     return allowed
 
@@ -137,7 +202,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__(dict(self.helpers))
         self._base = {
             "__builtins__": _builtins(),
-            "_getattr_": safer_getattr,
+            "_getattr_": _getattr,
             "_getitem_": default_guarded_getitem,
             "_getiter_": iter,
             "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
@@ -158,13 +223,19 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         overwritten = set(self.helpers) & set(context)
         if overwritten:
             raise SandboxViolation(f"task data overwrites helper function(s): {sorted(overwritten)}")
-        scope = {**self._base, **(external_context or {}), **context}
+        scope = {**self._base, **(external_context or {}), **_data_only(context)}
         _bounded(lambda: exec(_compile(script, "exec"), scope), self.timeout)
-        # Write back only the data the script left: not helpers, guards or functions.
+        # Write back only the data the script left: not helpers, guards or functions; keys that
+        # start with "_" (the engine's, never the script's) stay as they were.
+        results = {k: v for k, v in scope.items()
+                   if not k.startswith("_") and k not in self._base and not callable(v)
+                   and k not in (external_context or {})}
+        for name, value in results.items():
+            _check_data(name, value)
+        kept = {k: v for k, v in context.items() if k.startswith("_")}
         context.clear()
-        context.update({k: v for k, v in scope.items()
-                        if not k.startswith("_") and k not in self._base and not callable(v)
-                        and k not in (external_context or {})})
+        context.update(kept)
+        context.update(results)
         return True
 
     def call_service(self, context: Any, **kwargs: Any) -> Any:
@@ -180,13 +251,33 @@ def _data_only(context: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in context.items() if not k.startswith("_")}
 
 
+_DATA_TYPES = (str, int, float, bool, type(None), Decimal, date)
+
+
+def _check_data(name: str, value: Any, depth: int = 0) -> None:
+    """Refuse values that cannot be saved as process data (ranges, generators, exceptions...)."""
+    if depth > 20:
+        raise SandboxViolation(f"{name!r} is nested too deeply")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SandboxViolation(f"{name!r} has a non-text key {key!r}")
+            _check_data(name, item, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_data(name, item, depth + 1)
+    elif not isinstance(value, _DATA_TYPES):
+        raise SandboxViolation(f"script left {type(value).__name__} in {name!r}; keep process data to "
+                               "text, numbers, booleans, dates, lists and dicts")
+
+
 def _bounded(run: Callable[[], Any], timeout: float) -> Any:
     """Run a compiled script, raising ScriptTimeout in it once the deadline passes."""
     deadline = time.monotonic() + timeout
 
     def local_trace(frame: Any, event: str, arg: Any) -> Any:
         if time.monotonic() > deadline:
-            raise ScriptTimeout(f"script ran longer than {timeout:g} s")
+            raise _Deadline
         return local_trace
 
     def global_trace(frame: Any, event: str, arg: Any) -> Any:
@@ -201,5 +292,7 @@ def _bounded(run: Callable[[], Any], timeout: float) -> Any:
     sys.settrace(global_trace)
     try:
         return run()
+    except _Deadline:
+        raise ScriptTimeout(f"script ran longer than {timeout:g} s") from None
     finally:
         sys.settrace(previous)

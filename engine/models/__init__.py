@@ -3,11 +3,11 @@ from engine.models.base import Base
 from engine.models.identity import Department, Membership, Role, User
 from engine.models.definitions import ProcessDefinition, StartMessage
 from engine.models.instances import InstanceStatus, MessageSubscription, ProcessInstance
-from engine.models.tasks import HumanTask, TaskStatus
+from engine.models.tasks import HumanTask, TaskExclusion, TaskStatus
 from engine.models.audit import AuditEvent
 
 __all__ = [
     "Base", "Department", "Membership", "Role", "User", "ProcessDefinition", "StartMessage",
-    "InstanceStatus", "MessageSubscription", "ProcessInstance", "HumanTask", "TaskStatus",
+    "InstanceStatus", "MessageSubscription", "ProcessInstance", "HumanTask", "TaskExclusion", "TaskStatus",
     "AuditEvent",
 ]

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models.base import Base, JsonData, UtcDateTime
 
@@ -40,7 +40,10 @@ class HumanTask(Base):
     role: Mapped[str] = mapped_column(String(40))
     candidate_user: Mapped[str | None] = mapped_column(String(80))
     candidate_department: Mapped[str | None] = mapped_column(String(40))
+    # Who may not do this task (segregation of duties): read here by permission checks, and
+    # mirrored in task_exclusions so the inbox can leave those tasks out in SQL.
     excluded_users: Mapped[list[str]] = mapped_column(JsonData, default=list)
+    exclusions: Mapped[list[TaskExclusion]] = relationship(cascade="all, delete-orphan", lazy="raise")
     assignee: Mapped[str | None] = mapped_column(String(80))
     form_key: Mapped[str] = mapped_column(String(200))
     clauses: Mapped[str | None] = mapped_column(String(200))
@@ -57,3 +60,12 @@ class HumanTask(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class TaskExclusion(Base):
+    """A user who may not do a task, written with the task and never changed."""
+
+    __tablename__ = "task_exclusions"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)

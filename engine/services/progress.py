@@ -8,15 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import clock
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import task_properties
 from engine.errors import CarbonFlowError
 from engine.models import HumanTask, InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance, TaskStatus, User
-from engine.models.tasks import NO_DUE_DATE
+from engine.models.tasks import NO_DUE_DATE, TaskExclusion
 from engine.services import audit
 
 
@@ -123,8 +121,8 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, workflow: Any
             continue
         try:
             session.add(_new_human_task(session, instance, task, runtime))
-        except (SpiffWorkflowException, CarbonFlowError, ValueError) as exc:
-            return f"task {task.task_spec.bpmn_id!r}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - a bad expression in the model errors the instance
+            return f"task {task.task_spec.bpmn_id!r}: {rt.describe_error(exc)}"
     return None
 
 
@@ -142,12 +140,13 @@ def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
         raise CarbonFlowError(f"candidateUser {candidate_user!r} is not a user")
     now = clock.now()
     due_at = _due(props, evaluate, now, runtime.timezone)
+    excluded = _completers(session, instance.id, props.get("notCompletedBy"))
     return HumanTask(
         instance_id=instance.id, process_id=instance.process_id, spiff_task_id=str(task.id),
         name=task.task_spec.bpmn_id, title=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
         title_en=props.get("titleEn"), role=task.task_spec.lane, candidate_user=candidate_user,
         candidate_department=evaluate("candidateDepartment"),
-        excluded_users=_completers(session, instance.id, props.get("notCompletedBy")),
+        excluded_users=excluded, exclusions=[TaskExclusion(username=u) for u in excluded],
         assignee=candidate_user, form_key=props["formKey"], clauses=props.get("clauses"),
         documentation=task.task_spec.documentation, due_at=due_at, sort_due_at=due_at or NO_DUE_DATE,
         priority=int(props.get("priority", 2)), status=TaskStatus.READY.value, created_at=now)
@@ -165,8 +164,7 @@ def _completers(session: Session, instance_id: int, task_names: str | None) -> l
 
 def _due(props: dict[str, str], evaluate: Any, now: datetime, tz: ZoneInfo) -> datetime | None:
     if props.get("dueIn"):
-        parsed = TimerEventDefinition.parse_iso_duration(props["dueIn"])
-        return now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+        return rt.due_after(props["dueIn"], now)
     if props.get("dueDate"):
         return parse_due(evaluate("dueDate"), tz)
     return None

@@ -5,7 +5,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
 from engine.bpmn import runtime as rt
@@ -66,6 +65,10 @@ def delegate(session: Session, *, task_id: int, actor: str, to_user: str) -> Hum
     if target.username in (task.excluded_users or []):
         raise NotPermitted(f"{to_user} may not do task {task_id}: they completed "
                            "an earlier step it must be independent of")
+    if not _eligible_ignoring_assignee(task, target) and ADMIN_ROLE not in user.role_ids:
+        raise NotPermitted(f"{to_user} may not take task {task_id}: it needs role {task.role}"
+                           + (f" in department {task.candidate_department}" if task.candidate_department else "")
+                           + " (a process_admin may delegate outside it)")
     previous, task.assignee = task.assignee, target.username
     audit.record(session, action="delegate", actor=actor, instance_id=task.instance_id, task_id=task.id,
                  data={"from": previous, "to": target.username})
@@ -87,7 +90,7 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
     workflow = progress.load_workflow(session, instance, runtime, content_hash)
     before = progress.Snapshot.of(workflow, closing=task.spiff_task_id)
     spiff_task = rt.find_task(workflow, task.spiff_task_id)
-    if spiff_task is None or spiff_task.state != TaskState.READY:
+    if not rt.is_ready(spiff_task):
         raise Conflict(f"task {task_id} is no longer ready in its process")
     error = rt.complete_user_task(workflow, spiff_task, submitted)
     task.status = TaskStatus.COMPLETED.value
@@ -162,9 +165,6 @@ def _require_permission(task: HumanTask, user: Actor, verb: str) -> None:
 
 
 def _flushed(session: Session, task: HumanTask) -> HumanTask:
-    from sqlalchemy.orm.exc import StaleDataError
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise Conflict(f"task {task.id} was changed by someone else; reload and try again") from exc
+    """Write now, so a version clash surfaces as Conflict inside the use case (engine/db.py)."""
+    session.flush()
     return task

@@ -32,17 +32,39 @@ def fire_due_timers(db: Database, now: datetime | None = None, *, batch: int = 5
     runtime = runtime or rt.shared_runtime()
     now = now or clock.now()
     fired: list[FiredTimer] = []
-    with db.reading() as session:
-        due_ids = list(session.scalars(
-            select(ProcessInstance.id).where(ProcessInstance.status == InstanceStatus.RUNNING.value,
-                                             ProcessInstance.next_timer_at <= now)
-            .order_by(ProcessInstance.next_timer_at).limit(batch)))
-    for instance_id in due_ids:
-        try:
-            fired.extend(_fire_instance(db, instance_id, now, runtime))
-        except Exception:  # one broken instance must not stop the sweep
-            log.exception("timer sweep failed on instance %s", instance_id)
+    after_id = 0
+    # Batches in id order, so every due instance is visited once per sweep however many there are.
+    while due_ids := _due_batch(db, now, after_id, batch):
+        for instance_id in due_ids:
+            try:
+                fired.extend(_fire_instance(db, instance_id, now, runtime))
+            except Exception as exc:  # one broken instance must not stop the sweep
+                log.exception("timer sweep failed on instance %s", instance_id)
+                _record_failure(db, instance_id, exc)
+        after_id = due_ids[-1]
     return fired
+
+
+def _due_batch(db: Database, now: datetime, after_id: int, size: int) -> list[int]:
+    with db.reading() as session:
+        return list(session.scalars(
+            select(ProcessInstance.id).where(ProcessInstance.status == InstanceStatus.RUNNING.value,
+                                             ProcessInstance.next_timer_at <= now,
+                                             ProcessInstance.id > after_id)
+            .order_by(ProcessInstance.id).limit(size)))
+
+
+def _record_failure(db: Database, instance_id: int, exc: Exception) -> None:
+    """Put an instance the sweep could not advance in error, so it is seen and not retried forever."""
+    with db.transaction() as session:
+        instance = session.get(ProcessInstance, instance_id, with_for_update=True)
+        if instance is None or instance.status != InstanceStatus.RUNNING.value:
+            return
+        instance.status = InstanceStatus.ERROR.value
+        instance.error_message = f"timer sweep: {rt.describe_error(exc)}"
+        instance.next_timer_at = None
+        audit.record(session, action="error", actor=SYSTEM_ACTOR, instance_id=instance_id,
+                     data={"error": instance.error_message})
 
 
 def _fire_instance(db: Database, instance_id: int, now: datetime, runtime: rt.Runtime) -> list[FiredTimer]:

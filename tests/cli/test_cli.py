@@ -6,10 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from tests.factories import days_ahead, end_of_day
 
 from engine.cli import main
 
@@ -52,6 +55,8 @@ def test_init_is_idempotent(cli):
     assert cli("init")[0] == 0
     code, out, _ = cli("init")
     assert code == 0 and "corrective_action v1: unchanged" in out
+    again = _json(cli, "init")
+    assert [(p["id"], p["version"], p["created"]) for p in again["processes"]] == [("corrective_action", 1, False)]
 
 
 def test_a_corrective_action_driven_through_the_cli(cli):
@@ -79,6 +84,7 @@ def test_a_corrective_action_driven_through_the_cli(cli):
     assert done["status"] == "completed"
 
     analyse = _task(cli, "wang.prod", "analyse_cause")
+    due = days_ahead(10)
     assert "zhao.staff" in analyse["form"]["properties"]["owner"]["enum"]
     code, _, err = cli("complete", str(analyse["id"]), "--as", "wang.prod", "--data",
                        json.dumps({"root_cause": "", "owner": "ghost"}))
@@ -87,9 +93,9 @@ def test_a_corrective_action_driven_through_the_cli(cli):
         assert f"  {field}:" in err
     _json(cli, "complete", str(analyse["id"]), "--as", "wang.prod", "--data", json.dumps({
         "root_cause": "Missed in plan", "similar_checked": True, "preventive_measures": "Plan all meters",
-        "corrective_plan": "Calibrate", "owner": "zhao.staff", "correction_due": "2026-12-05"}))
+        "corrective_plan": "Calibrate", "owner": "zhao.staff", "correction_due": due}))
 
-    fired = _json(cli, "fire-timers", "--now", "2026-12-06T09:00:00+08:00")
+    fired = _json(cli, "fire-timers", "--now", (end_of_day(due) + timedelta(hours=9)).isoformat())
     assert [(f["instance_id"], f["timer"]) for f in fired] == [(nc, "correction_overdue")]
     assert [t["name"] for t in _json(cli, "tasks", "--as", "wang.prod", "--overdue")] == []
     follow_up = _task(cli, "wang.prod", "follow_up_overdue")
@@ -98,7 +104,7 @@ def test_a_corrective_action_driven_through_the_cli(cli):
 
     implement = _task(cli, "zhao.staff", "implement_correction")
     _json(cli, "complete", str(implement["id"]), "--as", "zhao.staff", "--data", json.dumps({
-        "actions_taken": "Calibrated", "completed_on": "2026-12-07", "evidence_description": "Cert 118"}))
+        "actions_taken": "Calibrated", "completed_on": days_ahead(11), "evidence_description": "Cert 118"}))
     review = _task(cli, "li.carbon", "review_effectiveness")
     _json(cli, "complete", str(review["id"]), "--as", "li.carbon", "--data",
           json.dumps({"effective": True, "review_comment": "OK"}))

@@ -43,3 +43,14 @@ def test_a_failed_use_case_writes_no_audit_event(db):
         complete(db, nc, "evaluate_consequences", "body", {"severity": "apocalyptic"})
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+def test_the_database_refuses_to_change_or_delete_audit_events_even_without_the_orm(db):
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DBAPIError
+    start_corrective_action(db)
+    for statement in (update(AuditEvent).values(actor="mallory"), delete(AuditEvent)):
+        with pytest.raises(DBAPIError, match="append-only"), db.transaction() as session:
+            session.execute(statement)
+    with db.reading() as session:
+        assert "mallory" not in set(session.scalars(select(AuditEvent.actor)))

@@ -75,6 +75,20 @@ def _simple(task: str, lanes: dict | None) -> bytes:
     (_simple(user_task("t1", form_key="no.such_form"), {"carbon_staff": ["start", "t1", "end"]}),
      "names form 'no.such_form', which does not exist in forms/"),
     (_simple('<bpmn:userTask id="t1" />', {"carbon_staff": ["start", "t1", "end"]}), "has no formKey"),
+    (_simple('<bpmn:manualTask id="t1" />', {"carbon_staff": ["start", "t1", "end"]}),
+     "element 't1' is a manual or untyped task"),
+    (_simple('<bpmn:task id="t1" />', None), "element 't1' is a manual or untyped task"),
+    (_simple(user_task("t1", dueIn="fortnight"), {"carbon_staff": ["start", "t1", "end"]}),
+     "dueIn 'fortnight' is not an ISO 8601 duration"),
+    (_simple(user_task("t1", priority="urgent"), {"carbon_staff": ["start", "t1", "end"]}),
+     "priority must be 1, 2 or 3"),
+    (_simple(user_task("t1", candidateUser="owner.__class__"), {"carbon_staff": ["start", "t1", "end"]}),
+     "expression 'owner.__class__' is refused"),
+    (_simple('<bpmn:scriptTask id="t1"><bpmn:script>x = ().__class__.__base__</bpmn:script></bpmn:scriptTask>',
+             None), "element 't1': script .* is refused: .*invalid attribute name"),
+    (_simple('<bpmn:scriptTask id="t1"><bpmn:script>x = (</bpmn:script></bpmn:scriptTask>', None),
+     "element 't1': script 'x = \\(' is refused"),
+    ("<?xml version='1.0' encoding='GBK'?><bpmn:definitions/>".encode() + "过程".encode("gbk"), "not UTF-8 text"),
 ])
 def test_deploy_refuses_bad_files_naming_file_and_element_and_stores_nothing(db, source, message):
     before = _definitions(db)

@@ -93,6 +93,15 @@ def test_delegate_hands_the_task_to_another_user_who_may_then_complete_it(db):
     assert events[:3] == ["start", "delegate", "complete"]
 
 
+def test_delegate_only_to_someone_who_could_take_the_task_unless_admin(db):
+    nc, task = _first_task(db)
+    with db.transaction() as session, pytest.raises(NotPermitted, match="needs role carbon_body"):
+        tasks.delegate(session, task_id=task.id, actor="body", to_user="auditor")
+    with db.transaction() as session:
+        assert tasks.delegate(session, task_id=task.id, actor="admin", to_user="auditor").assignee == "auditor"
+    complete(db, nc, "evaluate_consequences", "auditor")
+
+
 def test_delegate_to_unknown_user_is_not_found(db):
     _, task = _first_task(db)
     with db.transaction() as session, pytest.raises(NotFound, match="unknown user: 'nobody'"):
@@ -152,3 +161,20 @@ def test_overdue_query_lists_tasks_past_due(db):
         later = task.due_at + timedelta(minutes=1)
         assert [t.id for t in queries.tasks_for_user(session, body, overdue=True, now=later)] == [task.id]
         assert [t.id for t in queries.overdue_tasks(session, now=later)] == [task.id]
+
+
+def test_inbox_pages_skip_tasks_the_user_is_excluded_from(db):
+    # body carried out three corrections, so three reviews are hidden from them; body2's is not.
+    for key in ("NC-a", "NC-b", "NC-c", "NC-d"):
+        nc = start_corrective_action(db, business_key=key)
+        complete(db, nc, "evaluate_consequences", "body")
+        owner = "body2" if key == "NC-d" else "body"
+        complete(db, nc, "analyse_cause", "head_prod", analyse_data(owner=owner))
+        complete(db, nc, "implement_correction", owner)
+    with db.reading() as session:
+        body = get_actor(session, "body")
+        page = queries.tasks_for_user(session, body, scope="candidate", limit=1)
+        everything = queries.tasks_for_user(session, body, scope="candidate")
+    assert [t.name for t in page] == ["review_effectiveness"]
+    assert [t.name for t in everything] == ["review_effectiveness"]
+    assert "body" not in everything[0].excluded_users

@@ -2,23 +2,25 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from engine.models import AuditEvent
 from engine.services import instances, timers
 from tests.factories import (
-    analyse_data, bpmn, complete, deploy, flows, instance, open_task_names, start_corrective_action, user_task,
+    analyse_data, bpmn, complete, days_ahead, deploy, end_of_day, flows, instance, open_task_names,
+    start_corrective_action, user_task,
 )
 
-LATE = datetime(2026, 12, 6, 1, 0, tzinfo=timezone.utc)
+DUE = days_ahead(10)
+LATE = end_of_day(DUE) + timedelta(hours=9)
 
 
 def _overdue_correction(db, key="NC-1"):
     nc = start_corrective_action(db, business_key=key)
     complete(db, nc, "evaluate_consequences", "body")
-    complete(db, nc, "analyse_cause", "head_prod", analyse_data(correction_due="2026-12-05"))
+    complete(db, nc, "analyse_cause", "head_prod", analyse_data(correction_due=DUE))
     return nc
 
 
@@ -29,7 +31,7 @@ def _fired_events(db):
 
 def test_nothing_fires_before_it_is_due_and_a_second_sweep_fires_nothing(db):
     nc = _overdue_correction(db)
-    assert timers.fire_due_timers(db, datetime(2026, 12, 1, tzinfo=timezone.utc)) == []
+    assert timers.fire_due_timers(db, end_of_day(DUE) - timedelta(hours=4)) == []
     assert len(timers.fire_due_timers(db, LATE)) == 1
     assert timers.fire_due_timers(db, LATE) == []
     assert open_task_names(db, nc).count("follow_up_overdue") == 1
@@ -68,7 +70,7 @@ def test_two_sweeps_racing_fire_each_timer_once(db):
 
 def test_a_broken_instance_does_not_stop_the_sweep(db):
     flow = ('<bpmn:startEvent id="start" /><bpmn:intermediateCatchEvent id="wait">'
-            '<bpmn:timerEventDefinition><bpmn:timeDate xsi:type="bpmn:tFormalExpression">"2026-12-01T00:00:00Z"'
+            '<bpmn:timerEventDefinition><bpmn:timeDate xsi:type="bpmn:tFormalExpression">end_of_day(add_days(today(), 5))'
             '</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
             '<bpmn:scriptTask id="boom" name="Boom"><bpmn:script>x = 1 / 0</bpmn:script></bpmn:scriptTask>'
             + user_task("never") + '<bpmn:endEvent id="end" />'
@@ -84,3 +86,27 @@ def test_a_broken_instance_does_not_stop_the_sweep(db):
     assert instance(db, broken).status == "error" and "ZeroDivisionError" in instance(db, broken).error_message
     assert instance(db, healthy).status == "running"
     assert "follow_up_overdue" in open_task_names(db, healthy)
+
+
+def test_an_instance_the_sweep_cannot_load_is_put_in_error_once(db):
+    from sqlalchemy import update
+
+    from engine.models import ProcessInstance
+    healthy = _overdue_correction(db, key="NC-ok")
+    broken = _overdue_correction(db, key="NC-broken")
+    with db.transaction() as session:  # a state no engine can restore
+        session.execute(update(ProcessInstance).where(ProcessInstance.id == broken).values(state_json="{"))
+
+    fired = timers.fire_due_timers(db, LATE)
+
+    assert [f.instance_id for f in fired] == [healthy]
+    assert instance(db, broken).status == "error"
+    assert instance(db, broken).error_message.startswith("timer sweep: JSONDecodeError")
+    assert instance(db, broken).next_timer_at is None
+    assert timers.fire_due_timers(db, LATE) == []
+
+
+def test_a_sweep_visits_every_due_instance_across_batches(db):
+    ids = [_overdue_correction(db, key=f"NC-{i}") for i in range(5)]
+    fired = timers.fire_due_timers(db, LATE, batch=2)
+    assert sorted(f.instance_id for f in fired) == ids

@@ -1,14 +1,16 @@
 """The corrective action process (guideline 10.2 a-d, 10.3) driven end to end through the services."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timedelta
 
 import pytest
 
 from engine import queries
 from engine.errors import NotPermitted
 from engine.services import tasks, timers
-from tests.factories import analyse_data, complete, instance, open_task, open_task_names, start_corrective_action
+from tests.factories import (
+    analyse_data, complete, days_ahead, end_of_day, instance, open_task, open_task_names, start_corrective_action,
+)
 
 
 def test_happy_path_reaches_closure_with_each_step_by_its_role(db):
@@ -87,12 +89,13 @@ def test_the_person_who_corrected_may_not_review_effectiveness(db):
 def test_overdue_correction_escalates_to_department_head_and_stays_open(db):
     nc = start_corrective_action(db)
     complete(db, nc, "evaluate_consequences", "body")
-    complete(db, nc, "analyse_cause", "head_prod", analyse_data(correction_due="2026-12-05"))
-    # End of 5 Dec in Shanghai is 15:59:59 UTC.
-    assert instance(db, nc).next_timer_at == datetime(2026, 12, 5, 15, 59, 59, tzinfo=timezone.utc)
+    due = days_ahead(10)
+    complete(db, nc, "analyse_cause", "head_prod", analyse_data(correction_due=due))
+    # Overdue from the end of the due day at the plant (Shanghai), kept in UTC.
+    assert instance(db, nc).next_timer_at == end_of_day(due)
 
-    assert timers.fire_due_timers(db, datetime(2026, 12, 5, 12, 0, tzinfo=timezone.utc)) == []
-    fired = timers.fire_due_timers(db, datetime(2026, 12, 6, 1, 0, tzinfo=timezone.utc))
+    assert timers.fire_due_timers(db, end_of_day(due) - timedelta(hours=4)) == []
+    fired = timers.fire_due_timers(db, end_of_day(due) + timedelta(hours=9))
 
     assert [(f.instance_id, f.timer) for f in fired] == [(nc, "correction_overdue")]
     assert open_task_names(db, nc) == ["follow_up_overdue", "implement_correction"]

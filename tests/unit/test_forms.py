@@ -38,6 +38,7 @@ def test_schema_lists_types_requirements_choices_and_pickers():
     assert props["correction_due"] == {**props["correction_due"], "type": "string", "format": "date"}
     assert props["similar_checked"]["type"] == "boolean"
     assert {"root_cause", "owner", "correction_due"} <= set(schema["required"])
+    assert json_schema("corrective_action.close")["properties"]["records_complete"]["const"] is True
     severity = json_schema("corrective_action.evaluate_consequences")["properties"]["severity"]
     assert severity["enum"] == ["minor", "major", "critical"]
 

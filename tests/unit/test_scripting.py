@@ -33,7 +33,15 @@ def test_expressions_see_task_data_and_helpers(env):
     ("x = eval('1 + 1')", SandboxViolation),
     ("x = exec", NameError),
     ("x = type(1)", NameError),
-    ("x = '{0.__class__}'.format(1)", NotImplementedError),
+    ("x = '{0.__class__}'.format(1)", SandboxViolation),
+    ("x = pow(3, 10 ** 8)", NameError),
+    ("x = 'a'.ljust(10 ** 8)", SandboxViolation),
+    ("x = f'{1:>{10 ** 8}}'", SandboxViolation),
+    ("x = 'x'.join(['y' * 99999] * 999)", SandboxViolation),
+    ("x = 'ab'.replace('a', 'x' * 99999 + 'y')", SandboxViolation),
+    ("x = 'a' * 90000\nfor i in range(30):\n    x = x + x", SandboxViolation),
+    ("x = 'a' * 90000\nfor i in range(30):\n    x += x", SandboxViolation),
+    ("x = int(decimal('1e300000'))", SandboxViolation),
     ("x = 10 ** 100000", SandboxViolation),
     ("x = 'a' * 10 ** 8", SandboxViolation),
     ("x = [0] * 10 ** 8", SandboxViolation),
@@ -42,6 +50,28 @@ def test_expressions_see_task_data_and_helpers(env):
 def test_scripts_cannot_import_reach_internals_or_exhaust_memory(env, script, error):
     with pytest.raises(error):
         env.execute(script, {})
+
+
+def test_scripts_may_not_catch_errors_so_they_cannot_swallow_the_deadline(env):
+    with pytest.raises(SandboxViolation, match="try/except is not allowed"):
+        env.execute("try:\n    while True: pass\nexcept Exception:\n    pass\nwhile True: pass", {})
+
+
+@pytest.mark.parametrize("script", ["x = range(3)", "x = [1, range(3)]", "x = (i for i in [1])",
+                                    "x = {'k': ValueError('no')}"])
+def test_scripts_may_only_leave_plain_data(env, script):
+    with pytest.raises(SandboxViolation, match="keep process data"):
+        env.execute(script, {})
+
+
+def test_engine_keys_starting_with_underscore_are_invisible_and_kept(env):
+    data = {"_engine": {"secret": 1}, "a": 1}
+    env.execute("b = a + 1", data)
+    assert data == {"_engine": {"secret": 1}, "a": 1, "b": 2}
+
+
+def test_safe_string_helpers_still_work(env):
+    assert env.evaluate("'-'.join(['a', 'b']) + ' x'.replace('x', 'y') + f'{n}'", {"n": 3}) == "a-b y3"
 
 
 @pytest.mark.parametrize("script", ["while True: pass", "i = 0\nwhile True:\n    i += 1",

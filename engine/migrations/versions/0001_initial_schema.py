@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 11:55:55.054404
+Create Date: 2026-11-24 12:18:48.238872
 """
 from alembic import op
 import sqlalchemy as sa
@@ -172,9 +172,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_message_subscriptions_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_message_subscriptions_lookup', ['message_name', 'correlation'], unique=False)
 
+    op.create_table('task_exclusions',
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=80), nullable=False),
+    sa.ForeignKeyConstraint(['task_id'], ['human_tasks.id'], name=op.f('fk_task_exclusions_task_id_human_tasks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('task_id', 'username', name=op.f('pk_task_exclusions'))
+    )
+    _forbid_audit_changes()
+
+
+def _forbid_audit_changes() -> None:
+    """The database itself refuses UPDATE and DELETE on audit events, whatever the client."""
+    if op.get_bind().dialect.name == "sqlite":
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
+                       "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END")
+        return
+    op.execute("CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+               "BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$")
+    op.execute("CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
+               "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_update")
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_change ON audit_events")
+        op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
+    op.drop_table('task_exclusions')
     with op.batch_alter_table('message_subscriptions', schema=None) as batch_op:
         batch_op.drop_index('ix_message_subscriptions_lookup')
         batch_op.drop_index(batch_op.f('ix_message_subscriptions_instance_id'))
