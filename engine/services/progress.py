@@ -141,15 +141,18 @@ def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
     now = clock.now()
     due_at = _due(props, evaluate, now, runtime.timezone)
     excluded = _completers(session, instance.id, props.get("notCompletedBy"))
-    return HumanTask(
+    task_row = HumanTask(
         instance_id=instance.id, process_id=instance.process_id, spiff_task_id=str(task.id),
         name=task.task_spec.bpmn_id, title=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
         title_en=props.get("titleEn"), role=task.task_spec.lane, candidate_user=candidate_user,
         candidate_department=evaluate("candidateDepartment"),
-        excluded_users=excluded, exclusions=[TaskExclusion(username=u) for u in excluded],
+        excluded_users=excluded,
         assignee=candidate_user, form_key=props["formKey"], clauses=props.get("clauses"),
         documentation=task.task_spec.documentation, due_at=due_at, sort_due_at=due_at or NO_DUE_DATE,
         priority=int(props.get("priority", 2)), status=TaskStatus.READY.value, created_at=now)
+    if excluded:  # most tasks have none: leave the relationship untouched then
+        task_row.exclusions = [TaskExclusion(username=u) for u in excluded]
+    return task_row
 
 
 def _completers(session: Session, instance_id: int, task_names: str | None) -> list[str]:

@@ -117,8 +117,7 @@ def _lock_for_completion(session: Session, task_id: int) -> tuple[ProcessInstanc
         .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
         .where(HumanTask.id == task_id)
-        .with_for_update(of=[ProcessInstance, HumanTask])
-        .execution_options(populate_existing=True)).one_or_none()
+        .with_for_update(of=[ProcessInstance, HumanTask])).one_or_none()
     if row is None:
         raise NotFound(f"no task {task_id}")
     instance, task, content_hash = row
