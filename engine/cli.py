@@ -86,6 +86,12 @@ def _json_option(value: str | None, name: str) -> Any:
         raise click.BadParameter(f"not valid JSON: {exc}", param_hint=name) from exc
 
 
+def _instance_line(r: dict[str, Any]) -> str:
+    open_tasks = ", ".join(f"#{t['id']} {t['name']}" for t in r["open_tasks"]) or "none"
+    return (f"instance {r['id']} {r['process_id']} v{r['version']} [{r['status']}] "
+            f"key={r['business_key'] or '-'} open tasks: {open_tasks}")
+
+
 as_option = click.option("--as", "actor", required=True, metavar="USER", help="Act as this user.")
 json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
@@ -208,21 +214,34 @@ def tasks_(ctx: click.Context, actor: str, overdue: bool, scope: str, process_id
         f"{r['assignee'] or 'role ' + r['role']:<22} due {r['due_at'] or '-'}" for r in rs) or "no tasks")
 
 
-def _task_command(name: str, verb: Callable[..., Any], help_text: str) -> None:
+def _verb_command(name: str, verb: Callable[..., Any], help_text: str, *, target: str,
+                  show: Callable[[Session, Any], dict[str, Any]], line: Callable[[dict[str, Any]], str]) -> None:
+    """Register `carbonflow NAME ID --as USER`: one use case on one task or instance."""
+
     @main.command(name, help=help_text)
-    @click.argument("task_id", type=int)
+    @click.argument("target_id", type=int, metavar=target.upper())
     @as_option
     @json_flag
     @click.pass_context
     @_fail_cleanly
-    def command(ctx: click.Context, task_id: int, actor: str, as_json: bool) -> None:
+    def command(ctx: click.Context, target_id: int, actor: str, as_json: bool) -> None:
         with _transaction(ctx) as session:
-            record = records.task_record(session, verb(session, task_id=task_id, actor=actor), with_form=False)
-        _echo(record, as_json, lambda r: f"task {r['id']} ({r['name']}): assignee {r['assignee'] or '-'}")
+            record = show(session, verb(session, **{f"{target}_id": target_id}, actor=actor))
+        _echo(record, as_json, line)
 
 
-_task_command("claim", tasks.claim, "Claim a task offered to your role.")
-_task_command("unclaim", tasks.unclaim, "Give a claimed task back to its role.")
+def _task_line(r: dict[str, Any]) -> str:
+    return f"task {r['id']} ({r['name']}): assignee {r['assignee'] or '-'}"
+
+
+def _show_task(session: Session, task: Any) -> dict[str, Any]:
+    return records.task_record(session, task, with_form=False)
+
+
+_verb_command("claim", tasks.claim, "Claim a task offered to your role.",
+              target="task", show=_show_task, line=_task_line)
+_verb_command("unclaim", tasks.unclaim, "Give a claimed task back to its role.",
+              target="task", show=_show_task, line=_task_line)
 
 
 @main.command()
@@ -300,22 +319,13 @@ def send_message(ctx: click.Context, name: str, actor: str, data: str | None, as
     _echo(result, as_json, lambda r: f"started {r['started'] or 'none'}; continued {r['continued'] or 'none'}")
 
 
-def _status_command(name: str, verb: Callable[..., Any], help_text: str) -> None:
-    @main.command(name, help=help_text)
-    @click.argument("instance_id", type=int)
-    @as_option
-    @json_flag
-    @click.pass_context
-    @_fail_cleanly
-    def command(ctx: click.Context, instance_id: int, actor: str, as_json: bool) -> None:
-        with _transaction(ctx) as session:
-            record = records.instance_record(session, verb(session, instance_id=instance_id, actor=actor))
-        _echo(record, as_json, _instance_line)
-
-
-_status_command("suspend", instances.suspend, "Suspend a running instance (process_admin).")
-_status_command("resume", instances.resume, "Resume a suspended instance (process_admin).")
-_status_command("terminate", instances.terminate, "Terminate an instance for good (process_admin).")
+for _name, _verb, _help in [
+    ("suspend", instances.suspend, "Suspend a running instance (process_admin)."),
+    ("resume", instances.resume, "Resume a suspended instance (process_admin)."),
+    ("terminate", instances.terminate, "Terminate an instance for good (process_admin)."),
+]:
+    _verb_command(_name, _verb, _help, target="instance", line=_instance_line,
+                  show=lambda session, instance: records.instance_record(session, instance))
 
 
 @main.command()
@@ -367,9 +377,3 @@ def audit(ctx: click.Context, instance_id: int | None, as_json: bool) -> None:
     _echo(rows, as_json, lambda rs: "\n".join(
         f"{r['id']:>5} {r['at'][:19]} {r['actor']:<12} {r['action']:<18} "
         f"instance {r['instance_id'] or '-'} task {r['task_id'] or '-'}" for r in rs))
-
-
-def _instance_line(r: dict[str, Any]) -> str:
-    open_tasks = ", ".join(f"#{t['id']} {t['name']}" for t in r["open_tasks"]) or "none"
-    return (f"instance {r['id']} {r['process_id']} v{r['version']} [{r['status']}] "
-            f"key={r['business_key'] or '-'} open tasks: {open_tasks}")
