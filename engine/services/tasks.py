@@ -17,12 +17,23 @@ from engine.services.users import Actor, get_actor
 
 def may_work_on(task: HumanTask, user: Actor) -> bool:
     """True when the user may claim or complete the task (its assignee, or an eligible candidate)."""
-    if user.username in (task.excluded_users or []):
-        return False
     if task.assignee is not None:
-        return task.assignee == user.username
+        return task.assignee == user.username and not _excluded(task, user)
+    return _eligible_ignoring_assignee(task, user)
+
+
+def _eligible_ignoring_assignee(task: HumanTask, user: Actor) -> bool:
+    """Is the user one of those the task is offered to, claimed or not? (Then a clash is a conflict.)"""
+    if _excluded(task, user):
+        return False
+    if task.candidate_user is not None:
+        return user.username == task.candidate_user
     return task.role in user.role_ids and (
         task.candidate_department is None or task.candidate_department == user.department_code)
+
+
+def _excluded(task: HumanTask, user: Actor) -> bool:
+    return user.username in (task.excluded_users or [])
 
 
 def claim(session: Session, *, task_id: int, actor: str) -> HumanTask:
@@ -62,13 +73,15 @@ def delegate(session: Session, *, task_id: int, actor: str, to_user: str) -> Hum
     task = _locked_open_task(session, task_id)
     if not (may_work_on(task, user) or ADMIN_ROLE in user.role_ids):
         raise NotPermitted(f"{actor} may not delegate task {task_id}")
-    if target.username in (task.excluded_users or []):
+    if _excluded(task, target):
         raise NotPermitted(f"{to_user} may not do task {task_id}: they completed "
                            "an earlier step it must be independent of")
     if not _eligible_ignoring_assignee(task, target) and ADMIN_ROLE not in user.role_ids:
-        raise NotPermitted(f"{to_user} may not take task {task_id}: it needs role {task.role}"
-                           + (f" in department {task.candidate_department}" if task.candidate_department else "")
-                           + " (a process_admin may delegate outside it)")
+        needs = (f"it belongs to {task.candidate_user} by the process" if task.candidate_user else
+                 f"it needs role {task.role}"
+                 + (f" in department {task.candidate_department}" if task.candidate_department else ""))
+        raise NotPermitted(f"{to_user} may not take task {task_id}: {needs} (a process_admin may "
+                           "delegate outside it)")
     previous, task.assignee = task.assignee, target.username
     audit.record(session, action="delegate", actor=actor, instance_id=task.instance_id, task_id=task.id,
                  data={"from": previous, "to": target.username})
@@ -125,14 +138,12 @@ def _lock_for_completion(session: Session, task_id: int) -> tuple[ProcessInstanc
     return instance, task, content_hash
 
 
-def _locked_open_task(session: Session, task_id: int,
-                      instance: ProcessInstance | None = None) -> HumanTask:
-    task = session.scalar(select(HumanTask).where(HumanTask.id == task_id)
-                          .with_for_update().execution_options(populate_existing=True))
+def _locked_open_task(session: Session, task_id: int) -> HumanTask:
+    task = session.scalar(select(HumanTask).where(HumanTask.id == task_id).with_for_update())
     if task is None:
         raise NotFound(f"no task {task_id}")
-    instance = instance or session.get(ProcessInstance, task.instance_id)
-    assert instance is not None
+    instance = session.get(ProcessInstance, task.instance_id)
+    assert instance is not None  # foreign key
     _check_open(task, instance)
     return task
 
@@ -144,16 +155,8 @@ def _check_open(task: HumanTask, instance: ProcessInstance) -> None:
         raise Conflict(f"task {task.id} cannot be worked: its instance is {instance.status}")
 
 
-def _eligible_ignoring_assignee(task: HumanTask, user: Actor) -> bool:
-    """Could the user have taken the task had nobody claimed it? (Then a clash is a conflict.)"""
-    if task.candidate_user is not None or user.username in (task.excluded_users or []):
-        return False
-    return task.role in user.role_ids and (
-        task.candidate_department is None or task.candidate_department == user.department_code)
-
-
 def _require_permission(task: HumanTask, user: Actor, verb: str) -> None:
-    if user.username in (task.excluded_users or []):
+    if _excluded(task, user):
         raise NotPermitted(f"{user.username} may not {verb} task {task.id} ({task.name}): they completed "
                            "an earlier step this one must be independent of (segregation of duties)")
     if not may_work_on(task, user):
