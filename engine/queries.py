@@ -34,11 +34,11 @@ def tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overd
 
 def _inbox_conditions(user: Actor, scope: Scope) -> list[Any]:
     """One condition per index range: the user's own tasks, then each role with and without department."""
-    conditions = []
+    conditions: list[Any] = []
     if scope in ("mine", "all"):
         conditions.append(HumanTask.assignee == user.username)
     if scope in ("candidate", "all"):
-        departments = [HumanTask.candidate_department.is_(None)]
+        departments: list[Any] = [HumanTask.candidate_department.is_(None)]
         if user.department_code:
             departments.append(HumanTask.candidate_department == user.department_code)
         conditions.extend(and_(HumanTask.role == role, HumanTask.assignee.is_(None), department)

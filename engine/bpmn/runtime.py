@@ -61,7 +61,7 @@ class Runtime:
         self.serializer = StateSerializer()
         self.timezone = ZoneInfo(timezone_name)
         self.script_engine = make_script_engine(timezone=timezone_name, timeout=script_timeout)
-        self._specs: dict[int, tuple[Any, dict[str, Any]]] = {}
+        self._specs: dict[str, tuple[Any, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
     def specs(self, content_hash: str, spec_json: Callable[[], str]) -> tuple[Any, dict[str, Any]]:
