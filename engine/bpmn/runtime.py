@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from copy import deepcopy
@@ -37,6 +38,10 @@ class _EngineClockDatetime(datetime):
 
 # SpiffWorkflow's timers read datetime.now() in this one module; point it at the engine clock.
 _timer_module.datetime = _EngineClockDatetime  # type: ignore[misc]
+
+# Every task state change logs at INFO on "spiff.task", and while that logger's own level is
+# unset it also attaches the task data to each record. The audit trail is ours; keep it quiet.
+logging.getLogger("spiff.task").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
