@@ -51,7 +51,7 @@ class _Transformer(RestrictingNodeTransformer):
     """RestrictedPython's rules, plus: no try/except, no f-string format specs, and ``+``, ``*``,
     ``**`` and ``<<`` go through a size check."""
 
-    _GUARDED = {ast.Add: "add", ast.Mult: "mul", ast.Pow: "pow", ast.LShift: "lshift"}
+    _GUARDED = {ast.Add: "add", ast.Mult: "mul", ast.Pow: "pow", ast.LShift: "lshift", ast.Mod: "mod"}
 
     def visit_Try(self, node: ast.Try) -> ast.AST:
         # A script that could catch errors could also swallow the deadline; models have no need.
@@ -76,6 +76,10 @@ class _Transformer(RestrictingNodeTransformer):
 
 
 def _binop(name: str, left: Any, right: Any) -> Any:
+    if name == "mod":
+        if isinstance(left, (str, bytes)):  # '%0100000000d' % 1 builds 100 MB in one C call
+            raise SandboxViolation("%-formatting is not allowed in BPMN scripts; use f-strings")
+        return left % right
     if name == "add":
         if isinstance(left, (str, bytes, list, tuple)) and isinstance(right, (str, bytes, list, tuple)) \
                 and len(left) + len(right) > MAX_SEQUENCE:
@@ -94,13 +98,12 @@ def _binop(name: str, left: Any, right: Any) -> Any:
     return {"mul": operator.mul, "pow": operator.pow, "lshift": operator.lshift}[name](left, right)
 
 
-_INPLACE = {"+=": operator.add, "-=": operator.sub, "/=": operator.truediv, "//=": operator.floordiv,
-            "%=": operator.mod, "|=": operator.or_, "&=": operator.and_, "^=": operator.xor,
-            ">>=": operator.rshift}
+_INPLACE = {"-=": operator.sub, "/=": operator.truediv, "//=": operator.floordiv,
+            "|=": operator.or_, "&=": operator.and_, "^=": operator.xor, ">>=": operator.rshift}
 
 
 def _inplace(op: str, left: Any, right: Any) -> Any:
-    guarded = {"+=": "add", "*=": "mul", "**=": "pow", "<<=": "lshift"}
+    guarded = {"+=": "add", "*=": "mul", "**=": "pow", "<<=": "lshift", "%=": "mod"}
     if op in guarded:
         return _binop(guarded[op], left, right)
     return _INPLACE[op](left, right)

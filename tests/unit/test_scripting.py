@@ -42,6 +42,8 @@ def test_expressions_see_task_data_and_helpers(env):
     ("x = 'a' * 90000\nfor i in range(30):\n    x = x + x", SandboxViolation),
     ("x = 'a' * 90000\nfor i in range(30):\n    x += x", SandboxViolation),
     ("x = int(decimal('1e300000'))", SandboxViolation),
+    ("x = '%0100000000d' % 1", SandboxViolation),
+    ("x = '%*d' % (10 ** 8, 1)", SandboxViolation),
     ("x = 10 ** 100000", SandboxViolation),
     ("x = 'a' * 10 ** 8", SandboxViolation),
     ("x = [0] * 10 ** 8", SandboxViolation),
@@ -68,6 +70,12 @@ def test_engine_keys_starting_with_underscore_are_invisible_and_kept(env):
     data = {"_engine": {"secret": 1}, "a": 1}
     env.execute("b = a + 1", data)
     assert data == {"_engine": {"secret": 1}, "a": 1, "b": 2}
+
+
+def test_arithmetic_still_works(env):
+    data = {"a": 7}
+    env.execute("b = a % 3\nb %= 2\nc = a * 2 + a ** 2 - (a << 1)", data)
+    assert (data["b"], data["c"]) == (1, 49)
 
 
 def test_safe_string_helpers_still_work(env):
