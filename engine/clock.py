@@ -14,6 +14,11 @@ def now() -> datetime:
     return _pinned.get() or datetime.now(timezone.utc)
 
 
+def is_pinned() -> bool:
+    """True inside ``frozen_at`` with a moment."""
+    return _pinned.get() is not None
+
+
 @contextmanager
 def frozen_at(moment: datetime | None) -> Iterator[None]:
     """Make ``now()`` (and BPMN timers) see ``moment`` within this block; None leaves real time."""

@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
@@ -104,6 +105,9 @@ def _describe_validation(exc: ValidationException, file_name: str) -> str:
 def _check_user_tasks(spec: Any, file_name: str, roles: Collection[str],
                       form_keys: Collection[str]) -> None:
     for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, ServiceTask):
+            raise InvalidProcess(f"{file_name}: service task {task_spec.bpmn_id!r} is not supported; "
+                                 "model a message catch that a job answers instead")
         if task_spec.manual and not isinstance(task_spec, UserTask):
             # A manual or plain task would wait for a person with no form and no inbox.
             raise InvalidProcess(f"{file_name}: element {task_spec.bpmn_id!r} is a manual or untyped task; "
@@ -152,13 +156,26 @@ def _code_of(task_spec: Any) -> list[tuple[str, str]]:
             if getattr(task_spec, name, None)]
     code += [(condition.args[0], "eval") for condition, _ in getattr(task_spec, "cond_task_specs", [])
              if condition is not None]
-    expression = getattr(getattr(task_spec, "event_definition", None), "expression", None)
-    if isinstance(expression, str):
-        code.append((expression, "eval"))
+    # Multi-instance and standard loops.
+    code += [(getattr(task_spec, name), "eval") for name in ("cardinality", "condition", "completion_condition")
+             if isinstance(getattr(task_spec, name, None), str)]
+    code += _event_code(getattr(task_spec, "event_definition", None))
     props = task_properties(task_spec)
     code += [(props[name], "eval") for name in ("candidateUser", "candidateDepartment", "dueDate")
              if props.get(name)]
     return code
+
+def _event_code(definition: Any) -> list[tuple[str, str]]:
+    """Expressions of an event definition: timer, message payload, correlations (nested ones too)."""
+    if definition is None:
+        return []
+    code = [(definition.expression, "eval")] if isinstance(getattr(definition, "expression", None), str) else []
+    for prop in [*getattr(definition, "correlation_properties", []), *getattr(definition, "process_correlations", [])]:
+        code.append((prop.retrieval_expression, "eval"))
+    for nested in getattr(definition, "event_definitions", []):
+        code += _event_code(nested)
+    return code
+
 
 def _start_form_key(spec: Any, file_name: str, form_keys: Collection[str]) -> str | None:
     for task_spec in spec.task_specs.values():

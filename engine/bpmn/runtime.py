@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
 from engine.config import Settings
-from engine.bpmn.scripting import SandboxViolation, make_script_engine
+from engine.bpmn.isolation import make_isolated_script_engine
 from engine.bpmn.serialization import StateSerializer, json_safe
 
 
@@ -65,7 +65,7 @@ class Runtime:
     def __init__(self, *, timezone_name: str = "Asia/Shanghai", script_timeout: float = 1.0):
         self.serializer = StateSerializer()
         self.timezone = ZoneInfo(timezone_name)
-        self.script_engine = make_script_engine(timezone=timezone_name, timeout=script_timeout)
+        self.script_engine = make_isolated_script_engine(timezone=timezone_name, timeout=script_timeout)
         self._specs: dict[str, tuple[Any, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
@@ -148,15 +148,15 @@ def retry_failed(workflow: BpmnWorkflow, data: dict[str, Any] | None) -> str | N
     """Run failed steps again (with corrected data) and advance.
 
     A failed user task (its postScript) is re-run at once, since its person already submitted.
-    With no failed step, the data goes to the ready user tasks: the error was in preparing them
-    (a candidateUser that names nobody, say), and the engine prepares them again on save.
+    With no failed step, the error was in preparing what comes next (a user task, or a timer or
+    message wait whose expression failed); those steps get the data and are prepared again.
     """
     failed = workflow.get_tasks(state=TaskState.ERROR)
-    targets = failed or ready_user_tasks(workflow)
-    for task in targets:
+    if not failed:
+        return _prepare_again(workflow, data)
+    for task in failed:
         if data:
             task.data.update(deepcopy(data))
-    for task in failed:
         task._set_state(TaskState.READY)  # SpiffWorkflow's documented way back from ERROR
         if isinstance(task.task_spec, UserTask):
             try:
@@ -164,6 +164,28 @@ def retry_failed(workflow: BpmnWorkflow, data: dict[str, Any] | None) -> str | N
             except Exception as exc:  # noqa: BLE001
                 return describe_error(exc)
     return advance(workflow)
+
+
+def _prepare_again(workflow: BpmnWorkflow, data: dict[str, Any] | None) -> str | None:
+    ready_or_waiting = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    # A step whose preparation failed stays FUTURE under a completed parent.
+    stalled = [t for t in workflow.get_tasks(state=TaskState.FUTURE)
+               if t.parent is not None and t.parent.state == TaskState.COMPLETED]
+    for task in ready_or_waiting + stalled:
+        if data:
+            task.data.update(deepcopy(data))
+    try:
+        for task in stalled:
+            task.task_spec._update(task)  # what SpiffWorkflow does when the parent completes
+    except Exception as exc:  # noqa: BLE001
+        return describe_error(exc)
+    return advance(workflow)
+
+
+def is_stuck(workflow: BpmnWorkflow) -> bool:
+    """Not finished, yet nothing is ready, waiting or running: it can never move again."""
+    return not workflow.is_completed() and not workflow.get_tasks(
+        state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
 
 
 def is_ready(task: Any) -> bool:
@@ -290,5 +312,5 @@ def _correlations(definition: Any, payload: dict[str, Any], runtime: Runtime) ->
     try:
         return definition.calculate_correlations(runtime.script_engine,
                                                  definition.correlation_properties, payload)
-    except (SpiffWorkflowException, NameError, KeyError, TypeError, SandboxViolation):
-        return {}  # a payload lacking the correlation value does not correlate
+    except Exception:  # noqa: BLE001 - one model's bad expression must not block delivery to others
+        return {}  # a payload this definition cannot correlate does not correlate with it

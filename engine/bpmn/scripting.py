@@ -60,6 +60,17 @@ class _Transformer(RestrictingNodeTransformer):
 
     visit_TryStar = visit_Try
 
+    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> ast.AST:
+        # A paused generator's clean-up can run while the deadline fires, which switches tracing off.
+        self.error(node, "generator expressions are not allowed in BPMN scripts; use a list comprehension")
+        return node
+
+    def visit_Yield(self, node: ast.AST) -> ast.AST:
+        self.error(node, "yield is not allowed in BPMN scripts")
+        return node
+
+    visit_YieldFrom = visit_Yield
+
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
         if node.format_spec is not None:
             self.error(node, "format specifications in f-strings are not allowed")
@@ -191,7 +202,8 @@ def _builtins() -> dict[str, Any]:
     for name in ("min", "max", "sum", "any", "all", "sorted", "enumerate", "zip", "dict", "list",
                  "reversed", "map", "filter", "set", "frozenset"):
         allowed[name] = __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
-    for name in ("setattr", "delattr", "compile", "getattr", "hasattr", "pow"):
+    for name in ("setattr", "delattr", "compile", "getattr", "hasattr", "pow", "BaseException",
+                 "SystemExit", "KeyboardInterrupt", "GeneratorExit"):
         allowed.pop(name, None)
     return allowed
 
@@ -233,8 +245,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         results = {k: v for k, v in scope.items()
                    if not k.startswith("_") and k not in self._base and not callable(v)
                    and k not in (external_context or {})}
+        budget = [MAX_SEQUENCE]
         for name, value in results.items():
-            _check_data(name, value)
+            _check_data(name, value, budget=budget)
         kept = {k: v for k, v in context.items() if k.startswith("_")}
         context.clear()
         context.update(kept)
@@ -257,18 +270,20 @@ def _data_only(context: Mapping[str, Any]) -> dict[str, Any]:
 _DATA_TYPES = (str, int, float, bool, type(None), Decimal, date)
 
 
-def _check_data(name: str, value: Any, depth: int = 0) -> None:
+def _check_data(name: str, value: Any, depth: int = 0, budget: list[int] | None = None) -> None:
     """Refuse values that cannot be saved as process data (ranges, generators, exceptions...)."""
-    if depth > 20:
-        raise SandboxViolation(f"{name!r} is nested too deeply")
+    budget = budget if budget is not None else [MAX_SEQUENCE]
+    budget[0] -= 1
+    if depth > 20 or budget[0] < 0:
+        raise SandboxViolation(f"{name!r} is too large or nested too deeply to keep as process data")
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise SandboxViolation(f"{name!r} has a non-text key {key!r}")
-            _check_data(name, item, depth + 1)
+            _check_data(name, item, depth + 1, budget)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            _check_data(name, item, depth + 1)
+            _check_data(name, item, depth + 1, budget)
     elif not isinstance(value, _DATA_TYPES):
         raise SandboxViolation(f"script left {type(value).__name__} in {name!r}; keep process data to "
                                "text, numbers, booleans, dates, lists and dicts")
@@ -297,5 +312,9 @@ def _bounded(run: Callable[[], Any], timeout: float) -> Any:
         return run()
     except _Deadline:
         raise ScriptTimeout(f"script ran longer than {timeout:g} s") from None
+    except Exception:
+        raise
+    except BaseException as exc:  # SystemExit and the like must not leave the sandbox as such
+        raise SandboxViolation(f"script raised {type(exc).__name__}") from None
     finally:
         sys.settrace(previous)

@@ -120,6 +120,8 @@ def retry(session: Session, *, instance_id: int, actor: str, data: dict[str, Any
     instance.error_message = None
     workflow = progress.load_workflow(session, instance, runtime)
     error = rt.retry_failed(workflow, data)
+    if error is None and rt.is_stuck(workflow):
+        error = "retried, but nothing in the process can run: correct the data and retry again"
     progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
     return instance
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from engine import clock
 from engine.bpmn import runtime as rt
@@ -38,6 +39,8 @@ def fire_due_timers(db: Database, now: datetime | None = None, *, batch: int = 5
         for instance_id in due_ids:
             try:
                 fired.extend(_fire_instance(db, instance_id, now, runtime))
+            except DBAPIError:  # the database, not the instance: it stays due for the next sweep
+                log.exception("timer sweep could not reach the database for instance %s", instance_id)
             except Exception as exc:  # one broken instance must not stop the sweep
                 log.exception("timer sweep failed on instance %s", instance_id)
                 _record_failure(db, instance_id, exc)

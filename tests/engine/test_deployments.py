@@ -89,6 +89,14 @@ def _simple(task: str, lanes: dict | None) -> bytes:
     (_simple('<bpmn:scriptTask id="t1"><bpmn:script>x = (</bpmn:script></bpmn:scriptTask>', None),
      "element 't1': script 'x = \\(' is refused"),
     ("<?xml version='1.0' encoding='GBK'?><bpmn:definitions/>".encode() + "过程".encode("gbk"), "not UTF-8 text"),
+    (_simple('<bpmn:scriptTask id="t1"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>'
+             'n.__class__</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>'
+             '<bpmn:script>y = 1</bpmn:script></bpmn:scriptTask>', None),
+     "element 't1': expression 'n.__class__' is refused"),
+    (_simple('<bpmn:serviceTask id="t1"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator '
+             'id="http/get" resultVariable="r"><spiffworkflow:parameters /></spiffworkflow:serviceTaskOperator>'
+             '</bpmn:extensionElements></bpmn:serviceTask>', None),
+     "service task 't1' is not supported"),
 ])
 def test_deploy_refuses_bad_files_naming_file_and_element_and_stores_nothing(db, source, message):
     before = _definitions(db)

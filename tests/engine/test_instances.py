@@ -143,3 +143,18 @@ def test_a_task_that_could_not_be_prepared_is_retried_with_corrected_data(db):
     with db.transaction() as session:
         instances.retry(session, instance_id=nc, actor="admin", data={"owner": "staff_energy"})
     assert open_task(db, nc, "mine").assignee == "staff_energy"
+
+
+def test_a_timer_whose_expression_failed_is_retried_with_corrected_data(db):
+    flow = ('<bpmn:startEvent id="start" /><bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>'
+            '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">end_of_day(when)</bpmn:timeDate>'
+            '</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>' + user_task("after")
+            + '<bpmn:endEvent id="end" />' + flows(("start", "wait"), ("wait", "after"), ("after", "end")))
+    deploy(db, bpmn("timed", flow, lanes={"carbon_staff": ["start", "wait", "after", "end"]}))
+    nc = _start(db, "timed")
+    assert instance(db, nc).status == "error" and "when" in instance(db, nc).error_message
+    with db.transaction() as session:
+        instances.retry(session, instance_id=nc, actor="admin", data={"when": "2099-01-01"})
+    assert instance(db, nc).status == "running"
+    # 23:59:59 on 1 January 2099 at the plant is 15:59:59 UTC.
+    assert instance(db, nc).next_timer_at.isoformat() == "2099-01-01T15:59:59+00:00"

@@ -59,8 +59,8 @@ def test_scripts_may_not_catch_errors_so_they_cannot_swallow_the_deadline(env):
         env.execute("try:\n    while True: pass\nexcept Exception:\n    pass\nwhile True: pass", {})
 
 
-@pytest.mark.parametrize("script", ["x = range(3)", "x = [1, range(3)]", "x = (i for i in [1])",
-                                    "x = {'k': ValueError('no')}"])
+@pytest.mark.parametrize("script", ["x = range(3)", "x = [1, range(3)]",
+                                    "x = {'k': ValueError('no')}", "x = reversed([1])"])
 def test_scripts_may_only_leave_plain_data(env, script):
     with pytest.raises(SandboxViolation, match="keep process data"):
         env.execute(script, {})
