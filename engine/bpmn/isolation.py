@@ -8,10 +8,13 @@ is killed, and later replaced, when a call outlives the deadline.
 """
 from __future__ import annotations
 
+import ast
 import builtins
+import keyword
 import multiprocessing
 import resource
 import threading
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -78,9 +81,15 @@ class IsolatedEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__({})
         self.timezone, self.timeout, self.memory_bytes = timezone, timeout, memory_mb * 1024 * 1024
         self._local = threading.local()
+        self._inline = RestrictedEnvironment(timezone=timezone, timeout=timeout)
 
     def evaluate(self, expression: str, context: dict[str, Any],
                  external_context: dict[str, Any] | None = None) -> Any:
+        shortcut = _plain_lookup(expression, context)
+        if shortcut is not _NO_SHORTCUT:
+            return shortcut
+        if is_bounded_expression(expression):
+            return self._inline.evaluate(expression, context, external_context)
         return self._call("eval", expression, _data_only(context), external_context)
 
     def execute(self, script: str, context: dict[str, Any],
@@ -132,6 +141,53 @@ def make_isolated_script_engine(*, timezone: str = "Asia/Shanghai", timeout: flo
     """A SpiffWorkflow script engine whose scripts run in a limited worker process."""
     return PythonScriptEngine(environment=IsolatedEnvironment(timezone=timezone, timeout=timeout,
                                                               memory_mb=memory_mb))
+
+
+_NO_SHORTCUT = object()
+
+
+def _plain_lookup(expression: str, context: dict[str, Any]) -> Any:
+    """The value of an expression that is only a data name or a literal, without a round trip.
+
+    Most expressions in our models are like that (`owner`, `department`, `"P14D"`); neither can
+    run code, so there is nothing for the worker to contain.
+    """
+    text = expression.strip()
+    if text.isidentifier() and not keyword.iskeyword(text) and not text.startswith("_"):
+        return context.get(text, _NO_SHORTCUT)
+    if len(text) <= 200 and text[:1] in "\"'0123456789-":
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return _NO_SHORTCUT
+    return _NO_SHORTCUT
+
+
+# Expressions built only from these can neither loop nor build large values, so they are
+# evaluated in-process (with the restricted environment's guards) instead of by the worker.
+_BOUNDED_NODES = (ast.Expression, ast.Name, ast.Load, ast.Constant, ast.Compare, ast.BoolOp, ast.And,
+                  ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.Eq, ast.NotEq, ast.Lt, ast.LtE,
+                  ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot, ast.IfExp, ast.Subscript,
+                  ast.BinOp, ast.Add, ast.Sub, ast.Call, ast.Tuple, ast.List)
+_BOUNDED_CALLS = frozenset({"today", "end_of_day", "add_days", "days_between"})
+
+
+@lru_cache(maxsize=2048)
+def is_bounded_expression(expression: str) -> bool:
+    """True for comparisons, boolean logic and date helpers over data names and literals."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if not isinstance(node, _BOUNDED_NODES):
+            return False
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            return False
+        if isinstance(node, ast.Call) and not (
+                isinstance(node.func, ast.Name) and node.func.id in _BOUNDED_CALLS and not node.keywords):
+            return False
+    return True
 
 
 def _pinned_now() -> datetime | None:

@@ -58,3 +58,36 @@ def test_the_worker_sees_the_engine_clock_when_it_is_pinned(env):
     from datetime import datetime, timezone
     with clock.frozen_at(datetime(2030, 6, 1, 4, 0, tzinfo=timezone.utc)):
         assert env.evaluate("today()", {}) == "2030-06-01"
+
+
+def test_plain_names_and_literals_are_answered_without_the_worker():
+    from engine.bpmn.isolation import _NO_SHORTCUT, _plain_lookup
+    assert _plain_lookup("owner", {"owner": "wang"}) == "wang"
+    assert _plain_lookup(' "P14D" ', {}) == "P14D"
+    assert _plain_lookup("owner", {}) is _NO_SHORTCUT          # the worker raises the NameError
+    assert _plain_lookup("_secret", {"_secret": 1}) is _NO_SHORTCUT
+    assert _plain_lookup("owner.upper()", {"owner": "w"}) is _NO_SHORTCUT
+
+
+@pytest.mark.parametrize("expression, bounded", [
+    ("effective == True", True),
+    ("end_of_day(correction_due)", True),
+    ("score > 3 and not flagged or kind in ('a', 'b')", True),
+    ("readings[0] - 1 if readings else 0", True),
+    ("x * 10", False),
+    ("sum(readings)", False),
+    ("owner.upper()", False),
+    ("[i for i in range(9)]", False),
+    ("_hidden == 1", False),
+])
+def test_only_bounded_expressions_skip_the_worker(expression, bounded):
+    from engine.bpmn.isolation import is_bounded_expression
+    assert is_bounded_expression(expression) is bounded
+
+
+def test_bounded_expressions_give_the_same_answers_inline(env):
+    data = {"effective": True, "correction_due": "2026-12-05", "score": 4, "flagged": False}
+    assert env.evaluate("effective == True", data) is True
+    assert env.evaluate("end_of_day(correction_due)", data) == "2026-12-05T23:59:59+08:00"
+    with pytest.raises(NameError):
+        env.evaluate("missing > 1", data)
