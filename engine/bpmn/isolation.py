@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from engine import clock
-from engine.bpmn.scripting import RestrictedEnvironment, SandboxViolation, ScriptTimeout, _data_only
+from engine.bpmn.scripting import RestrictedEnvironment, SandboxViolation, ScriptTimeout, data_only
 
 GRACE_SECONDS = 1.0  # past the in-process deadline, before the worker is killed
 
@@ -90,7 +90,7 @@ class IsolatedEnvironment(BasePythonScriptEngineEnvironment):
             return shortcut
         if is_bounded_expression(expression):
             return self._inline.evaluate(expression, context, external_context)
-        return self._call("eval", expression, _data_only(context), external_context)
+        return self._call("eval", expression, data_only(context), external_context)
 
     def execute(self, script: str, context: dict[str, Any],
                 external_context: dict[str, Any] | None = None) -> bool:

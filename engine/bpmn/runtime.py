@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -60,7 +61,7 @@ def shared_runtime() -> "Runtime":
 
 
 class Runtime:
-    """Creates, restores and saves workflows with the restricted script engine and cached specs."""
+    """Creates, restores and saves workflows with the sandboxed script engine and cached specs."""
 
     def __init__(self, *, timezone_name: str = "Asia/Shanghai", script_timeout: float = 1.0):
         self.serializer = StateSerializer()
@@ -129,7 +130,6 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
 
 
 def find_task(workflow: BpmnWorkflow, spiff_task_id: str) -> Any:
-    from uuid import UUID
     return workflow.get_task_from_id(UUID(spiff_task_id))
 
 
@@ -196,10 +196,6 @@ def due_after(duration: str, start: datetime) -> datetime:
     """The moment an ISO 8601 duration (P14D, PT4H) after ``start``, months counted as calendar months."""
     parsed = TimerEventDefinition.parse_iso_duration(duration)
     return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
-
-
-def has_failed_tasks(workflow: BpmnWorkflow) -> bool:
-    return bool(workflow.get_tasks(state=TaskState.ERROR))
 
 
 def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:

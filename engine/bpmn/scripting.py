@@ -230,7 +230,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
     def evaluate(self, expression: str, context: Mapping[str, Any],
                  external_context: Mapping[str, Any] | None = None) -> Any:
-        scope = {**self._base, **(external_context or {}), **_data_only(context)}
+        scope = {**self._base, **(external_context or {}), **data_only(context)}
         return _bounded(lambda: eval(_compile(expression.strip(), "eval"), scope), self.timeout)
 
     def execute(self, script: str, context: dict[str, Any],
@@ -238,7 +238,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         overwritten = set(self.helpers) & set(context)
         if overwritten:
             raise SandboxViolation(f"task data overwrites helper function(s): {sorted(overwritten)}")
-        scope = {**self._base, **(external_context or {}), **_data_only(context)}
+        scope = {**self._base, **(external_context or {}), **data_only(context)}
         _bounded(lambda: exec(_compile(script, "exec"), scope), self.timeout)
         # Write back only the data the script left: not helpers, guards or functions; keys that
         # start with "_" (the engine's, never the script's) stay as they were.
@@ -263,7 +263,8 @@ def make_script_engine(*, timezone: str = "Asia/Shanghai", timeout: float = 1.0)
     return PythonScriptEngine(environment=RestrictedEnvironment(timezone=timezone, timeout=timeout))
 
 
-def _data_only(context: Mapping[str, Any]) -> dict[str, Any]:
+def data_only(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Task data without the engine's own underscore keys (scripts never see those)."""
     return {k: v for k, v in context.items() if not k.startswith("_")}
 
 

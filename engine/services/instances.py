@@ -3,18 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import forms
 from engine import clock
 from engine.bpmn import runtime as rt
-from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
+from engine.errors import Conflict, NotFound, NotPermitted
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
-from engine.services import audit, progress
+from engine.services import audit, form_data, progress
 from engine.services.deployments import latest_definition
-from engine.services.users import SessionDirectory, get_actor
+from engine.services.users import ADMIN_ROLE, get_actor
 
 RUNNING, SUSPENDED, ERROR = InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value
 COMPLETED, TERMINATED = InstanceStatus.COMPLETED.value, InstanceStatus.TERMINATED.value
@@ -26,7 +24,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "terminate": (frozenset({RUNNING, SUSPENDED, ERROR}), TERMINATED),
     "retry": (frozenset({ERROR}), RUNNING),
 }
-ADMIN_ROLE = "process_admin"
 
 
 def start(session: Session, *, process_id: str, actor: str, business_key: str | None = None,
@@ -36,7 +33,7 @@ def start(session: Session, *, process_id: str, actor: str, business_key: str | 
     get_actor(session, actor)
     definition = latest_definition(session, process_id)
     assert definition is not None
-    start_data = validate(session, definition.start_form_key, data or {})
+    start_data = form_data.validate(session, definition.start_form_key, data or {})
     workflow = runtime.new(definition, start_data)
     error = rt.advance(workflow)
     return _create(session, definition, workflow, runtime, actor=actor, business_key=business_key,
@@ -64,19 +61,6 @@ def _create(session: Session, definition: ProcessDefinition, workflow: Any, runt
         "business_key": business_key, "data": data})
     progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
     return instance
-
-
-def validate(session: Session, form_key: str | None, data: Any) -> dict[str, Any]:
-    """Data checked against its form (as JSON values); InvalidFormData names every bad field."""
-    if form_key is None:
-        if not isinstance(data, dict):
-            raise InvalidFormData("(none)", {"_schema": ["Data must be a JSON object."]})
-        return dict(data)
-    try:
-        return forms.load_form_data(form_key, data, SessionDirectory(session))
-    except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        raise InvalidFormData(form_key, messages) from exc
 
 
 def get_instance(session: Session, instance_id: int) -> ProcessInstance:

@@ -76,7 +76,7 @@ def close_open_tasks(session: Session, instance: ProcessInstance) -> None:
     instance.next_timer_at = None
 
 
-def parse_due(value: Any, tz: ZoneInfo) -> datetime | None:
+def _parse_due(value: Any, tz: ZoneInfo) -> datetime | None:
     """A due time from process data: a date means the end of that day in the plant's timezone."""
     if value in (None, ""):
         return None
@@ -169,7 +169,7 @@ def _due(props: dict[str, str], evaluate: Any, now: datetime, tz: ZoneInfo) -> d
     if props.get("dueIn"):
         return rt.due_after(props["dueIn"], now)
     if props.get("dueDate"):
-        return parse_due(evaluate("dueDate"), tz)
+        return _parse_due(evaluate("dueDate"), tz)
     return None
 
 

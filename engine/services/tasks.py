@@ -11,8 +11,8 @@ from engine.bpmn import runtime as rt
 from engine.errors import Conflict, NotFound, NotPermitted
 from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.services import audit, progress
-from engine.services.instances import ADMIN_ROLE, validate
-from engine.services.users import Actor, get_actor
+from engine.services.form_data import validate
+from engine.services.users import ADMIN_ROLE, Actor, get_actor
 
 
 def may_work_on(task: HumanTask, user: Actor) -> bool:
@@ -115,12 +115,6 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
                   before=before)
     return _flushed(session, task)
 
-
-def get_task(session: Session, task_id: int) -> HumanTask:
-    task = session.get(HumanTask, task_id)
-    if task is None:
-        raise NotFound(f"no task {task_id}")
-    return task
 
 
 def _lock_for_completion(session: Session, task_id: int) -> tuple[ProcessInstance, HumanTask, str]:

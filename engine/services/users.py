@@ -23,6 +23,9 @@ ROLES: dict[str, tuple[str, str]] = {
     "process_admin": ("流程管理员", "Process administrator"),
 }
 
+# Administers processes: deploys, suspends, resumes, terminates, retries, delegates anywhere.
+ADMIN_ROLE = "process_admin"
+
 _hasher = PasswordHasher()
 
 
