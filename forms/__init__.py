@@ -8,5 +8,15 @@ from forms.jsonschema import json_schema
 
 __all__ = ["FORMS", "Directory", "FormSpec", "form", "get_form", "load_form_data", "json_schema"]
 
-# Importing the process modules registers their forms.
-from forms import corrective_action  # noqa: E402,F401
+
+def _register_process_forms() -> None:
+    """Import every process module of this package; importing one registers its forms."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        if module.name not in {"registry", "fields", "jsonschema"}:
+            importlib.import_module(f"forms.{module.name}")
+
+
+_register_process_forms()

@@ -26,7 +26,10 @@ USERS: dict[str, tuple[tuple[str, ...], str]] = {
     "head_energy": (("department_head",), "energy"),
     "staff_prod": (("carbon_staff",), "production"),
     "staff_energy": (("carbon_staff",), "energy"),
+    "head_quality": (("department_head",), "quality"),
     "auditor": (("internal_auditor",), "quality"),
+    "auditor_prod": (("internal_auditor",), "production"),
+    "docs": (("document_controller",), "carbon_office"),
     "admin": (("process_admin",), "carbon_office"),
 }
 
@@ -100,6 +103,20 @@ def open_task(db: Database, instance_id: int, name: str) -> HumanTask:
             HumanTask.instance_id == instance_id, HumanTask.name == name, HumanTask.status == "ready"))
     assert task is not None, f"no open task {name} in instance {instance_id}"
     return task
+
+
+def open_tasks(db: Database, instance_id: int, name: str) -> list[HumanTask]:
+    """Every open task with this BPMN id in the instance (multi-instance tasks have several), by id."""
+    with db.reading() as session:
+        return list(session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance_id, HumanTask.name == name, HumanTask.status == "ready")
+            .order_by(HumanTask.id)))
+
+
+def complete_task(db: Database, task_id: int, actor: str, data: dict[str, Any]) -> HumanTask:
+    """Complete one task by its id (for multi-instance tasks, where the name is not enough)."""
+    with db.transaction() as session:
+        return tasks.complete(session, task_id=task_id, actor=actor, data=data)
 
 
 def complete(db: Database, instance_id: int, name: str, actor: str, data: dict[str, Any] | None = None) -> HumanTask:
