@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import mimetypes
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from engine.config import Settings
 from engine.db import Database
 from engine.errors import CarbonFlowError, Conflict, InvalidFormData, InvalidProcess, NotFound, NotPermitted
 from engine.schema import migrate
-from engine.services import deployments, instances, messages, tasks, timers, users
+from engine.services import deployments, evidence, instances, messages, schedules, tasks, timers, users
 
 EXIT_CODES = {NotFound: 3, NotPermitted: 4, Conflict: 5, InvalidFormData: 6, InvalidProcess: 7}
 
@@ -263,14 +264,21 @@ def delegate(ctx: click.Context, task_id: int, actor: str, to_user: str, as_json
 @click.argument("task_id", type=int)
 @as_option
 @click.option("--data", required=True, help="The form data as a JSON object.")
+@click.option("--attach", "attachments", multiple=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Attach an evidence file (repeatable); stored with its SHA-256, never altered.")
 @json_flag
 @click.pass_context
 @_fail_cleanly
-def complete(ctx: click.Context, task_id: int, actor: str, data: str, as_json: bool) -> None:
-    """Complete a task with its form data."""
+def complete(ctx: click.Context, task_id: int, actor: str, data: str, attachments: tuple[Path, ...],
+             as_json: bool) -> None:
+    """Complete a task with its form data and any evidence files."""
     payload = _json_option(data, "--data")
+    uploads = [evidence.Upload(path.name, path.read_bytes(),
+                               mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+               for path in attachments]
     with _transaction(ctx) as session:
-        task = tasks.complete(session, task_id=task_id, actor=actor, data=payload)
+        task = tasks.complete(session, task_id=task_id, actor=actor, data=payload, evidence_files=uploads)
         record = records.task_record(session, task, with_form=False)
         record["instance"] = records.instance_record(session, instances.get_instance(session, task.instance_id))
     _echo(record, as_json, lambda r: f"task {r['id']} ({r['name']}) completed; instance "
@@ -350,19 +358,102 @@ def retry(ctx: click.Context, instance_id: int, actor: str, data: str | None, as
 @click.pass_context
 @_fail_cleanly
 def fire_timers(ctx: click.Context, now_text: str | None, as_json: bool) -> None:
-    """Run one timer sweep and print what fired."""
-    now = None
-    if now_text:
-        try:
-            now = datetime.fromisoformat(now_text)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--now") from exc
-        if now.tzinfo is None:
-            raise click.BadParameter("give a timezone, e.g. 2026-12-01T09:00:00+08:00", param_hint="--now")
+    """Run one timer sweep: fire due timers, start processes whose schedule is due."""
+    now = _moment(now_text, "--now") if now_text else None
     fired = timers.fire_due_timers(ctx.obj.db(), now)
-    rows = [{"instance_id": f.instance_id, "timer": f.timer, "due_at": f.due_at.isoformat()} for f in fired]
+    started = schedules.start_due(ctx.obj.db(), now)
+    result = {"fired": [{"instance_id": f.instance_id, "timer": f.timer, "due_at": f.due_at.isoformat()}
+                        for f in fired],
+              "scheduled_starts": started}
+    _echo(result, as_json, lambda r: "\n".join(
+        [f"instance {f['instance_id']}: {f['timer']} (due {f['due_at']})" for f in r["fired"]]
+        + [f"started instance {i} on its schedule" for i in r["scheduled_starts"]]) or "nothing due")
+
+
+@main.command("schedules")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def schedules_(ctx: click.Context, as_json: bool) -> None:
+    """List the processes that start on a schedule, with their next start."""
+    with _reading(ctx) as session:
+        rows = [records.schedule_record(s) for s in schedules.schedules(session)]
     _echo(rows, as_json, lambda rs: "\n".join(
-        f"instance {r['instance_id']}: {r['timer']} (due {r['due_at']})" for r in rs) or "no timers due")
+        f"{r['process_id']:<26} every {r['period']:<6} next {r['next_run_at'] or 'off'}" for r in rs)
+        or "no schedules")
+
+
+@main.command("schedule")
+@click.argument("process_id")
+@as_option
+@click.option("--next", "next_text", default=None, help="Next start, ISO 8601 with offset.")
+@click.option("--period", default=None, help="ISO 8601 duration between starts, e.g. P1Y.")
+@click.option("--off", is_flag=True, help="Switch the schedule off.")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def schedule(ctx: click.Context, process_id: str, actor: str, next_text: str | None, period: str | None,
+             off: bool, as_json: bool) -> None:
+    """Change when a process next starts by itself (process_admin); a redeploy keeps it."""
+    next_run_at = _moment(next_text, "--next") if next_text else None
+    with _transaction(ctx) as session:
+        record = records.schedule_record(schedules.configure(
+            session, process_id=process_id, actor=actor, next_run_at=next_run_at, period=period, enabled=not off))
+    _echo(record, as_json, lambda r: f"{r['process_id']}: every {r['period']}, next {r['next_run_at'] or 'off'}")
+
+
+@main.command("links")
+@click.argument("instance_id", type=int)
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def links(ctx: click.Context, instance_id: int, as_json: bool) -> None:
+    """Instances this one raised (out) and the ones that raised it (in)."""
+    with _reading(ctx) as session:
+        instances.get_instance(session, instance_id)
+        rows = queries.instance_links(session, instance_id)
+    _echo(rows, as_json, lambda rs: "\n".join(
+        f"{'->' if r['direction'] == 'out' else '<-'} instance {r['instance_id']} {r['process_id']} "
+        f"[{r['status']}] ({r['kind']})" for r in rs) or "no links")
+
+
+@main.command("evidence")
+@click.option("--instance", "instance_id", type=int, default=None, help="List an instance's evidence files.")
+@click.option("--get", "evidence_id", type=int, default=None, help="Write this evidence file out.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where --get writes the file (default: its own name in the current folder).")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def evidence_(ctx: click.Context, instance_id: int | None, evidence_id: int | None, out: Path | None,
+              as_json: bool) -> None:
+    """List evidence files, or write one out after checking its SHA-256."""
+    if (instance_id is None) == (evidence_id is None):
+        raise click.UsageError("give either --instance or --get")
+    with _reading(ctx) as session:
+        if evidence_id is None:
+            rows = [records.evidence_record(e) for e in queries.evidence_of(session, instance_id=instance_id)]
+            _echo(rows, as_json, lambda rs: "\n".join(
+                f"{r['id']:>5} task {r['task_id']:<6} {r['sha256'][:12]} {r['size']:>9} B {r['file_name']}"
+                for r in rs) or "no evidence files")
+            return
+        row, content = evidence.read(session, evidence_id)
+        record = records.evidence_record(row)
+    target = out or Path(record["file_name"])
+    if target.exists():
+        raise click.ClickException(f"{target} exists; choose another --out")
+    target.write_bytes(content)
+    _echo({**record, "written_to": str(target)}, as_json, lambda r: f"wrote {r['written_to']} (sha256 {r['sha256']})")
+
+
+def _moment(text: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from exc
+    if moment.tzinfo is None:
+        raise click.BadParameter("give a timezone, e.g. 2027-03-01T09:00:00+08:00", param_hint=option)
+    return moment
 
 
 @main.command()

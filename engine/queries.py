@@ -4,11 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, exists, select, union_all
+from sqlalchemy import and_, case, exists, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, TaskExclusion, TaskStatus, User
+from engine.models import (
+    AuditEvent, Evidence, HumanTask, InstanceLink, ProcessDefinition, ProcessInstance, TaskExclusion, TaskStatus, User,
+)
 from engine.services.users import Actor
 
 Scope = Literal["mine", "candidate", "all"]
@@ -21,6 +23,9 @@ def tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overd
     window = limit + offset
     # Segregation of duties also hides a task from those who may not do it.
     allowed = ~exists().where(TaskExclusion.task_id == HumanTask.id, TaskExclusion.username == user.username)
+    if user.department_code:
+        allowed = and_(allowed, or_(HumanTask.excluded_department.is_(None),
+                                    HumanTask.excluded_department != user.department_code))
     branches = [_inbox_branch(and_(condition, allowed), window, overdue=overdue, process_id=process_id, now=now)
                 for condition in _inbox_conditions(user, scope)]
     if not branches:
@@ -101,6 +106,33 @@ def audit_events(session: Session, *, instance_id: int | None = None,
     if instance_id is not None:
         query = query.where(AuditEvent.instance_id == instance_id)
     return list(session.scalars(query.order_by(AuditEvent.id).limit(limit).offset(offset)))
+
+
+def instance_links(session: Session, instance_id: int) -> list[dict[str, Any]]:
+    """The instances this one led to ("out") and the ones that led to it ("in"), oldest first."""
+    rows = session.execute(
+        select(InstanceLink, ProcessInstance.process_id, ProcessInstance.status, ProcessInstance.business_key)
+        .join(ProcessInstance, ProcessInstance.id == case(
+            (InstanceLink.source_instance_id == instance_id, InstanceLink.target_instance_id),
+            else_=InstanceLink.source_instance_id))
+        .where(or_(InstanceLink.source_instance_id == instance_id, InstanceLink.target_instance_id == instance_id))
+        .order_by(InstanceLink.id)).all()
+    return [{"direction": "out" if link.source_instance_id == instance_id else "in", "kind": link.kind,
+             "instance_id": link.target_instance_id if link.source_instance_id == instance_id
+             else link.source_instance_id,
+             "process_id": process_id, "status": status, "business_key": business_key,
+             "created_at": link.created_at.isoformat(), "created_by": link.created_by}
+            for link, process_id, status, business_key in rows]
+
+
+def evidence_of(session: Session, *, instance_id: int | None = None, task_id: int | None = None) -> list[Evidence]:
+    """Evidence files attached to an instance's (or one task's) completions, in upload order."""
+    query = select(Evidence)
+    if instance_id is not None:
+        query = query.where(Evidence.instance_id == instance_id)
+    if task_id is not None:
+        query = query.where(Evidence.task_id == task_id)
+    return list(session.scalars(query.order_by(Evidence.id)))
 
 
 def users(session: Session) -> list[User]:

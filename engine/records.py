@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from engine import queries
 from engine.bpmn import runtime as rt
-from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance, User
+from engine.models import AuditEvent, Evidence, HumanTask, ProcessDefinition, ProcessInstance, StartSchedule, User
 from engine.services.progress import load_workflow
 from engine.services.users import SessionDirectory
 from forms import json_schema
@@ -38,6 +38,8 @@ def task_record(session: Session, task: HumanTask, *, with_form: bool = True,
     }
     if task.submitted_data is not None:
         record["data"] = task.submitted_data
+    if task.status == "completed":
+        record["evidence"] = [evidence_record(e) for e in queries.evidence_of(session, task_id=task.id)]
     if with_form:
         record["form"] = json_schema(task.form_key, directory or SessionDirectory(session))
     return record
@@ -53,6 +55,7 @@ def instance_record(session: Session, instance: ProcessInstance, *, detail: bool
         "next_timer_at": iso(instance.next_timer_at), "error": instance.error_message,
         "row_version": instance.version,
         "open_tasks": [task_record(session, t, with_form=False) for t in queries.open_tasks_of(session, instance.id)],
+        "links": queries.instance_links(session, instance.id),
     }
     if detail:
         workflow = load_workflow(session, instance, runtime or rt.shared_runtime())
@@ -60,6 +63,18 @@ def instance_record(session: Session, instance: ProcessInstance, *, detail: bool
         record["completed_tasks"] = [task_record(session, t, with_form=False)
                                      for t in queries.completed_tasks_of(session, instance.id)]
     return record
+
+
+def evidence_record(row: Evidence) -> dict[str, Any]:
+    return {"id": row.id, "task_id": row.task_id, "instance_id": row.instance_id, "file_name": row.file_name,
+            "content_type": row.content_type, "size": row.size, "sha256": row.sha256,
+            "uploaded_by": row.uploaded_by, "uploaded_at": iso(row.uploaded_at)}
+
+
+def schedule_record(row: StartSchedule) -> dict[str, Any]:
+    return {"process_id": row.process_id, "start_event": row.event_id, "period": row.period,
+            "next_run_at": iso(row.next_run_at), "enabled": row.next_run_at is not None,
+            "configured": row.configured, "updated_by": row.updated_by, "updated_at": iso(row.updated_at)}
 
 
 def audit_record(event: AuditEvent) -> dict[str, Any]:

@@ -34,7 +34,7 @@ class RaiseForm(Schema):
         required=True,
         validate=[validate.Length(min=1, max=20),
                   validate.Regexp(r"^\d+(\.\d+)*[a-g]?$", error="Not a clause number such as 8.1.3.")],
-        metadata=label("指南条款", "Guideline clause", description="e.g. 8.1.3"),
+        metadata=label("指南条款", "Guideline clause", description="e.g. 8.1.3", example="8.1.3"),
     )
     department = DepartmentRef(required=True, metadata=label("发现部门", "Department where it was found"))
     detected_on = fields.Date(required=True, metadata=label("发现日期", "Detected on"))
@@ -85,6 +85,26 @@ class FollowUpOverdueForm(Schema):
     """Follow-up by the department head when the correction is past its due date."""
 
     follow_up_note = text("跟进说明", "Follow-up note")
+    new_expected_date = fields.Date(
+        allow_none=True, load_default=None, metadata=label("新的预计完成日期", "New expected date")
+    )
+
+
+@form("corrective_action.escalate", "逾期升级处理", "Decide on the long-overdue correction")
+class EscalateForm(Schema):
+    """Escalation to the carbon management body when the correction stays overdue (10.2c, 4.3d)."""
+
+    decision = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["support_owner", "new_date", "replan"],
+            labels=["增加资源支持负责人 / Support the owner with resources",
+                    "批准新的完成日期 / Approve a new date",
+                    "要求重新制定纠正措施 / Require a new plan at the effectiveness review"],
+        ),
+        metadata=label("决定", "Decision"),
+    )
+    measures = text("措施与说明", "Measures and instructions")
     new_expected_date = fields.Date(
         allow_none=True, load_default=None, metadata=label("新的预计完成日期", "New expected date")
     )

@@ -1,8 +1,10 @@
 """Parse and check a BPMN file before anything is stored: safe XML, lanes, forms, scripts."""
 from __future__ import annotations
 
+import ast
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
@@ -12,7 +14,8 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -28,6 +31,27 @@ _LXML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
 
 
 @dataclass(frozen=True)
+class StartEventInfo:
+    """How a start event starts its process: by hand, on a message, or on a schedule."""
+
+    event_id: str
+    trigger: str  # "none", "message" or "timer"
+    message: str | None = None
+    form_key: str | None = None
+    start_roles: tuple[str, ...] = ()
+    cycle: str | None = None  # a timer's timeCycle expression
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A timer start event's repeating interval: the first start and the period between starts."""
+
+    event_id: str
+    first_run: datetime
+    period: str
+
+
+@dataclass(frozen=True)
 class ParsedProcess:
     """One executable process of a BPMN file, parsed and checked."""
 
@@ -37,6 +61,7 @@ class ParsedProcess:
     subprocess_specs: dict[str, Any]
     start_form_key: str | None
     start_messages: list[str] = field(default_factory=list)
+    schedule: ScheduleSpec | None = None
 
 
 def parse_bpmn(source: bytes, file_name: str, *, roles: Collection[str],
@@ -60,9 +85,34 @@ def parse_bpmn(source: bytes, file_name: str, *, roles: Collection[str],
     for each in [spec, *subprocess_specs.values()]:
         _check_user_tasks(each, file_name, roles, form_keys)
         _check_code(each, file_name)
-    start_form_key = _start_form_key(spec, file_name, form_keys)
+    starts = start_events(spec)
+    _check_starts(starts, file_name, roles, form_keys)
+    start_form_key = next((s.form_key for s in starts if s.trigger == "none"), None)
+    messages = sorted({s.message for s in starts if s.message})
     return ParsedProcess(process_id, spec.description or process_id, spec, subprocess_specs,
-                         start_form_key, _start_messages(spec))
+                         start_form_key, messages, _schedule(starts, file_name))
+
+
+def start_events(spec: Any) -> list[StartEventInfo]:
+    """The start events of a process spec (not of its subprocesses), in id order."""
+    found = []
+    for task_spec in spec.task_specs.values():
+        if not isinstance(task_spec, StartEvent):
+            continue
+        definition = task_spec.event_definition
+        props = task_properties(task_spec)
+        roles = tuple(r.strip() for r in props.get("startRoles", "").split(",") if r.strip())
+        common = dict(form_key=props.get("formKey") or None, start_roles=roles)
+        if isinstance(definition, MessageEventDefinition):
+            found.append(StartEventInfo(task_spec.bpmn_id, "message", message=definition.name, **common))
+        elif isinstance(definition, TimerEventDefinition):
+            cycle = definition.expression if isinstance(definition, CycleTimerEventDefinition) else None
+            found.append(StartEventInfo(task_spec.bpmn_id, "timer", cycle=cycle, **common))
+        elif isinstance(definition, NoneEventDefinition):
+            found.append(StartEventInfo(task_spec.bpmn_id, "none", **common))
+        else:
+            found.append(StartEventInfo(task_spec.bpmn_id, type(definition).__name__, **common))
+    return sorted(found, key=lambda s: s.event_id)
 
 
 def task_properties(task_spec: Any) -> dict[str, str]:
@@ -161,7 +211,7 @@ def _code_of(task_spec: Any) -> list[tuple[str, str]]:
              if isinstance(getattr(task_spec, name, None), str)]
     code += _event_code(getattr(task_spec, "event_definition", None))
     props = task_properties(task_spec)
-    code += [(props[name], "eval") for name in ("candidateUser", "candidateDepartment", "dueDate")
+    code += [(props[name], "eval") for name in ("candidateUser", "candidateDepartment", "excludeDepartment", "dueDate")
              if props.get(name)]
     return code
 
@@ -177,22 +227,38 @@ def _event_code(definition: Any) -> list[tuple[str, str]]:
     return code
 
 
-def _start_form_key(spec: Any, file_name: str, form_keys: Collection[str]) -> str | None:
-    for task_spec in spec.task_specs.values():
-        if isinstance(task_spec, StartEvent):
-            key = task_properties(task_spec).get("formKey")
-            if key and key not in form_keys:
-                raise InvalidProcess(f"{file_name}: start event {task_spec.bpmn_id!r} names form "
-                                     f"{key!r}, which does not exist in forms/")
-            if key:
-                return key
-    return None
+def _check_starts(starts: list[StartEventInfo], file_name: str, roles: Collection[str],
+                  form_keys: Collection[str]) -> None:
+    for kind in ("none", "timer"):
+        if len([s for s in starts if s.trigger == kind]) > 1:
+            raise InvalidProcess(f"{file_name}: more than one {kind} start event; merge them into one")
+    for start in starts:
+        where = f"{file_name}: start event {start.event_id!r}"
+        if start.trigger not in ("none", "message", "timer"):
+            raise InvalidProcess(f"{where}: {start.trigger} start events are not supported "
+                                 "(use none, message or timer)")
+        if start.form_key and start.form_key not in form_keys:
+            raise InvalidProcess(f"{where} names form {start.form_key!r}, which does not exist in forms/")
+        unknown = [r for r in start.start_roles if r not in roles]
+        if unknown:
+            raise InvalidProcess(f"{where}: startRoles names unknown role(s) {', '.join(unknown)}")
 
 
-def _start_messages(spec: Any) -> list[str]:
-    return sorted({
-        task_spec.event_definition.name
-        for task_spec in spec.task_specs.values()
-        if isinstance(task_spec, StartEvent)
-        and isinstance(getattr(task_spec, "event_definition", None), MessageEventDefinition)
-    })
+def _schedule(starts: list[StartEventInfo], file_name: str) -> ScheduleSpec | None:
+    """The schedule of the timer start event, if any: a quoted ISO 8601 repeating interval."""
+    timer = next((s for s in starts if s.trigger == "timer"), None)
+    if timer is None:
+        return None
+    where = f"{file_name}: timer start event {timer.event_id!r}"
+    example = '"R/2027-03-01T09:00:00+08:00/P1Y"'
+    try:
+        text = ast.literal_eval(timer.cycle or "")
+        repeat, first, period = text.split("/")
+        first_run = datetime.fromisoformat(first)
+        TimerEventDefinition.parse_iso_duration(period)
+    except Exception as exc:  # literal_eval, split, fromisoformat and Spiff raise different types
+        raise InvalidProcess(f"{where} needs a timeCycle that is a quoted repeating interval such as "
+                             f"{example}, not {timer.cycle!r}") from exc
+    if not repeat.startswith("R") or first_run.tzinfo is None:
+        raise InvalidProcess(f"{where}: timeCycle {text!r} must look like {example} (with a UTC offset)")
+    return ScheduleSpec(timer.event_id, first_run, period)

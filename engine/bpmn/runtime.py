@@ -17,6 +17,8 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessage
@@ -82,10 +84,18 @@ class Runtime:
                 cached = self._specs[content_hash] = self.serializer.load_spec(spec_json())
             return cached
 
-    def new(self, definition: Any, data: dict[str, Any]) -> BpmnWorkflow:
-        """A fresh workflow of a deployed version, with the start data on its start event."""
+    def new(self, definition: Any, data: dict[str, Any], *, start_event: str | None = None,
+            fire_timer: bool = False) -> BpmnWorkflow:
+        """A fresh workflow of a deployed version, with the start data on its start event.
+
+        ``start_event``: the message or timer start event that starts it (None: the none start
+        event, by hand); the other start events are cancelled. ``fire_timer``: the chosen timer
+        start event fires at once (the schedule decided it is time).
+        """
         spec, subprocess_specs = self.specs(definition.content_hash, lambda: definition.spec_json)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+        if start_event is not None:
+            _choose_start(workflow, start_event, fire_timer)
         start = workflow.get_tasks(state=TaskState.READY)[0]
         start.data.update(deepcopy(data))
         return workflow
@@ -99,6 +109,18 @@ class Runtime:
 
     def dump(self, workflow: BpmnWorkflow) -> str:
         return self.serializer.dump_workflow(workflow)
+
+
+def _choose_start(workflow: BpmnWorkflow, event_id: str, fire_timer: bool) -> None:
+    for task in workflow.get_tasks():
+        if not isinstance(task.task_spec, StartEvent) or task.workflow is not workflow:
+            continue
+        if task.task_spec.bpmn_id != event_id:
+            task._set_state(TaskState.CANCELLED)  # before the start split runs: never reached
+        elif fire_timer:
+            # One cycle already due: SpiffWorkflow's own cycle logic then fires it exactly once.
+            task._set_internal_data(event_value={"cycles": 1, "next": "2000-01-01T00:00:00+00:00",
+                                                 "duration": 1.0})
 
 
 def advance(workflow: BpmnWorkflow) -> str | None:
@@ -136,12 +158,38 @@ def find_task(workflow: BpmnWorkflow, spiff_task_id: str) -> Any:
 def complete_user_task(workflow: BpmnWorkflow, task: Any, data: dict[str, Any]) -> str | None:
     """Merge the submitted data into the task, run it and advance; return error text if a step failed."""
     # A deep copy, so later scripts cannot reach back into what the user submitted.
-    task.data.update(deepcopy(data))
+    output_item = _output_item(task)
+    if output_item is None:
+        task.data.update(deepcopy(data))
+    else:  # one child of a multi-instance task: its submission is its output item
+        task.data[output_item] = deepcopy(data)
     try:
         task.run()
     except Exception as exc:  # noqa: BLE001 - e.g. a failing postScript: recorded on the instance
         return describe_error(exc)
     return advance(workflow)
+
+
+def _output_item(task: Any) -> str | None:
+    parent_spec = task.parent.task_spec if task.parent is not None else None
+    if isinstance(parent_spec, MultiInstanceTask) and parent_spec.output_item is not None:
+        return str(parent_spec.output_item.bpmn_id)
+    return None
+
+
+@dataclass(frozen=True)
+class ThrownMessage:
+    """A message a workflow threw that nothing inside it caught: for the engine to deliver."""
+
+    name: str
+    payload: Any
+
+
+def take_thrown_messages(workflow: BpmnWorkflow) -> list[ThrownMessage]:
+    """The messages thrown since the last call (they are removed from the workflow)."""
+    return [ThrownMessage(event.event_definition.name, json_safe(event.payload))
+            for event in workflow.get_events()
+            if isinstance(event.event_definition, MessageEventDefinition)]
 
 
 def retry_failed(workflow: BpmnWorkflow, data: dict[str, Any] | None) -> str | None:

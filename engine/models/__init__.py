@@ -5,9 +5,12 @@ from engine.models.definitions import ProcessDefinition, StartMessage
 from engine.models.instances import InstanceStatus, MessageSubscription, ProcessInstance
 from engine.models.tasks import HumanTask, TaskExclusion, TaskStatus
 from engine.models.audit import AuditEvent
+from engine.models.links import InstanceLink
+from engine.models.evidence import Evidence, EvidenceBlob
+from engine.models.schedules import StartSchedule
 
 __all__ = [
     "Base", "Department", "Membership", "Role", "User", "ProcessDefinition", "StartMessage",
     "InstanceStatus", "MessageSubscription", "ProcessInstance", "HumanTask", "TaskExclusion", "TaskStatus",
-    "AuditEvent",
+    "AuditEvent", "InstanceLink", "Evidence", "EvidenceBlob", "StartSchedule",
 ]

@@ -43,6 +43,8 @@ class HumanTask(Base):
     # Who may not do this task (segregation of duties): read here by permission checks, and
     # mirrored in task_exclusions so the inbox can leave those tasks out in SQL.
     excluded_users: Mapped[list[str]] = mapped_column(JsonData, default=list)
+    # Members of this department may not do the task (an auditor does not audit their own department).
+    excluded_department: Mapped[str | None] = mapped_column(String(40))
     exclusions: Mapped[list[TaskExclusion]] = relationship(cascade="all, delete-orphan", lazy="raise")
     assignee: Mapped[str | None] = mapped_column(String(80))
     form_key: Mapped[str] = mapped_column(String(200))

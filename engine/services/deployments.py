@@ -5,16 +5,16 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import forms
 from engine import clock
 from engine.bpmn.parsing import parse_bpmn
 from engine.bpmn.runtime import Runtime, shared_runtime
-from engine.errors import NotFound
 from engine.models import ProcessDefinition, Role, StartMessage
-from engine.services import audit
+from engine.services import audit, schedules
+from engine.services.definitions import latest_definition, latest_definitions  # noqa: F401 - read here too
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ def deploy(session: Session, *, source: bytes, file_name: str, actor: str,
     audit.record(session, action="deploy", actor=actor, data={
         "process_id": definition.process_id, "version": definition.version,
         "file": file_name, "content_hash": content_hash})
+    schedules.follow_deploy(session, process_id=definition.process_id, schedule=parsed.schedule, actor=actor)
     return Deployment(definition, created=True)
 
 
@@ -56,23 +57,3 @@ def deploy_directory(session: Session, *, directory: Path, actor: str,
     """Deploy every ``*.bpmn`` file of a folder, in name order."""
     return [deploy(session, source=path.read_bytes(), file_name=path.name, actor=actor, runtime=runtime)
             for path in sorted(directory.glob("*.bpmn"))]
-
-
-def latest_definition(session: Session, process_id: str, *, required: bool = True) -> ProcessDefinition | None:
-    """The newest version of a process; NotFound when required and none is deployed."""
-    definition = session.scalar(
-        select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
-        .order_by(ProcessDefinition.version.desc()).limit(1))
-    if definition is None and required:
-        raise NotFound(f"no process deployed with id {process_id!r}")
-    return definition
-
-
-def latest_definitions(session: Session) -> list[ProcessDefinition]:
-    """The newest version of every deployed process, by process id."""
-    newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
-              .group_by(ProcessDefinition.process_id).subquery())
-    return list(session.scalars(
-        select(ProcessDefinition).join(newest, (ProcessDefinition.process_id == newest.c.process_id)
-                                       & (ProcessDefinition.version == newest.c.v))
-        .order_by(ProcessDefinition.process_id)))

@@ -8,10 +8,11 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.bpmn import runtime as rt
+from engine.bpmn.parsing import StartEventInfo, start_events
 from engine.errors import Conflict, NotFound, NotPermitted
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
 from engine.services import audit, form_data, progress
-from engine.services.deployments import latest_definition
+from engine.services.definitions import latest_definition
 from engine.services.users import ADMIN_ROLE, get_actor
 
 RUNNING, SUSPENDED, ERROR = InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value
@@ -28,16 +29,30 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 def start(session: Session, *, process_id: str, actor: str, business_key: str | None = None,
           data: dict[str, Any] | None = None, runtime: rt.Runtime | None = None) -> ProcessInstance:
-    """Start the newest version of a process with validated start data."""
+    """Start the newest version of a process by hand, with validated start data."""
     runtime = runtime or rt.shared_runtime()
-    get_actor(session, actor)
+    user = get_actor(session, actor)
     definition = latest_definition(session, process_id)
     assert definition is not None
+    event = _hand_start(definition, runtime)
+    if event.start_roles and not set(event.start_roles) & set(user.role_ids):
+        raise NotPermitted(f"{actor} may not start {process_id}: it needs role "
+                           f"{' or '.join(event.start_roles)}")
     start_data = form_data.validate(session, definition.start_form_key, data or {})
-    workflow = runtime.new(definition, start_data)
+    workflow = runtime.new(definition, start_data, start_event=event.event_id)
     error = rt.advance(workflow)
     return _create(session, definition, workflow, runtime, actor=actor, business_key=business_key,
                    data=start_data, error=error)
+
+
+def _hand_start(definition: ProcessDefinition, runtime: rt.Runtime) -> StartEventInfo:
+    spec, _ = runtime.specs(definition.content_hash, lambda: definition.spec_json)
+    starts = start_events(spec)
+    event = next((s for s in starts if s.trigger == "none"), None)
+    if event is None:
+        how = ", ".join(f"message {s.message}" if s.message else "its schedule" for s in starts)
+        raise Conflict(f"{definition.process_id} cannot be started by hand: it starts on {how}")
+    return event
 
 
 def start_with_workflow(session: Session, *, definition: ProcessDefinition, workflow: Any,

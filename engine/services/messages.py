@@ -1,17 +1,26 @@
-"""Delivering a named message: start instances that wait for it, continue those that wait in flight."""
+"""Delivering a named message: start instances that wait for it, continue those that wait in flight.
+
+Messages come from outside (``send_message``) or are thrown by a running process
+(``deliver_thrown``); an instance a thrown message starts is linked to the one that threw it.
+"""
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from engine import clock
 from engine.bpmn import runtime as rt
-from engine.errors import InvalidFormData, NotFound
-from engine.models import InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance, StartMessage
-from engine.services import audit, progress
-from engine.services.deployments import latest_definitions
+from engine.bpmn.parsing import StartEventInfo, start_events
+from engine.errors import Conflict, InvalidFormData, NotFound
+from engine.models import (
+    InstanceLink, InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance, StartMessage,
+)
+from engine.services import audit, form_data, progress
+from engine.services.definitions import latest_definitions
 from engine.services.instances import lock_instance, start_with_workflow
 from engine.services.users import get_actor
 
@@ -24,23 +33,65 @@ class Delivery:
     continued: list[int] = field(default_factory=list)
 
 
+# How many thrown messages deep this delivery is: a model whose messages start each other in a
+# circle would otherwise recurse until the stack gives out.
+_depth: ContextVar[int] = ContextVar("message_depth", default=0)
+MAX_DEPTH = 8
+
+
 def send_message(session: Session, *, name: str, payload: Any, actor: str,
                  runtime: rt.Runtime | None = None) -> Delivery:
     """Deliver a message by name; NotFound when no process starts on it and no instance waits for it."""
-    runtime = runtime or rt.shared_runtime()
     get_actor(session, actor)
+    return _deliver(session, name, payload, actor, runtime or rt.shared_runtime(), None)
+
+
+def _deliver(session: Session, name: str, payload: Any, actor: str, runtime: rt.Runtime,
+             source: ProcessInstance | None) -> Delivery:
+    """Deliver one message; ``source`` threw it, and each instance it starts is linked to it."""
     if not isinstance(payload, dict):
         raise InvalidFormData(f"message {name}", {"_schema": ["Message data must be a JSON object."]})
     delivery = Delivery()
     for instance_id in _waiting_instances(session, name, payload, runtime):
+        if source is not None and instance_id == source.id:
+            continue  # a process does not answer its own message
         if _continue(session, instance_id, name, payload, actor, runtime):
             delivery.continued.append(instance_id)
     for definition in _starting_definitions(session, name):
-        delivery.started.append(_start(session, definition, name, payload, actor, runtime))
+        delivery.started.append(_start(session, definition, name, payload, actor, runtime, source))
     if not delivery.started and not delivery.continued:
         raise NotFound(f"no process starts on message {name!r} and no instance waits for it "
                        "with a matching correlation")
     return delivery
+
+
+def deliver_thrown(session: Session, *, source: ProcessInstance, thrown: list[rt.ThrownMessage],
+                   actor: str, runtime: rt.Runtime) -> None:
+    """Deliver the messages an instance threw, in this transaction: a list payload is one message per item."""
+    depth = _depth.get()
+    if depth >= MAX_DEPTH:
+        raise Conflict(f"messages thrown by {source.process_id} instance {source.id} start each other "
+                       f"more than {MAX_DEPTH} deep; check the models for a circle")
+    token = _depth.set(depth + 1)
+    try:
+        for message in thrown:
+            items = message.payload if isinstance(message.payload, list) else [message.payload]
+            for item in items:
+                _deliver_one(session, source, message.name, item, actor, runtime)
+    finally:
+        _depth.reset(token)
+
+
+def _deliver_one(session: Session, source: ProcessInstance, name: str, payload: Any, actor: str,
+                 runtime: rt.Runtime) -> None:
+    where = f"message {name} thrown by {source.process_id} instance {source.id}"
+    try:
+        # The actor may be the timer sweep's "system": no user row to check.
+        _deliver(session, name, payload if payload is not None else {}, actor, runtime, source)
+    except InvalidFormData as exc:
+        raise InvalidFormData(f"{exc.form_key} ({where})", exc.errors) from exc
+    except NotFound as exc:
+        raise NotFound(f"{where}: {exc}") from exc
 
 
 def _starting_definitions(session: Session, name: str) -> list[ProcessDefinition]:
@@ -81,14 +132,36 @@ def _continue(session: Session, instance_id: int, name: str, payload: dict[str, 
 
 
 def _start(session: Session, definition: ProcessDefinition, name: str, payload: dict[str, Any],
-           actor: str, runtime: rt.Runtime) -> int:
-    workflow = runtime.new(definition, {})
+           actor: str, runtime: rt.Runtime, source: ProcessInstance | None) -> int:
+    event = _message_start(definition, name, runtime)
+    # The message data becomes the process data, checked by the start event's form if it has one.
+    data = form_data.validate(session, event.form_key, payload) if event.form_key else dict(payload)
+    workflow = runtime.new(definition, data, start_event=event.event_id)
     error = rt.advance(workflow)
     if error is None and not rt.deliver_message(workflow, name, payload, runtime):
-        error = f"start event did not accept message {name!r}"
+        error = f"start event {event.event_id!r} did not accept message {name!r}"
     error = error or rt.advance(workflow)
+    trigger = {"message": name, "payload": payload}
+    if source is not None:
+        trigger["raised_by"] = {"instance_id": source.id, "process_id": source.process_id}
     instance = start_with_workflow(session, definition=definition, workflow=workflow, runtime=runtime,
-                                   actor=actor, error=error, trigger={"message": name, "payload": payload})
+                                   actor=actor, error=error, trigger=trigger)
     audit.record(session, action="message_received", actor=actor, instance_id=instance.id,
                  data={"message": name, "payload": payload})
+    if source is not None:
+        link(session, source=source, target=instance, kind=name, actor=actor)
     return instance.id
+
+
+def link(session: Session, *, source: ProcessInstance, target: ProcessInstance, kind: str, actor: str) -> None:
+    """Record that one instance led to another, with its audit event on both ends."""
+    session.add(InstanceLink(source_instance_id=source.id, target_instance_id=target.id, kind=kind,
+                             created_by=actor, created_at=clock.now()))
+    for instance_id, other in ((source.id, target), (target.id, source)):
+        audit.record(session, action="link", actor=actor, instance_id=instance_id, data={
+            "kind": kind, "source": source.id, "target": target.id, "other_process_id": other.process_id})
+
+
+def _message_start(definition: ProcessDefinition, name: str, runtime: rt.Runtime) -> StartEventInfo:
+    spec, _ = runtime.specs(definition.content_hash, lambda: definition.spec_json)
+    return next(s for s in start_events(spec) if s.message == name)

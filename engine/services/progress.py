@@ -52,6 +52,7 @@ def save(session: Session, *, instance: ProcessInstance, workflow: Any, runtime:
     if error is None:
         error = _sync_human_tasks(session, instance, workflow, runtime,
                                   before.ready if before is not None else None)
+    thrown = rt.take_thrown_messages(workflow)
     instance.state_json = runtime.dump(workflow)
     instance.data = rt.current_data(workflow)
     instance.updated_at = clock.now()
@@ -66,6 +67,10 @@ def save(session: Session, *, instance: ProcessInstance, workflow: Any, runtime:
     waits = rt.waiting_messages(workflow) if running else []
     if before is None or set(before.waits) != set(waits):
         _replace_subscriptions(session, instance, waits)
+    if thrown:
+        # Imported here: delivering starts and continues instances, which saves them through this module.
+        from engine.services import messages
+        messages.deliver_thrown(session, source=instance, thrown=thrown, actor=actor, runtime=runtime)
 
 
 def close_open_tasks(session: Session, instance: ProcessInstance) -> None:
@@ -146,7 +151,7 @@ def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
         name=task.task_spec.bpmn_id, title=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
         title_en=props.get("titleEn"), role=task.task_spec.lane, candidate_user=candidate_user,
         candidate_department=evaluate("candidateDepartment"),
-        excluded_users=excluded,
+        excluded_users=excluded, excluded_department=evaluate("excludeDepartment"),
         assignee=candidate_user, form_key=props["formKey"], clauses=props.get("clauses"),
         documentation=task.task_spec.documentation, due_at=due_at, sort_due_at=due_at or NO_DUE_DATE,
         priority=int(props.get("priority", 2)), status=TaskStatus.READY.value, created_at=now)

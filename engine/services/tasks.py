@@ -1,6 +1,7 @@
 """Human task use cases: claim, unclaim, delegate, complete."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from engine import clock
 from engine.bpmn import runtime as rt
 from engine.errors import Conflict, NotFound, NotPermitted
 from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
-from engine.services import audit, progress
+from engine.services import audit, evidence, progress
 from engine.services.form_data import validate
 from engine.services.users import ADMIN_ROLE, Actor, get_actor
 
@@ -33,7 +34,8 @@ def _eligible_ignoring_assignee(task: HumanTask, user: Actor) -> bool:
 
 
 def _excluded(task: HumanTask, user: Actor) -> bool:
-    return user.username in (task.excluded_users or [])
+    return user.username in (task.excluded_users or []) or (
+        task.excluded_department is not None and task.excluded_department == user.department_code)
 
 
 def claim(session: Session, *, task_id: int, actor: str) -> HumanTask:
@@ -74,8 +76,7 @@ def delegate(session: Session, *, task_id: int, actor: str, to_user: str) -> Hum
     if not (may_work_on(task, user) or ADMIN_ROLE in user.role_ids):
         raise NotPermitted(f"{actor} may not delegate task {task_id}")
     if _excluded(task, target):
-        raise NotPermitted(f"{to_user} may not do task {task_id}: they completed "
-                           "an earlier step it must be independent of")
+        raise NotPermitted(f"{to_user} may not do task {task_id}: {_why_excluded(task, target)}")
     if not _eligible_ignoring_assignee(task, target) and ADMIN_ROLE not in user.role_ids:
         needs = (f"it belongs to {task.candidate_user} by the process" if task.candidate_user else
                  f"it needs role {task.role}"
@@ -89,8 +90,8 @@ def delegate(session: Session, *, task_id: int, actor: str, to_user: str) -> Hum
 
 
 def complete(session: Session, *, task_id: int, actor: str, data: Any,
-             runtime: rt.Runtime | None = None) -> HumanTask:
-    """Submit a task's form: validated, snapshotted, and the process moves on."""
+             evidence_files: Sequence[evidence.Upload] = (), runtime: rt.Runtime | None = None) -> HumanTask:
+    """Submit a task's form, with any evidence files: validated, snapshotted, and the process moves on."""
     runtime = runtime or rt.shared_runtime()
     user = get_actor(session, actor)
     # Lock order everywhere: instance, then task. The second of two racing completions waits here
@@ -100,6 +101,7 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     _require_permission(task, user, "complete")
     submitted = validate(session, task.form_key, data)
+    evidence.check(evidence_files, task.form_key)
     workflow = progress.load_workflow(session, instance, runtime, content_hash)
     before = progress.Snapshot.of(workflow, closing=task.spiff_task_id)
     spiff_task = rt.find_task(workflow, task.spiff_task_id)
@@ -111,6 +113,7 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
     task.completed_by, task.completed_at, task.submitted_data = actor, clock.now(), submitted
     audit.record(session, action="complete", actor=actor, instance_id=instance.id, task_id=task.id,
                  data={"task": task.name, "form_key": task.form_key, "data": submitted})
+    evidence.attach(session, task=task, uploads=evidence_files, actor=actor)
     progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error,
                   before=before)
     return _flushed(session, task)
@@ -151,13 +154,19 @@ def _check_open(task: HumanTask, instance: ProcessInstance) -> None:
 
 def _require_permission(task: HumanTask, user: Actor, verb: str) -> None:
     if _excluded(task, user):
-        raise NotPermitted(f"{user.username} may not {verb} task {task.id} ({task.name}): they completed "
-                           "an earlier step this one must be independent of (segregation of duties)")
+        raise NotPermitted(f"{user.username} may not {verb} task {task.id} ({task.name}): {_why_excluded(task, user)}")
     if not may_work_on(task, user):
         who = task.assignee or f"role {task.role}" + (
             f" in department {task.candidate_department}" if task.candidate_department else "")
         raise NotPermitted(f"{user.username} may not {verb} task {task.id} ({task.name}): "
                            f"it is offered to {who}")
+
+
+def _why_excluded(task: HumanTask, user: Actor) -> str:
+    if user.username in (task.excluded_users or []):
+        return "they completed an earlier step this one must be independent of (segregation of duties)"
+    return (f"members of department {task.excluded_department} may not do it, "
+            "it concerns their own department (segregation of duties)")
 
 
 def _flushed(session: Session, task: HumanTask) -> HumanTask:

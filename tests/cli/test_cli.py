@@ -56,7 +56,7 @@ def test_init_is_idempotent(cli):
     code, out, _ = cli("init")
     assert code == 0 and "corrective_action v1: unchanged" in out
     again = _json(cli, "init")
-    assert [(p["id"], p["version"], p["created"]) for p in again["processes"]] == [("corrective_action", 1, False)]
+    assert again["processes"] and {(p["version"], p["created"]) for p in again["processes"]} == {(1, False)}
 
 
 def test_a_corrective_action_driven_through_the_cli(cli):
@@ -67,7 +67,7 @@ def test_a_corrective_action_driven_through_the_cli(cli):
         "document_controller", "process_admin"}
     assert all(u["password"] for u in demo.values())
     assert {u["username"]: u["department"] for u in _json(cli, "users")}["wang.prod"] == "production"
-    assert [(p["id"], p["version"]) for p in _json(cli, "processes")] == [("corrective_action", 1)]
+    assert ("corrective_action", 1) in [(p["id"], p["version"]) for p in _json(cli, "processes")]
 
     started = _json(cli, "start", "corrective_action", "--as", "zhao.staff", "--business-key", "NC-7",
                     "--data", json.dumps(START))
@@ -96,7 +96,7 @@ def test_a_corrective_action_driven_through_the_cli(cli):
         "corrective_plan": "Calibrate", "owner": "zhao.staff", "correction_due": due}))
 
     fired = _json(cli, "fire-timers", "--now", (end_of_day(due) + timedelta(hours=9)).isoformat())
-    assert [(f["instance_id"], f["timer"]) for f in fired] == [(nc, "correction_overdue")]
+    assert [(f["instance_id"], f["timer"]) for f in fired["fired"]] == [(nc, "correction_overdue")]
     assert [t["name"] for t in _json(cli, "tasks", "--as", "wang.prod", "--overdue")] == []
     follow_up = _task(cli, "wang.prod", "follow_up_overdue")
     _json(cli, "complete", str(follow_up["id"]), "--as", "wang.prod", "--data",
@@ -114,7 +114,8 @@ def test_a_corrective_action_driven_through_the_cli(cli):
 
     shown = _json(cli, "instance", str(nc))
     assert shown["status"] == "completed" and shown["open_tasks"] == []
-    assert [s["name"] for s in shown["completed_steps"]][:3] == ["start", "init_rounds", "evaluate_consequences"]
+    assert [s["name"] for s in shown["completed_steps"]][:4] == ["start", "merge_start", "init_rounds",
+                                                                   "evaluate_consequences"]
     assert [i["id"] for i in _json(cli, "instances", "--status", "completed")] == [nc]
     trail = _json(cli, "audit", "--instance", str(nc))
     assert [e["action"] for e in trail] == ["start", "claim", "complete", "complete", "timer_fired",
@@ -151,8 +152,8 @@ def test_deploy_refuses_an_unsafe_file_and_reports_it(cli, tmp_path):
 def test_send_message_with_nobody_waiting_is_an_error(cli):
     cli("init")
     cli("demo-users")
-    code, _, err = cli("send-message", "regulation_changed", "--as", "zhang.gm", "--data", "{}")
-    assert code == 3 and "no process starts on message 'regulation_changed'" in err
+    code, _, err = cli("send-message", "no_such_message", "--as", "zhang.gm", "--data", "{}")
+    assert code == 3 and "no process starts on message 'no_such_message'" in err
 
 
 @pytest.mark.skipif(shutil.which("carbonflow", path=str(Path(sys.executable).parent)) is None,
@@ -162,4 +163,4 @@ def test_the_installed_command_runs_as_a_separate_process(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'proc.db'}"}
     subprocess.run([exe, "init"], env=env, check=True, capture_output=True)
     out = subprocess.run([exe, "processes", "--json"], env=env, check=True, capture_output=True, text=True)
-    assert json.loads(out.stdout)[0]["id"] == "corrective_action"
+    assert "corrective_action" in [p["id"] for p in json.loads(out.stdout)]

@@ -86,7 +86,7 @@ def test_the_person_who_corrected_may_not_review_effectiveness(db):
     complete(db, nc, "review_effectiveness", "body2", {"effective": True, "review_comment": "OK"})
 
 
-def test_overdue_correction_escalates_to_department_head_and_stays_open(db):
+def test_overdue_correction_escalates_to_department_head_then_carbon_body_and_stays_open(db):
     nc = start_corrective_action(db)
     complete(db, nc, "evaluate_consequences", "body")
     due = days_ahead(10)
@@ -101,9 +101,20 @@ def test_overdue_correction_escalates_to_department_head_and_stays_open(db):
     assert open_task_names(db, nc) == ["follow_up_overdue", "implement_correction"]
     follow_up = open_task(db, nc, "follow_up_overdue")
     assert (follow_up.role, follow_up.candidate_department, follow_up.priority) == ("department_head", "production", 1)
-    assert instance(db, nc).next_timer_at is None
-    # The escalation does not stop the correction: the process still runs to closure.
+    # Still not done two weeks later: the carbon management body is next.
+    assert instance(db, nc).next_timer_at == end_of_day(days_ahead(24))
     complete(db, nc, "follow_up_overdue", "head_prod")
+    fired = timers.fire_due_timers(db, end_of_day(days_ahead(24)) + timedelta(minutes=1))
+    assert [f.timer for f in fired] == ["correction_long_overdue"]
+    escalation = open_task(db, nc, "escalate_to_body")
+    assert (escalation.role, escalation.candidate_department, escalation.priority) == ("carbon_body", None, 1)
+    with db.transaction() as session, pytest.raises(NotPermitted):
+        tasks.complete(session, task_id=escalation.id, actor="head_prod",
+                       data={"decision": "new_date", "measures": "x", "new_expected_date": None})
+    complete(db, nc, "escalate_to_body", "body", {"decision": "support_owner", "measures": "Extra fitter assigned.",
+                                                  "new_expected_date": days_ahead(30)})
+    assert instance(db, nc).next_timer_at is None
+    # The escalations do not stop the correction: the process still runs to closure.
     complete(db, nc, "implement_correction", "staff_prod")
     complete(db, nc, "review_effectiveness", "body", {"effective": True, "review_comment": "OK"})
     complete(db, nc, "close_nonconformity", "body")

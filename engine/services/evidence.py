@@ -1,0 +1,96 @@
+"""Evidence files attached to task completions: stored once by SHA-256 in the database, never altered."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.errors import Conflict, InvalidFormData, NotFound
+from engine.models import Evidence, EvidenceBlob, HumanTask
+from engine.services import audit
+
+MAX_BYTES = 25 * 1024 * 1024
+MAX_FILES = 20
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a person attaches when completing a task."""
+
+    file_name: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+def check(uploads: Sequence[Upload], form_key: str) -> None:
+    """Refuse unusable files before anything is written, naming each one."""
+    problems = []
+    if len(uploads) > MAX_FILES:
+        problems.append(f"At most {MAX_FILES} files per completion, not {len(uploads)}.")
+    for upload in uploads:
+        name = _base_name(upload.file_name)
+        if not name or len(name) > 255:
+            problems.append(f"File name {upload.file_name!r} must be 1 to 255 characters.")
+        if not upload.content:
+            problems.append(f"{name or upload.file_name!r} is empty.")
+        if len(upload.content) > MAX_BYTES:
+            problems.append(f"{name!r} is {len(upload.content)} bytes; the limit is {MAX_BYTES}.")
+    if problems:
+        raise InvalidFormData(form_key, {"evidence": problems})
+
+
+def attach(session: Session, *, task: HumanTask, uploads: Sequence[Upload], actor: str) -> list[Evidence]:
+    """Store each file (content once per SHA-256) and record it against the task, with its audit event."""
+    now = clock.now()
+    attached = []
+    for upload in uploads:
+        digest = hashlib.sha256(upload.content).hexdigest()
+        _store_blob(session, digest, upload.content)
+        row = Evidence(task_id=task.id, instance_id=task.instance_id, file_name=_base_name(upload.file_name),
+                       content_type=upload.content_type or "application/octet-stream",
+                       size=len(upload.content), sha256=digest, uploaded_by=actor, uploaded_at=now)
+        session.add(row)
+        attached.append(row)
+    session.flush()
+    for row in attached:
+        audit.record(session, action="evidence_attached", actor=actor, instance_id=task.instance_id,
+                     task_id=task.id, data={"evidence_id": row.id, "file_name": row.file_name,
+                                            "sha256": row.sha256, "size": row.size})
+    return attached
+
+
+def read(session: Session, evidence_id: int) -> tuple[Evidence, bytes]:
+    """An evidence file and its content, checked against the SHA-256 recorded when it was attached."""
+    row = session.get(Evidence, evidence_id)
+    if row is None:
+        raise NotFound(f"no evidence file {evidence_id}")
+    content = session.scalar(select(EvidenceBlob.content).where(EvidenceBlob.sha256 == row.sha256))
+    if content is None or hashlib.sha256(content).hexdigest() != row.sha256:
+        raise Conflict(f"evidence file {evidence_id} no longer matches its SHA-256 {row.sha256}")
+    return row, content
+
+
+def _store_blob(session: Session, digest: str, content: bytes) -> None:
+    # Two people may attach the same file at once: whoever comes second finds it stored.
+    values = {"sha256": digest, "size": len(content), "content": content, "stored_at": clock.now()}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(EvidenceBlob).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(EvidenceBlob).values(values).on_conflict_do_nothing()
+    else:
+        if session.get(EvidenceBlob, digest) is not None:
+            return
+        statement = insert(EvidenceBlob).values(values)
+    session.execute(statement)
+
+
+def _base_name(file_name: str) -> str:
+    """The file's own name, without any folders a browser or client sent along."""
+    return PureWindowsPath(PurePosixPath(file_name).name).name.strip()

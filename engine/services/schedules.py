@@ -1,0 +1,168 @@
+"""Processes that start on a schedule: a timer start event's repeating interval, kept per process.
+
+Deploying a process with a timer start event creates (or follows) its schedule; an admin can move
+the next date, change the period or switch it off, and a redeploy keeps what the admin set. The
+timer sweep starts the processes whose schedule is due.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.bpmn import runtime as rt
+from engine.bpmn.parsing import ScheduleSpec
+from engine.db import Database
+from engine.errors import InvalidFormData, NotFound, NotPermitted
+from engine.models import StartSchedule
+from engine.services import audit
+from engine.services.definitions import latest_definition
+from engine.services.instances import start_with_workflow
+from engine.services.users import ADMIN_ROLE, get_actor
+
+log = logging.getLogger(__name__)
+SCHEDULER = "system"
+# A period so short that catching up from its first run would take this many steps is refused.
+MAX_STEPS = 100_000
+
+
+def follow_deploy(session: Session, *, process_id: str, schedule: ScheduleSpec | None, actor: str) -> None:
+    """Bring a process's schedule in line with the version just deployed."""
+    row = session.scalar(select(StartSchedule).where(StartSchedule.process_id == process_id))
+    now = clock.now()
+    if schedule is None:
+        if row is not None and row.next_run_at is not None:
+            row.next_run_at, row.updated_by, row.updated_at = None, actor, now
+            audit.record(session, action="schedule", actor=actor, data={
+                "process_id": process_id, "next_run_at": None, "reason": "no timer start event"})
+        return
+    if row is None:
+        row = StartSchedule(process_id=process_id, configured=False)
+        session.add(row)
+    elif row.configured:
+        row.event_id = schedule.event_id  # keep the admin's date and period
+        return
+    row.event_id, row.period = schedule.event_id, schedule.period
+    row.next_run_at = next_run(schedule.first_run, schedule.period, now)
+    row.updated_by, row.updated_at = actor, now
+    audit.record(session, action="schedule", actor=actor, data={
+        "process_id": process_id, "period": row.period, "next_run_at": row.next_run_at.isoformat()})
+
+
+def next_run(first: datetime, period: str, after: datetime) -> datetime:
+    """The first of ``first``, ``first + period``, ... that is not before ``after``."""
+    moment = first
+    for _ in range(MAX_STEPS):
+        if moment >= after:
+            return moment
+        moment = rt.due_after(period, moment)
+    raise InvalidFormData("schedule", {"period": [f"{period} is too short to schedule from {first:%Y-%m-%d}."]})
+
+
+def configure(session: Session, *, process_id: str, actor: str, next_run_at: datetime | None = None,
+              period: str | None = None, enabled: bool = True) -> StartSchedule:
+    """Move a schedule's next start, change its period or switch it off (process admins only)."""
+    user = get_actor(session, actor)
+    if ADMIN_ROLE not in user.role_ids:
+        raise NotPermitted(f"{actor} may not change schedules (needs role {ADMIN_ROLE})")
+    row = session.scalar(select(StartSchedule).where(StartSchedule.process_id == process_id)
+                         .with_for_update())
+    if row is None:
+        raise NotFound(f"process {process_id!r} has no schedule: it has no timer start event")
+    if period is not None:
+        try:
+            rt.due_after(period, clock.now())
+        except Exception as exc:  # SpiffWorkflow raises a bare Exception for a bad duration
+            raise InvalidFormData("schedule", {"period": [f"{period!r} is not an ISO 8601 duration such as P1Y."]}) from exc
+        row.period = period
+    if next_run_at is not None and next_run_at.tzinfo is None:
+        raise InvalidFormData("schedule", {"next_run_at": ["Give the time with its UTC offset."]})
+    if not enabled:
+        row.next_run_at = None
+    elif next_run_at is not None:
+        row.next_run_at = next_run_at
+    elif row.next_run_at is None:
+        raise InvalidFormData("schedule", {"next_run_at": ["Give the next start to switch the schedule on."]})
+    row.configured, row.updated_by, row.updated_at = True, actor, clock.now()
+    audit.record(session, action="schedule", actor=actor, data={
+        "process_id": process_id, "period": row.period,
+        "next_run_at": row.next_run_at.isoformat() if row.next_run_at else None})
+    session.flush()
+    return row
+
+
+def schedules(session: Session) -> list[StartSchedule]:
+    return list(session.scalars(select(StartSchedule).order_by(StartSchedule.process_id)))
+
+
+def start_due(db: Database, now: datetime | None = None, *, runtime: rt.Runtime | None = None) -> list[int]:
+    """Start every process whose schedule is due at ``now``; each in its own transaction. Returns instance ids."""
+    runtime = runtime or rt.shared_runtime()
+    now = now or clock.now()
+    with db.reading() as session:
+        due = list(session.scalars(select(StartSchedule.id).where(StartSchedule.next_run_at <= now)
+                                   .order_by(StartSchedule.next_run_at, StartSchedule.id)))
+    started = []
+    for schedule_id in due:
+        try:
+            instance_id = _start_one(db, schedule_id, now, runtime)
+        except DBAPIError:  # the database, not the schedule: it stays due for the next sweep
+            log.exception("could not reach the database to start schedule %s", schedule_id)
+            continue
+        except Exception as exc:  # a start that cannot happen must not block the others or repeat forever
+            log.exception("scheduled start %s failed", schedule_id)
+            _skip(db, schedule_id, now, exc)
+            continue
+        if instance_id is not None:
+            started.append(instance_id)
+    return started
+
+
+def _start_one(db: Database, schedule_id: int, now: datetime, runtime: rt.Runtime) -> int | None:
+    with db.transaction() as session, clock.frozen_at(now):
+        row = _lock_due(session, schedule_id, now)
+        if row is None:
+            return None
+        due_at = row.next_run_at
+        assert due_at is not None
+        _advance(row, now)
+        definition = latest_definition(session, row.process_id)
+        assert definition is not None
+        workflow = runtime.new(definition, {"scheduled_for": due_at.isoformat()},
+                               start_event=row.event_id, fire_timer=True)
+        instance = start_with_workflow(session, definition=definition, workflow=workflow, runtime=runtime,
+                                       actor=SCHEDULER, error=rt.advance(workflow),
+                                       trigger={"schedule": row.event_id, "scheduled_for": due_at.isoformat()})
+        return instance.id
+
+
+def _lock_due(session: Session, schedule_id: int, now: datetime) -> StartSchedule | None:
+    # SKIP LOCKED: another worker is starting this one.
+    row = session.scalar(select(StartSchedule).where(StartSchedule.id == schedule_id)
+                         .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+    if row is None or row.next_run_at is None or row.next_run_at > now:
+        return None
+    return row
+
+
+def _advance(row: StartSchedule, now: datetime) -> None:
+    """Move to the next start after ``now``: runs missed while nothing swept are not made up one by one."""
+    assert row.next_run_at is not None
+    row.next_run_at = next_run(rt.due_after(row.period, row.next_run_at), row.period, now)
+    row.updated_by, row.updated_at = SCHEDULER, now
+
+
+def _skip(db: Database, schedule_id: int, now: datetime, exc: Exception) -> None:
+    with db.transaction() as session:
+        row = _lock_due(session, schedule_id, now)
+        if row is None:
+            return
+        missed = row.next_run_at
+        _advance(row, now)
+        audit.record(session, action="schedule_failed", actor=SCHEDULER, data={
+            "process_id": row.process_id, "due_at": missed.isoformat() if missed else None,
+            "error": rt.describe_error(exc), "next_run_at": row.next_run_at.isoformat() if row.next_run_at else None})
