@@ -16,7 +16,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from engine import queries, records
+from engine import clauses, queries, records
 from engine.config import Settings
 from engine.db import Database
 from engine.errors import CarbonFlowError, Conflict, InvalidFormData, InvalidProcess, NotFound, NotPermitted
@@ -444,6 +444,33 @@ def evidence_(ctx: click.Context, instance_id: int | None, evidence_id: int | No
         raise click.ClickException(f"{target} exists; choose another --out")
     target.write_bytes(content)
     _echo({**record, "written_to": str(target)}, as_json, lambda r: f"wrote {r['written_to']} (sha256 {r['sha256']})")
+
+
+@main.command("clauses")
+@click.option("--since", "since_text", default=None, help="Only records completed from this time (ISO 8601).")
+@click.option("--until", "until_text", default=None, help="Only records completed before this time (ISO 8601).")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def clauses_(ctx: click.Context, since_text: str | None, until_text: str | None, as_json: bool) -> None:
+    """For every clause of the guideline: the tasks that cover it and the completed instances holding its records."""
+    since = _moment(since_text, "--since") if since_text else None
+    until = _moment(until_text, "--until") if until_text else None
+    with _reading(ctx) as session:
+        report = clauses.coverage(session, since=since, until=until)
+    _echo(report, as_json, _clauses_text)
+
+
+def _clauses_text(report: dict[str, Any]) -> str:
+    lines = []
+    for row in report["clauses"]:
+        processes = sorted({c["process_id"] for c in row["covered_by"]})
+        lines.append(f"{row['clause']:<18} {'R' if row['records_required'] else ' '} "
+                     f"{', '.join(processes) or 'NOT COVERED':<60} records: {len(row['records'])}")
+    summary = report["summary"]
+    lines.append(f"{summary['covered']} of {summary['clauses']} clauses covered; record clauses not covered: "
+                 f"{', '.join(summary['records_required_uncovered']) or 'none'}")
+    return "\n".join(lines)
 
 
 def _moment(text: str, option: str) -> datetime:

@@ -54,7 +54,7 @@ def _field_schema(field: fields.Field) -> dict[str, Any]:
         if field.choices is not None:
             out["enum"] = list(field.choices)
     for validator in field.validators:
-        out.update(_validator_schema(validator))
+        out.update(_validator_schema(validator, is_list=isinstance(field, fields.List)))
     if field.load_default is not None and not callable(field.load_default) \
             and field.load_default is not fields.missing_:
         out["default"] = field.load_default
@@ -82,7 +82,7 @@ def _type_of(field: fields.Field) -> dict[str, Any]:
     return {}
 
 
-def _validator_schema(validator: Any) -> dict[str, Any]:
+def _validator_schema(validator: Any, *, is_list: bool = False) -> dict[str, Any]:
     if isinstance(validator, validate.OneOf):
         out: dict[str, Any] = {"enum": list(validator.choices)}
         if validator.labels:
@@ -91,7 +91,11 @@ def _validator_schema(validator: Any) -> dict[str, Any]:
     if isinstance(validator, validate.Equal):
         return {"const": validator.comparable}
     if isinstance(validator, validate.Length):
+        if is_list:
+            return _bounds(validator.min, validator.max, "minItems", "maxItems")
         return _bounds(validator.min, validator.max, "minLength", "maxLength")
+    if isinstance(validator, validate.Regexp):
+        return {"pattern": validator.regex.pattern}
     if isinstance(validator, validate.Range):
         return _bounds(validator.min, validator.max, "minimum", "maximum")
     return {}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from marshmallow import RAISE, Schema, ValidationError
+from marshmallow.fields import Field, List, Nested
 
 from forms.fields import DepartmentRef, UserRef
 
@@ -36,13 +37,25 @@ class FormSpec:
         schema = self.schema(unknown=RAISE)
         if directory is not None:
             for field in schema.fields.values():
-                if isinstance(field, UserRef):
-                    field.exists = directory.has_user
-                    field.choices = list(directory.usernames()) if with_choices else None
-                elif isinstance(field, DepartmentRef):
-                    field.exists = directory.has_department
-                    field.choices = list(directory.departments()) if with_choices else None
+                _bind_field(field, directory, with_choices)
         return schema
+
+
+def _bind_field(field: Field, directory: Directory, with_choices: bool) -> None:
+    """Point user and department fields at the directory, also inside lists and nested rows."""
+    if isinstance(field, UserRef):
+        field.exists = directory.has_user
+        field.choices = list(directory.usernames()) if with_choices else None
+    elif isinstance(field, DepartmentRef):
+        field.exists = directory.has_department
+        field.choices = list(directory.departments()) if with_choices else None
+    elif isinstance(field, List):
+        _bind_field(field.inner, directory, with_choices)
+    elif isinstance(field, Nested):
+        nested = field.schema
+        nested.unknown = RAISE
+        for inner in nested.fields.values():
+            _bind_field(inner, directory, with_choices)
 
 
 FORMS: dict[str, FormSpec] = {}

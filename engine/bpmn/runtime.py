@@ -158,11 +158,11 @@ def find_task(workflow: BpmnWorkflow, spiff_task_id: str) -> Any:
 def complete_user_task(workflow: BpmnWorkflow, task: Any, data: dict[str, Any]) -> str | None:
     """Merge the submitted data into the task, run it and advance; return error text if a step failed."""
     # A deep copy, so later scripts cannot reach back into what the user submitted.
-    output_item = _output_item(task)
-    if output_item is None:
+    output = _output_item(task, data)
+    if output is None:
         task.data.update(deepcopy(data))
     else:  # one child of a multi-instance task: its submission is its output item
-        task.data[output_item] = deepcopy(data)
+        task.data[output[0]] = deepcopy(output[1])
     try:
         task.run()
     except Exception as exc:  # noqa: BLE001 - e.g. a failing postScript: recorded on the instance
@@ -170,11 +170,19 @@ def complete_user_task(workflow: BpmnWorkflow, task: Any, data: dict[str, Any]) 
     return advance(workflow)
 
 
-def _output_item(task: Any) -> str | None:
+def _output_item(task: Any, data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """For a multi-instance child: its output item's name, and the submission with its input item.
+
+    SpiffWorkflow collects outputs in the order children complete, so each one carries the item it
+    was for (e.g. its ``department``).
+    """
     parent_spec = task.parent.task_spec if task.parent is not None else None
-    if isinstance(parent_spec, MultiInstanceTask) and parent_spec.output_item is not None:
-        return str(parent_spec.output_item.bpmn_id)
-    return None
+    if not isinstance(parent_spec, MultiInstanceTask) or parent_spec.output_item is None:
+        return None
+    output = dict(data)
+    if parent_spec.input_item is not None and parent_spec.input_item.exists(task):
+        output.setdefault(parent_spec.input_item.bpmn_id, parent_spec.input_item.get(task))
+    return str(parent_spec.output_item.bpmn_id), output
 
 
 @dataclass(frozen=True)

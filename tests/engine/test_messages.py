@@ -14,7 +14,7 @@ STARTED_BY_MESSAGE = bpmn("on_regulation", (
     '</bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:startEvent>'
     + user_task("assess") + '<bpmn:endEvent id="end" />' + flows(("start", "assess"), ("assess", "end"))),
     lanes={"carbon_body": ["start", "assess", "end"]},
-    extra='<bpmn:message id="msg_reg" name="regulation_changed" />')
+    extra='<bpmn:message id="msg_reg" name="test_regulation_notice" />')
 
 WAITS_FOR_REPLY = bpmn("await_reply", (
     '<bpmn:startEvent id="start" />' + user_task("ask")
@@ -54,7 +54,7 @@ def _start_waiting(db, nc_id):
 def test_a_message_starts_the_process_whose_start_event_waits_for_it(db):
     deploy(db, STARTED_BY_MESSAGE)
     payload = {"title": "New cement sector accounting rules", "issuer": "MEE", "effective": "2027-01-01"}
-    delivery = _send(db, "regulation_changed", payload)
+    delivery = _send(db, "test_regulation_notice", payload)
     assert delivery.continued == [] and len(delivery.started) == 1
     started = instance(db, delivery.started[0])
     assert started.process_id == "on_regulation"
@@ -90,4 +90,4 @@ def test_a_message_nobody_waits_for_is_not_found_and_changes_nothing(db):
 
 def test_message_data_must_be_an_object(db):
     with pytest.raises(InvalidFormData, match="JSON object"):
-        _send(db, "regulation_changed", ["not", "an", "object"])
+        _send(db, "test_regulation_notice", ["not", "an", "object"])

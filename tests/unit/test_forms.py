@@ -61,3 +61,40 @@ def test_loaded_data_is_plain_json():
 def test_a_form_key_cannot_be_declared_twice():
     with pytest.raises(ValueError, match="declared twice"):
         forms.form("corrective_action.raise", "x", "y")(type("Dup", (forms.registry.Schema,), {}))
+
+
+def _table_form():
+    from marshmallow import Schema, fields, validate
+
+    from forms.fields import DepartmentRef, UserRef, label
+    from forms.registry import FormSpec
+
+    class Row(Schema):
+        owner = UserRef(required=True, metadata=label("负责人", "Owner"))
+
+    class Table(Schema):
+        departments = fields.List(DepartmentRef(), required=True, validate=validate.Length(min=1),
+                                  metadata=label("部门", "Departments"))
+        rows = fields.List(fields.Nested(Row), required=True, metadata=label("行", "Rows"))
+        code = fields.String(validate=validate.Regexp(r"^CF-\d+$"), metadata=label("编号", "Code"))
+
+    return FormSpec("test.table", "表", "Table", Table)
+
+
+def test_users_and_departments_inside_lists_and_rows_are_checked_against_the_directory():
+    schema = _table_form().bind(_Directory())
+    with pytest.raises(ValidationError) as caught:
+        schema.load({"departments": ["mars"], "rows": [{"owner": "mallory"}]})
+    assert caught.value.messages == {"departments": {0: ["Unknown department: 'mars'."]},
+                                     "rows": {0: {"owner": ["Unknown user: 'mallory'."]}}}
+    assert schema.load({"departments": ["production"], "rows": [{"owner": "bob"}]})["rows"] == [{"owner": "bob"}]
+
+
+def test_list_lengths_patterns_and_nested_pickers_render_as_json_schema(monkeypatch):
+    spec = _table_form()
+    monkeypatch.setitem(forms.FORMS, spec.key, spec)
+    schema = json_schema(spec.key, _Directory())
+    departments = schema["properties"]["departments"]
+    assert departments["minItems"] == 1 and departments["items"]["enum"] == ["production"]
+    assert schema["properties"]["rows"]["items"]["properties"]["owner"]["enum"] == ["alice", "bob"]
+    assert schema["properties"]["code"]["pattern"] == r"^CF-\d+$"
