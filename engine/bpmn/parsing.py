@@ -27,7 +27,9 @@ from engine.errors import InvalidProcess
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 # lxml with every expansion and fetch switched off; defusedxml has already refused any DTD.
-_LXML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+# Comments are dropped: SpiffWorkflow's parser stumbles on a comment inside a script task.
+_LXML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                        remove_comments=True)
 
 
 @dataclass(frozen=True)

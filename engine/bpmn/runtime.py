@@ -179,6 +179,8 @@ def _output_item(task: Any, data: dict[str, Any]) -> tuple[str, dict[str, Any]] 
     parent_spec = task.parent.task_spec if task.parent is not None else None
     if not isinstance(parent_spec, MultiInstanceTask) or parent_spec.output_item is None:
         return None
+    if parent_spec.task_spec != task.task_spec.name:
+        return None  # the step after the multi-instance task: also its child in SpiffWorkflow's tree
     output = dict(data)
     if parent_spec.input_item is not None and parent_spec.input_item.exists(task):
         output.setdefault(parent_spec.input_item.bpmn_id, parent_spec.input_item.get(task))

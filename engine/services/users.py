@@ -149,14 +149,17 @@ _DEMO = [
     ("wang.prod", "王主任 Wang (production head)", ("department_head",), "production"),
     ("zhao.staff", "赵敏 Zhao (carbon staff)", ("carbon_staff",), "production"),
     ("chen.staff", "陈晨 Chen (carbon staff)", ("carbon_staff",), "energy"),
+    ("liu.energy", "刘主任 Liu (energy head)", ("department_head",), "energy"),
+    ("qian.quality", "钱主任 Qian (quality head)", ("department_head",), "quality"),
     ("sun.audit", "孙审 Sun (internal auditor)", ("internal_auditor",), "quality"),
+    ("ma.audit", "马审 Ma (internal auditor)", ("internal_auditor",), "production"),
     ("zhou.docs", "周文 Zhou (document controller)", ("document_controller",), "carbon_office"),
     ("admin", "系统管理员 Admin", ("process_admin",), "carbon_office"),
 ]
 
 
 def load_demo_users(session: Session) -> list[DemoUser]:
-    """Create one demo user per role (and a second staff member), each with a fresh password."""
+    """Create demo users: every role, a head for every plant department, auditors from two departments."""
     seed_roles(session)
     for code, (zh, en) in DEPARTMENTS.items():
         ensure_department(session, code=code, name_zh=zh, name_en=en)

@@ -113,3 +113,11 @@ def test_one_bad_file_in_a_batch_stores_none_of_the_batch(db):
         deployments.deploy(session, source=good, file_name="good.bpmn", actor="admin")
         deployments.deploy(session, source=XXE, file_name="bad.bpmn", actor="admin")
     assert _definitions(db) == before
+
+
+def test_comments_inside_a_script_task_are_allowed(db):
+    commented = bpmn("commented", (
+        '<bpmn:startEvent id="s" /><bpmn:scriptTask id="calc"><!-- why: totals for the report -->'
+        '<bpmn:script>total = 1</bpmn:script></bpmn:scriptTask>' + user_task("work")
+        + flows(("s", "calc"), ("calc", "work"))), lanes={"carbon_body": ["s", "calc", "work"]})
+    assert deploy(db, commented).created

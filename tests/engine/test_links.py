@@ -126,3 +126,17 @@ def test_members_of_the_excluded_department_neither_see_nor_do_the_task(db):
         tasks.delegate(session, task_id=audit.id, actor="admin", to_user="auditor")
     complete(db, iid, "audit", "auditor_prod", {"follow_up_note": "Audited"})
     assert instance(db, iid).status == "completed"
+
+
+def test_the_step_after_a_multi_instance_task_keeps_its_own_submission(db):
+    # SpiffWorkflow makes that step a child of the multi-instance task too.
+    deploy(db, PER_DEPARTMENT)
+    with db.transaction() as session:
+        iid = instances.start(session, process_id="per_department", actor="gm",
+                              data={"departments": ["production"], "audited": "quality"}).id
+    complete(db, iid, "confirm", "head_prod", {"follow_up_note": "confirmed"})
+    complete(db, iid, "audit", "auditor_prod", {"follow_up_note": "audited"})
+    data = instance(db, iid).data
+    assert data["follow_up_note"] == "audited" and "confirmation" not in data
+    assert data["confirmations"] == [{"department": "production", "follow_up_note": "confirmed",
+                                      "new_expected_date": None}]
