@@ -7,7 +7,7 @@ timer sweep starts the processes whose schedule is due.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
@@ -84,7 +84,7 @@ def configure(session: Session, *, process_id: str, actor: str, next_run_at: dat
     if not enabled:
         row.next_run_at = None
     elif next_run_at is not None:
-        row.next_run_at = next_run_at
+        row.next_run_at = next_run_at.astimezone(timezone.utc)
     elif row.next_run_at is None:
         raise InvalidFormData("schedule", {"next_run_at": ["Give the next start to switch the schedule on."]})
     row.configured, row.updated_by, row.updated_at = True, actor, clock.now()

@@ -164,3 +164,53 @@ def test_the_installed_command_runs_as_a_separate_process(tmp_path):
     subprocess.run([exe, "init"], env=env, check=True, capture_output=True)
     out = subprocess.run([exe, "processes", "--json"], env=env, check=True, capture_output=True, text=True)
     assert "corrective_action" in [p["id"] for p in json.loads(out.stdout)]
+
+
+def test_evidence_is_attached_listed_and_written_back_unchanged(cli, tmp_path):
+    cli("init")
+    _json(cli, "demo-users")
+    nc = _json(cli, "start", "corrective_action", "--as", "zhao.staff", "--data", json.dumps(START))["id"]
+    task = _task(cli, "li.carbon", "evaluate_consequences")
+    photo = tmp_path / "meter-photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff meter 7 display")
+    done = _json(cli, "complete", str(task["id"]), "--as", "li.carbon", "--attach", str(photo), "--data",
+                 json.dumps({"consequences": "Q3 data uncertain", "immediate_handling": "Flagged",
+                             "severity": "major"}))
+    [attached] = done["evidence"]
+    assert (attached["file_name"], attached["content_type"], attached["size"]) == ("meter-photo.jpg", "image/jpeg",
+                                                                              len(photo.read_bytes()))
+
+    listed = _json(cli, "evidence", "--instance", str(nc))
+    assert [e["sha256"] for e in listed] == [attached["sha256"]]
+    out = tmp_path / "copy.jpg"
+    _json(cli, "evidence", "--get", str(attached["id"]), "--out", str(out))
+    assert out.read_bytes() == photo.read_bytes()
+    code, _, err = cli("evidence", "--get", "999")
+    assert code == 3 and "no evidence file 999" in err
+
+
+def test_schedules_are_listed_and_moved_by_an_admin(cli):
+    cli("init")
+    _json(cli, "demo-users")
+    listed = {s["process_id"]: s for s in _json(cli, "schedules")}
+    assert listed["internal_audit"]["period"] == "P1Y" and listed["internal_audit"]["enabled"]
+    code, _, err = cli("schedule", "internal_audit", "--as", "zhang.gm", "--next", "2027-04-15T09:00:00+08:00")
+    assert code == 4 and "process_admin" in err
+    moved = _json(cli, "schedule", "internal_audit", "--as", "admin", "--next", "2027-04-15T09:00:00+08:00")
+    assert moved["next_run_at"] == "2027-04-15T01:00:00+00:00" and moved["configured"]
+    swept = _json(cli, "fire-timers", "--now", "2027-04-15T09:30:00+08:00")
+    audits = [i for i in swept["scheduled_starts"] if _json(cli, "instance", str(i))["process_id"] == "internal_audit"]
+    assert len(audits) == 1
+    assert _json(cli, "schedule", "internal_audit", "--as", "admin", "--off")["enabled"] is False
+
+
+def test_links_and_the_clause_report_from_the_command_line(cli):
+    cli("init")
+    _json(cli, "demo-users")
+    report = _json(cli, "clauses")
+    assert report["summary"]["records_required_uncovered"] == []
+    code, out, _ = cli("clauses")
+    assert code == 0 and "10.3" in out and "record clauses not covered: none" in out
+    nc = _json(cli, "start", "corrective_action", "--as", "zhao.staff", "--data", json.dumps(START))["id"]
+    assert _json(cli, "links", str(nc)) == []
+    assert cli("links", "999")[0] == 3
