@@ -213,7 +213,7 @@ def _code_of(task_spec: Any) -> list[tuple[str, str]]:
              if isinstance(getattr(task_spec, name, None), str)]
     code += _event_code(getattr(task_spec, "event_definition", None))
     props = task_properties(task_spec)
-    code += [(props[name], "eval") for name in ("candidateUser", "candidateDepartment", "excludeDepartment", "dueDate")
+    code += [(props[name], "eval") for name in ("candidateUser", "candidateDepartment", "departmentOfUser", "excludeDepartment", "dueDate")
              if props.get(name)]
     return code
 

@@ -150,7 +150,7 @@ def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
         instance_id=instance.id, process_id=instance.process_id, spiff_task_id=str(task.id),
         name=task.task_spec.bpmn_id, title=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
         title_en=props.get("titleEn"), role=task.task_spec.lane, candidate_user=candidate_user,
-        candidate_department=evaluate("candidateDepartment"),
+        candidate_department=evaluate("candidateDepartment") or _department_of(session, evaluate("departmentOfUser")),
         excluded_users=excluded, excluded_department=evaluate("excludeDepartment"),
         assignee=candidate_user, form_key=props["formKey"], clauses=props.get("clauses"),
         documentation=task.task_spec.documentation, due_at=due_at, sort_due_at=due_at or NO_DUE_DATE,
@@ -158,6 +158,16 @@ def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
     if excluded:  # most tasks have none: leave the relationship untouched then
         task_row.exclusions = [TaskExclusion(username=u) for u in excluded]
     return task_row
+
+
+def _department_of(session: Session, username: str | None) -> str | None:
+    """The department of the user a ``departmentOfUser`` expression names (e.g. the owner's head)."""
+    if username is None:
+        return None
+    department = session.scalar(select(User.department_code).where(User.username == username))
+    if department is None:
+        raise CarbonFlowError(f"departmentOfUser {username!r} is not a user with a department")
+    return department
 
 
 def _completers(session: Session, instance_id: int, task_names: str | None) -> list[str]:

@@ -8,7 +8,7 @@ from engine.errors import InvalidFormData, NotPermitted
 from engine.services import instances, tasks
 from engine.services.users import get_actor
 from tests.factories import (
-    bpmn, complete, complete_task, deploy, flows, instance, open_task_names, open_tasks, raise_data,
+    bpmn, complete, complete_task, deploy, flows, instance, open_task_names, open_tasks, raise_data, user_task,
 )
 
 # A finder whose "report" form carries the findings; each one is thrown as nonconformity_raised.
@@ -140,3 +140,16 @@ def test_the_step_after_a_multi_instance_task_keeps_its_own_submission(db):
     assert data["follow_up_note"] == "audited" and "confirmation" not in data
     assert data["confirmations"] == [{"department": "production", "follow_up_note": "confirmed",
                                       "new_expected_date": None}]
+
+
+def test_a_task_can_go_to_the_head_of_the_department_a_named_user_belongs_to(db):
+    owners_head = bpmn("owners_head", (
+        '<bpmn:startEvent id="s" />' + user_task("follow_up", departmentOfUser="owner")
+        + flows(("s", "follow_up"))), lanes={"department_head": ["s", "follow_up"]})
+    deploy(db, owners_head)
+    with db.transaction() as session:
+        iid = instances.start(session, process_id="owners_head", actor="gm", data={"owner": "staff_energy"}).id
+    assert open_tasks(db, iid, "follow_up")[0].candidate_department == "energy"
+    with db.transaction() as session:
+        broken = instances.start(session, process_id="owners_head", actor="gm", data={"owner": "nobody"})
+    assert broken.status == "error" and "departmentOfUser 'nobody'" in broken.error_message
