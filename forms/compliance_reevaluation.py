@@ -1,0 +1,159 @@
+"""Forms of the compliance (re-)evaluation process (guideline clauses 9.1.1 a-d, 9.1.2 and 9.1.3)."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from forms.fields import DepartmentRef, UserRef, label
+from forms.registry import form
+
+SHORT = 200
+LONG = 4000
+
+# The four items of 9.1.1 that every evaluation judges, by field prefix: (letter, zh, en).
+ITEMS: dict[str, tuple[str, str, str]] = {
+    "policy": ("a", "国家、地方和行业的能源和碳排放政策", "National, local and sector energy and carbon policies"),
+    "standards": ("b", "国家、地方和行业节能减排标准", "National, local and sector energy-saving and emission standards"),
+    "trading": ("c", "国家、地方碳交易政策规定的履约", "Compliance surrender under national and local carbon trading"),
+    "parties": ("d", "相关方的要求", "Requirements of interested parties"),
+}
+STATUSES = ["compliant", "noncompliant", "not_applicable"]
+STATUS_LABELS = ["符合 / Compliant", "不符合 / Noncompliant", "不适用 / Not applicable"]
+
+
+def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
+    """A required, non-empty text field."""
+    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
+
+
+def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
+    """A text field that may be left empty."""
+    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
+
+
+@form("compliance_reevaluation.regulation_changed", "法律法规发生变化", "A regulation changed")
+class RegulationChangedForm(Schema):
+    """Message start: a national, sector or local rule changed, so compliance is evaluated again (9.1.2)."""
+
+    title = text("法规或要求名称", "Regulation or requirement", SHORT)
+    issuer = text("发布机关", "Issued by", SHORT)
+    effective_date = fields.Date(required=True, metadata=label("生效日期", "Effective date"))
+    summary = text("变化摘要", "Summary of the change")
+
+
+@form("compliance_reevaluation.start", "发起合规性评价", "Start a compliance evaluation")
+class StartForm(Schema):
+    """Start by hand: a periodic evaluation (9.1.1) or a re-evaluation after a change (9.1.2)."""
+
+    title = text("评价名称", "Evaluation title", SHORT)
+    trigger = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["periodic", "regulation_changed", "interested_party_requirement"],
+            labels=["定期评价 / Periodic evaluation", "法律法规或行业、地方规定变化 / Law, sector or local rule changed",
+                    "相关方提出新要求 / New requirement of an interested party"],
+        ),
+        metadata=label("评价原因", "Reason for the evaluation"),
+    )
+    issuer = optional_text("发布机关（如有）", "Issued by (if any)", SHORT)
+    effective_date = fields.Date(allow_none=True, load_default=None,
+                                 metadata=label("生效日期（如有）", "Effective date (if any)"))
+    summary = optional_text("变化或要求摘要", "Summary of the change or requirement")
+
+
+class RequirementRow(Schema):
+    """One legal or other requirement that applies to the enterprise."""
+
+    requirement = text("法律法规及其他要求", "Law, regulation or other requirement", SHORT)
+    issuer = text("发布机关", "Issued by", SHORT)
+    category = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            list(ITEMS),
+            labels=[f"{letter}) {zh} / {en}" for letter, zh, en in ITEMS.values()],
+        ),
+        metadata=label("对应评价内容（9.1.1）", "Evaluation item (9.1.1)"),
+    )
+    key_points = text("适用条款和要点", "Applicable provisions and key points")
+
+
+@form("compliance_reevaluation.plan_evaluation", "识别适用要求并安排评价", "Identify the requirements and plan the evaluation")
+class PlanEvaluationForm(Schema):
+    """9.1.1, 9.1.2: the requirements to evaluate against, who evaluates and by when."""
+
+    requirements = fields.List(
+        fields.Nested(RequirementRow), required=True, validate=validate.Length(min=1),
+        metadata=label("适用的法律法规及其他要求", "Applicable laws, regulations and other requirements"),
+    )
+    scope = text("评价范围（部门、生产经营过程）", "Scope (departments, operations)")
+    evaluator = UserRef(required=True, metadata=label("评价人", "Evaluator"))
+    evaluation_due = fields.Date(required=True, metadata=label("评价完成日期", "Evaluation due"))
+
+
+def item_status(prefix: str) -> fields.String:
+    """The result for one item of 9.1.1: compliant, noncompliant or not applicable."""
+    letter, zh, en = ITEMS[prefix]
+    return fields.String(required=True, validate=validate.OneOf(STATUSES, labels=STATUS_LABELS),
+                         metadata=label(f"{letter}) {zh}：评价结论", f"{letter}) {en}: result"))
+
+
+def item_evidence(prefix: str) -> fields.String:
+    letter = ITEMS[prefix][0]
+    return text(f"{letter}) 证据说明", f"{letter}) Evidence")
+
+
+def item_gap(prefix: str) -> fields.String:
+    letter = ITEMS[prefix][0]
+    return optional_text(f"{letter}) 不符合情况（不符合时填写）", f"{letter}) Noncompliance found (if noncompliant)")
+
+
+def item_department(prefix: str) -> DepartmentRef:
+    letter = ITEMS[prefix][0]
+    return DepartmentRef(allow_none=True, load_default=None, metadata=label(
+        f"{letter}) 责任部门（不符合时填写）", f"{letter}) Responsible department (if noncompliant)"))
+
+
+@form("compliance_reevaluation.evaluate_compliance", "开展合规性评价", "Evaluate compliance")
+class EvaluateComplianceForm(Schema):
+    """9.1.1 a-d: each item compliant, noncompliant or not applicable, with its evidence."""
+
+    policy_status = item_status("policy")
+    policy_evidence = item_evidence("policy")
+    policy_gap = item_gap("policy")
+    policy_department = item_department("policy")
+    standards_status = item_status("standards")
+    standards_evidence = item_evidence("standards")
+    standards_gap = item_gap("standards")
+    standards_department = item_department("standards")
+    trading_status = item_status("trading")
+    trading_evidence = item_evidence("trading")
+    trading_gap = item_gap("trading")
+    trading_department = item_department("trading")
+    parties_status = item_status("parties")
+    parties_evidence = item_evidence("parties")
+    parties_gap = item_gap("parties")
+    parties_department = item_department("parties")
+    conclusion = text("评价结论", "Overall conclusion")
+
+    @validates_schema
+    def check_noncompliances(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """A noncompliant item needs its description and responsible department (its corrective action)."""
+        errors: dict[str, list[str]] = {}
+        for prefix in ITEMS:
+            if data.get(f"{prefix}_status") != "noncompliant":
+                continue
+            if not data.get(f"{prefix}_gap"):
+                errors[f"{prefix}_gap"] = ["Describe the noncompliance. 请描述不符合情况。"]
+            if not data.get(f"{prefix}_department"):
+                errors[f"{prefix}_department"] = ["Name the responsible department. 请指定责任部门。"]
+        if errors:
+            raise ValidationError(errors)
+
+
+@form("compliance_reevaluation.approve_report", "审批合规性评价报告", "Approve the compliance evaluation report")
+class ApproveReportForm(Schema):
+    """9.1.3: the carbon management body approves the report, which is then kept as the record."""
+
+    report_approved = fields.Boolean(required=True, metadata=label("批准评价报告", "Report approved"))
+    approval_comment = text("审批意见", "Approval comment")

@@ -1,0 +1,241 @@
+"""Forms of the internal audit process (guideline clauses 9.2.1 a-e, 9.2.2, 9.2.3 and 4.2d)."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from forms.fields import DepartmentRef, UserRef, label
+from forms.registry import form
+
+SHORT = 200
+LONG = 4000
+
+# The chapters of the guideline an audit covers, each with a clause a valid checklist row may name.
+CHAPTERS: dict[int, tuple[str, str, str]] = {
+    4: ("管理机构建立", "Management body", "4.2"),
+    5: ("碳排放管理方针制定", "Carbon management policy", "5.2.1"),
+    6: ("碳排放管理方案制定", "Carbon management scheme", "6.1.3"),
+    7: ("资源配置与支撑机制建设", "Resources and support", "7.1.1"),
+    8: ("实施过程管理", "Operation", "8.1.3"),
+    9: ("评价与审核", "Evaluation and audit", "9.1.1"),
+    10: ("改进", "Improvement", "10.2"),
+}
+
+# 9.2.1 a-e, the key points every internal audit covers: (field suffix, letter, zh, en).
+KEY_POINTS: dict[str, tuple[str, str, str]] = {
+    "targets": ("a", "是否完成碳排放管理目标", "Carbon management objectives achieved"),
+    "performance": ("b", "碳排放绩效是否得到改进", "Carbon emission performance improved"),
+    "resources": ("c", "资源配置是否充分和到位", "Resources adequate and in place"),
+    "compliance": ("d", "企业经营过程是否合规", "Operations compliant"),
+    "competence": ("e", "人员能力是否满足企业要求", "Competence meets the enterprise's needs"),
+}
+
+
+def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
+    """A required, non-empty text field."""
+    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
+
+
+def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
+    """A text field that may be left empty."""
+    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
+
+
+@form("internal_audit.start", "发起内部审核", "Start an internal audit")
+class StartForm(Schema):
+    """Start by hand: the yearly audit (9.2.1) or an additional one."""
+
+    audit_title = text("审核名称", "Audit title", SHORT)
+    audit_kind = fields.String(
+        required=True,
+        validate=validate.OneOf(["annual", "additional"],
+                                labels=["年度内部审核 / Annual internal audit", "追加审核 / Additional audit"]),
+        metadata=label("审核类型", "Kind of audit"),
+    )
+    reason = optional_text("发起原因", "Reason")
+
+
+class TeamMember(Schema):
+    """One member of the audit team and what they do (分工)."""
+
+    auditor = UserRef(required=True, metadata=label("审核员", "Auditor"))
+    responsibility = text("分工", "Responsibility", SHORT)
+
+
+class PlanRow(Schema):
+    """One department in the audit plan."""
+
+    department = DepartmentRef(required=True, metadata=label("受审核部门", "Department audited"))
+    planned_on = fields.Date(required=True, metadata=label("计划审核日期", "Planned date"))
+    focus = text("审核重点", "Focus")
+
+
+def key_point_objective(suffix: str) -> fields.String:
+    """What the audit checks for one key point of 9.2.1."""
+    letter, zh, en = KEY_POINTS[suffix]
+    return text(f"{letter}) {zh}：审核要点", f"{letter}) {en}: what the audit checks")
+
+
+@form("internal_audit.draft_programme", "编制内部审核方案", "Draft the audit programme")
+class DraftProgrammeForm(Schema):
+    """9.2.2: time, method, roles and plan of the audit; 9.2.1 a-e: its key points."""
+
+    audit_start = fields.Date(required=True, metadata=label("审核开始日期", "Audit starts"))
+    audit_end = fields.Date(required=True, metadata=label("审核结束日期", "Audit ends"))
+    method = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["combined", "document_review", "on_site"],
+            labels=["文件审查、现场检查、访谈与数据抽样相结合 / Documents, on-site checks, interviews and data sampling",
+                    "文件与记录审查 / Document and record review", "现场检查与访谈 / On-site checks and interviews"],
+        ),
+        metadata=label("审核方法", "Audit method"),
+    )
+    method_notes = optional_text("方法说明（抽样方案等）", "Method notes (sampling etc.)")
+    lead_auditor = UserRef(required=True, metadata=label("审核组长", "Lead auditor"))
+    team = fields.List(fields.Nested(TeamMember), required=True, validate=validate.Length(min=1),
+                       metadata=label("审核组及分工", "Audit team and roles"))
+    audit_plan = fields.List(fields.Nested(PlanRow), required=True, validate=validate.Length(min=1),
+                             metadata=label("审核计划（受审核部门）", "Audit plan (departments audited)"))
+    objective_targets = key_point_objective("targets")
+    objective_performance = key_point_objective("performance")
+    objective_resources = key_point_objective("resources")
+    objective_compliance = key_point_objective("compliance")
+    objective_competence = key_point_objective("competence")
+    covers_all_requirements = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True, error="The audit must cover every requirement of the guideline. "
+                                            "内部审核内容应包含指南的所有要求。"),
+        metadata=label("审核内容覆盖指南第4至10章的所有要求", "Covers every requirement of chapters 4-10 of the guideline"),
+    )
+
+    @validates_schema
+    def check_plan(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("audit_start"), data.get("audit_end")
+        if start and end and end < start:
+            raise ValidationError({"audit_end": ["The audit cannot end before it starts. 结束日期不能早于开始日期。"]})
+        rows = data.get("audit_plan") or []
+        departments = [row["department"] for row in rows]
+        if len(set(departments)) != len(departments):
+            raise ValidationError({"audit_plan": ["Each department appears once in the plan. 每个部门在计划中只列一次。"]})
+        if start and end and any(not start <= row["planned_on"] <= end for row in rows):
+            raise ValidationError({"audit_plan": ["Planned dates fall within the audit period. "
+                                                  "计划审核日期应在审核期间内。"]})
+
+
+@form("internal_audit.approve_programme", "批准内部审核方案", "Approve the audit programme")
+class ApproveProgrammeForm(Schema):
+    """9.2.2: the carbon management body approves the programme or sends it back."""
+
+    programme_approved = fields.Boolean(required=True, metadata=label("批准审核方案", "Programme approved"))
+    programme_comment = text("审批意见", "Approval comment")
+
+
+class ChecklistRow(Schema):
+    """One checklist row: the clause, whether it conforms, the evidence, and the finding and its cause."""
+
+    clause = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=20),
+                  validate.Regexp(r"^\d+(\.\d+)*[a-g]?$", error="Not a clause number such as 8.1.3.")],
+        metadata=label("条款", "Clause", example="8.1.3"),
+    )
+    conforms = fields.Boolean(required=True, metadata=label("符合", "Conforms"))
+    evidence = text("审核证据", "Audit evidence")
+    finding = optional_text("不符合事实（不符合时填写）", "Nonconformity found (if it does not conform)")
+    cause = optional_text("原因分析（不符合时填写）", "Cause (if it does not conform)")
+
+    @validates_schema
+    def check_finding(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("conforms") is False:
+            errors = {name: ["Required when the clause does not conform. 不符合时必填。"]
+                      for name in ("finding", "cause") if not data.get(name)}
+            if errors:
+                raise ValidationError(errors)
+
+
+def chapter_checklist(chapter: int) -> fields.List:
+    """The checklist rows of one chapter of the guideline: at least one, each naming a clause of it."""
+    zh, en, example = CHAPTERS[chapter]
+    clause = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=20),
+                  validate.Regexp(rf"^{chapter}(\.\d+)*[a-g]?$",
+                                  error=f"Not a clause of chapter {chapter}, such as {example}.")],
+        metadata=label("条款", "Clause", example=example),
+    )
+    row = ChecklistRow.from_dict({"clause": clause}, name=f"Chapter{chapter}Row")
+    return fields.List(fields.Nested(row), required=True, validate=validate.Length(min=1),
+                       metadata=label(f"第{chapter}章 {zh}", f"Chapter {chapter}: {en}"))
+
+
+@form("internal_audit.audit_department", "审核部门", "Audit a department")
+class AuditDepartmentForm(Schema):
+    """9.2.2: the checklist of one department by clause, chapters 4 to 10, with its nonconformities."""
+
+    audited_on = fields.Date(required=True, metadata=label("审核日期", "Audited on"))
+    auditees = text("受审核人员", "People interviewed", SHORT)
+    chapter_4 = chapter_checklist(4)
+    chapter_5 = chapter_checklist(5)
+    chapter_6 = chapter_checklist(6)
+    chapter_7 = chapter_checklist(7)
+    chapter_8 = chapter_checklist(8)
+    chapter_9 = chapter_checklist(9)
+    chapter_10 = chapter_checklist(10)
+    summary = text("部门审核小结", "Summary for the department")
+
+
+def key_point_conclusion(suffix: str) -> fields.String:
+    """The audit's conclusion on one key point of 9.2.1."""
+    letter, zh, en = KEY_POINTS[suffix]
+    return fields.String(
+        required=True,
+        validate=validate.OneOf(["met", "partly_met", "not_met"],
+                                labels=["满足 / Met", "部分满足 / Partly met", "不满足 / Not met"]),
+        metadata=label(f"{letter}) {zh}", f"{letter}) {en}"),
+    )
+
+
+@form("internal_audit.write_report", "编写内部审核报告", "Write the audit report")
+class WriteReportForm(Schema):
+    """9.2.2: the audit report to top management, with conclusions on the key points 9.2.1 a-e."""
+
+    report_summary = text("审核概况", "Summary of the audit")
+    conclusion_targets = key_point_conclusion("targets")
+    conclusion_performance = key_point_conclusion("performance")
+    conclusion_resources = key_point_conclusion("resources")
+    conclusion_compliance = key_point_conclusion("compliance")
+    conclusion_competence = key_point_conclusion("competence")
+    conclusion_notes = optional_text("要点结论说明", "Notes on the key points")
+    overall_conclusion = text("审核结论", "Conclusions")
+    recommendations = optional_text("改进建议", "Recommendations")
+
+
+@form("internal_audit.acknowledge_report", "审阅内部审核报告并指导整改", "Acknowledge the report and direct corrections")
+class AcknowledgeReportForm(Schema):
+    """4.2d, 9.2.2: top management reads the report and directs the departments to solve what was found."""
+
+    report_acknowledged = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True, error="Read the report before signing. 请阅读报告后签署。"),
+        metadata=label("已审阅审核报告", "Report read"),
+    )
+    directions = text("对相关部门解决审核发现问题的指示", "Directions to the departments on the findings")
+    improvement_directions = text("改进方向", "Improvement directions")
+
+
+@form("internal_audit.file_records", "归档内部审核记录", "File the audit records")
+class FileRecordsForm(Schema):
+    """9.2.3: every record of the audit is kept: programme, results, nonconformities, corrective actions."""
+
+    record_number = text("记录编号", "Record number", SHORT)
+    storage_location = text("保存位置", "Where the records are kept", SHORT)
+    retention_years = fields.Integer(required=True, validate=validate.Range(min=1, max=30),
+                                     metadata=label("保存期限（年）", "Retention (years)"))
+    records_complete = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True, error="All records must be complete. 记录须完整。"),
+        metadata=label("方案、审核结果、不符合项和纠正措施记录齐全",
+                       "Programme, results, nonconformities and corrective actions all on file"),
+    )
