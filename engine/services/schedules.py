@@ -132,11 +132,13 @@ def _start_one(db: Database, schedule_id: int, now: datetime, runtime: rt.Runtim
         _advance(row, now)
         definition = latest_definition(session, row.process_id)
         assert definition is not None
-        workflow = runtime.new(definition, {"scheduled_for": due_at.isoformat()},
+        # In the plant's time, so a script reading the year or date of it gets the local one.
+        scheduled_for = due_at.astimezone(runtime.timezone).isoformat()
+        workflow = runtime.new(definition, {"scheduled_for": scheduled_for},
                                start_event=row.event_id, fire_timer=True)
         instance = start_with_workflow(session, definition=definition, workflow=workflow, runtime=runtime,
                                        actor=SCHEDULER, error=rt.advance(workflow),
-                                       trigger={"schedule": row.event_id, "scheduled_for": due_at.isoformat()})
+                                       trigger={"schedule": row.event_id, "scheduled_for": scheduled_for})
         return instance.id
 
 

@@ -95,7 +95,7 @@ def test_a_due_schedule_starts_one_instance_and_moves_to_next_year(db):
     started = _started_here(db, MARCH_2027 + timedelta(minutes=5))
     assert len(started) == 1
     run = instance(db, started[0])
-    assert run.started_by == "system" and run.data["scheduled_for"] == MARCH_2027.isoformat()
+    assert run.started_by == "system" and run.data["scheduled_for"] == "2027-03-01T09:00:00+08:00"
     assert open_task_names(db, run.id) == ["work"]
     assert _schedule(db).next_run_at == MARCH_2027.replace(year=2028)
     # A second sweep at the same time starts nothing more.

@@ -312,7 +312,7 @@ def test_yearly_schedule_starts_the_previous_year_and_the_carbon_body_confirms_t
     started = schedules.start_due(db, due + timedelta(minutes=5))
     ea = next(i for i in started if instance(db, i).process_id == "emissions_accounting")
     data = instance(db, ea).data
-    assert data["scheduled_for"] == due.isoformat()
+    assert data["scheduled_for"] == due.astimezone(PLANT_TZ).isoformat()
     assert data["reporting_year"] == due.astimezone(PLANT_TZ).year - 1
     assert data["departments"] == ["production", "energy"]
     assert open_task_names(db, ea) == ["confirm_scope"]
