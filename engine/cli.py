@@ -466,7 +466,7 @@ def _clauses_text(report: dict[str, Any]) -> str:
     for row in report["clauses"]:
         processes = sorted({c["process_id"] for c in row["covered_by"]})
         lines.append(f"{row['clause']:<18} {'R' if row['records_required'] else ' '} "
-                     f"{', '.join(processes) or 'NOT COVERED':<60} records: {len(row['records'])}")
+                     f"records {len(row['records']):>4}  {', '.join(processes) or 'NOT COVERED'}")
     summary = report["summary"]
     lines.append(f"{summary['covered']} of {summary['clauses']} clauses covered; record clauses not covered: "
                  f"{', '.join(summary['records_required_uncovered']) or 'none'}")

@@ -78,6 +78,9 @@ def main() -> None:
     print(f"$ carbonflow audit --instance {nc}")
     print(subprocess.run(["carbonflow", "audit", "--instance", str(nc)], capture_output=True, text=True,
                          check=True).stdout)
+    for command in (["schedules"], ["clauses"]):
+        print(f"$ carbonflow {' '.join(command)}")
+        print(subprocess.run(["carbonflow", *command], capture_output=True, text=True, check=True).stdout)
 
 
 if __name__ == "__main__":
