@@ -1,13 +1,21 @@
 """Forms of the corrective-action process (guideline clauses 10.2 and 10.3)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from datetime import date, timedelta
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from forms.fields import DepartmentRef, UserRef, label
 from forms.registry import form
 
 SHORT = 200
 LONG = 4000
+
+
+def not_past(value: date) -> None:
+    """A new due date may not lie in the past (a day of slack for time zones)."""
+    if value < date.today() - timedelta(days=1):
+        raise ValidationError("The new due date is in the past. 新的完成日期早于今天。")
 
 
 def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
@@ -24,9 +32,11 @@ class RaiseForm(Schema):
     source = fields.String(
         required=True,
         validate=validate.OneOf(
-            ["internal_audit", "compliance_evaluation", "management_review", "data_quality", "raised_by_hand"],
+            ["internal_audit", "compliance_evaluation", "management_review", "data_quality", "communication",
+             "reduction_measure", "raised_by_hand"],
             labels=["内部审核 / Internal audit", "合规性评价 / Compliance evaluation",
-                    "管理评审 / Management review", "数据质量 / Data quality", "人工提出 / Raised by hand"],
+                    "管理评审 / Management review", "数据质量 / Data quality", "沟通交流 / Communication",
+                    "碳减排措施 / Reduction measure", "人工提出 / Raised by hand"],
         ),
         metadata=label("来源", "Source"),
     )
@@ -36,7 +46,7 @@ class RaiseForm(Schema):
                   validate.Regexp(r"^\d+(\.\d+)*[a-g]?$", error="Not a clause number such as 8.1.3.")],
         metadata=label("指南条款", "Guideline clause", description="e.g. 8.1.3", example="8.1.3"),
     )
-    department = DepartmentRef(required=True, metadata=label("发现部门", "Department where it was found"))
+    department = DepartmentRef(required=True, metadata=label("责任部门", "Responsible department"))
     detected_on = fields.Date(required=True, metadata=label("发现日期", "Detected on"))
 
 
@@ -46,22 +56,26 @@ class EvaluateConsequencesForm(Schema):
 
     consequences = text("后果", "Consequences")
     immediate_handling = text("处置措施", "Immediate handling")
-    severity = fields.String(
-        required=True,
-        validate=validate.OneOf(
-            ["minor", "major", "critical"],
-            labels=["一般 / Minor", "严重 / Major", "重大 / Critical"],
-        ),
-        metadata=label("严重程度", "Severity"),
-    )
 
 
 @form("corrective_action.analyse_cause", "分析原因并制定纠正措施", "Analyse the cause and plan the correction")
 class AnalyseCauseForm(Schema):
-    """10.2b, 10.2c: root cause, similar nonconformities, prevention and the corrective plan."""
+    """10.2b, 10.2c: severity and root cause, similar nonconformities, prevention and the corrective plan."""
 
+    severity = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["minor", "major", "critical"],
+            labels=["一般 / Minor", "较大 / Major", "重大 / Critical"],
+        ),
+        metadata=label("严重程度", "Severity"),
+    )
     root_cause = text("根本原因", "Root cause")
-    similar_checked = fields.Boolean(required=True, metadata=label("已检查类似不符合项", "Similar nonconformities checked"))
+    similar_checked = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True, error="Check for similar nonconformities first (10.2b). 须先检查类似不符合项。"),
+        metadata=label("已检查类似不符合项是否仍然存在", "Checked whether similar nonconformities still exist"),
+    )
     similar_findings = fields.String(
         load_default="", validate=validate.Length(max=LONG), metadata=label("类似不符合项的检查结果", "Similar findings")
     )
@@ -82,32 +96,32 @@ class ImplementCorrectionForm(Schema):
 
 @form("corrective_action.follow_up_overdue", "逾期跟进", "Follow up the overdue correction")
 class FollowUpOverdueForm(Schema):
-    """Follow-up by the department head when the correction is past its due date."""
+    """The owner's department head follows up an overdue correction and sets owner and new date."""
 
     follow_up_note = text("跟进说明", "Follow-up note")
-    new_expected_date = fields.Date(
-        allow_none=True, load_default=None, metadata=label("新的预计完成日期", "New expected date")
-    )
+    owner = UserRef(required=True, metadata=label("纠正措施负责人（可更换）", "Owner of the correction (may change)"))
+    correction_due = fields.Date(required=True, validate=not_past,
+                                 metadata=label("新的完成日期", "New due date"))
 
 
-@form("corrective_action.escalate", "逾期升级处理", "Decide on the long-overdue correction")
+@form("corrective_action.escalate", "逾期升级处理", "Decide on the repeatedly overdue correction")
 class EscalateForm(Schema):
-    """Escalation to the carbon management body when the correction stays overdue (10.2c, 4.3d)."""
+    """Escalation to the carbon management body when the correction is overdue again (10.2c, 4.3d)."""
 
     decision = fields.String(
         required=True,
         validate=validate.OneOf(
-            ["support_owner", "new_date", "replan"],
-            labels=["增加资源支持负责人 / Support the owner with resources",
-                    "批准新的完成日期 / Approve a new date",
-                    "要求重新制定纠正措施 / Require a new plan at the effectiveness review"],
+            ["new_date", "reassign", "replan"],
+            labels=["给予支持并批准新的完成日期 / Support the owner with a new date",
+                    "更换负责人 / Hand it to another owner",
+                    "重新分析原因并制定纠正措施 / Analyse the cause and plan again"],
         ),
         metadata=label("决定", "Decision"),
     )
     measures = text("措施与说明", "Measures and instructions")
-    new_expected_date = fields.Date(
-        allow_none=True, load_default=None, metadata=label("新的预计完成日期", "New expected date")
-    )
+    owner = UserRef(required=True, metadata=label("纠正措施负责人", "Owner of the correction"))
+    correction_due = fields.Date(required=True, validate=not_past,
+                                 metadata=label("新的完成日期", "New due date"))
 
 
 @form("corrective_action.review_effectiveness", "评审纠正措施有效性", "Review effectiveness")

@@ -7,15 +7,30 @@ from zoneinfo import ZoneInfo
 from typing import Any
 
 from argon2 import PasswordHasher
+from marshmallow import Schema, fields, validate
 
 from sqlalchemy import select
 
 from engine.config import PROJECT_ROOT
+from forms import form
+from forms.fields import label
 from engine.db import Database
 from engine.models import HumanTask, ProcessInstance
-from engine.services import deployments, instances, tasks, users
+from engine.services import deployments, evidence, instances, tasks, users
 
 PASSWORD = "correct horse battery"
+
+EVIDENCE = evidence.Upload("verification-record.pdf", b"%PDF-1.7 verification record", "application/pdf")
+
+# A small form for the test processes built below (the real processes' forms change with them).
+NOTE_FORM = "test.note"
+
+
+@form(NOTE_FORM, "备注", "Note")
+class NoteForm(Schema):
+    follow_up_note = fields.String(required=True, validate=validate.Length(min=1), metadata=label("备注", "Note"))
+    new_expected_date = fields.Date(allow_none=True, load_default=None, metadata=label("日期", "Date"))
+
 
 # username: (roles, department)
 USERS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -73,18 +88,18 @@ def raise_data(**overrides: Any) -> dict[str, Any]:
 
 
 def analyse_data(**overrides: Any) -> dict[str, Any]:
-    return {"root_cause": "Calibration plan missed the meter.", "similar_checked": True,
+    return {"severity": "major", "root_cause": "Calibration plan missed the meter.", "similar_checked": True,
             "similar_findings": "", "preventive_measures": "Add all meters to the plan.",
             "corrective_plan": "Calibrate and re-check data.", "owner": "staff_prod",
             "correction_due": "2099-12-31", **overrides}
 
 
 FORM_DATA: dict[str, dict[str, Any]] = {
-    "evaluate_consequences": {"consequences": "Q3 gas data uncertain.",
-                              "immediate_handling": "Flag Q3 data.", "severity": "major"},
+    "evaluate_consequences": {"consequences": "Q3 gas data uncertain.", "immediate_handling": "Flag Q3 data."},
     "implement_correction": {"actions_taken": "Meter calibrated.", "completed_on": "2026-11-28",
                              "evidence_description": "Calibration certificate 2026-118."},
-    "follow_up_overdue": {"follow_up_note": "Chased the owner.", "new_expected_date": None},
+    "follow_up_overdue": {"follow_up_note": "Chased the owner.", "owner": "staff_prod",
+                          "correction_due": days_ahead(20)},
     "close_nonconformity": {"closure_summary": "Closed with evidence.", "records_complete": True},
 }
 
@@ -113,17 +128,24 @@ def open_tasks(db: Database, instance_id: int, name: str) -> list[HumanTask]:
             .order_by(HumanTask.id)))
 
 
-def complete_task(db: Database, task_id: int, actor: str, data: dict[str, Any]) -> HumanTask:
+def complete_task(db: Database, task_id: int, actor: str, data: dict[str, Any],
+                  files: list[evidence.Upload] | None = None) -> HumanTask:
     """Complete one task by its id (for multi-instance tasks, where the name is not enough)."""
     with db.transaction() as session:
-        return tasks.complete(session, task_id=task_id, actor=actor, data=data)
+        if files is None:
+            files = [EVIDENCE] if session.get(HumanTask, task_id).evidence_required else []
+        return tasks.complete(session, task_id=task_id, actor=actor, data=data, evidence_files=files)
 
 
-def complete(db: Database, instance_id: int, name: str, actor: str, data: dict[str, Any] | None = None) -> HumanTask:
+def complete(db: Database, instance_id: int, name: str, actor: str, data: dict[str, Any] | None = None,
+             files: list[evidence.Upload] | None = None) -> HumanTask:
+    """Complete the open task with this name; a step that requires evidence gets a file unless ``files`` says."""
     task = open_task(db, instance_id, name)
+    if files is None:
+        files = [EVIDENCE] if task.evidence_required else []
     with db.transaction() as session:
         return tasks.complete(session, task_id=task.id, actor=actor,
-                              data=FORM_DATA.get(name, {}) if data is None else data)
+                              data=FORM_DATA.get(name, {}) if data is None else data, evidence_files=files)
 
 
 def instance(db: Database, instance_id: int) -> ProcessInstance:
@@ -161,7 +183,7 @@ def bpmn(process_id: str, flow: str, *, lanes: dict[str, list[str]] | None = Non
 </bpmn:definitions>""".encode()
 
 
-def user_task(task_id: str, form_key: str = "corrective_action.follow_up_overdue", **props: str) -> str:
+def user_task(task_id: str, form_key: str = NOTE_FORM, **props: str) -> str:
     """A user task with a form key and any other spiffworkflow properties."""
     props = {"formKey": form_key, **props}
     items = "".join(f'<spiffworkflow:property name="{k}" value="{v}" />' for k, v in props.items())

@@ -187,6 +187,8 @@ def _check_properties(props: dict[str, str], where: str) -> None:
         except Exception as exc:  # Spiff raises a bare Exception for a bad duration
             raise InvalidProcess(f"{where}: dueIn {props['dueIn']!r} is not an ISO 8601 duration "
                                  "such as P14D") from exc
+    if props.get("evidenceRequired") and props["evidenceRequired"] not in {"true", "false"}:
+        raise InvalidProcess(f"{where}: evidenceRequired must be true or false, not {props['evidenceRequired']!r}")
     if props.get("priority") and props["priority"] not in {"1", "2", "3"}:
         raise InvalidProcess(f"{where}: priority must be 1, 2 or 3, not {props['priority']!r}")
 

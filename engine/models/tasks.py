@@ -45,6 +45,8 @@ class HumanTask(Base):
     excluded_users: Mapped[list[str]] = mapped_column(JsonData, default=list)
     # Members of this department may not do the task (an auditor does not audit their own department).
     excluded_department: Mapped[str | None] = mapped_column(String(40))
+    # The completion must attach at least one evidence file (the guideline asks for evidence).
+    evidence_required: Mapped[bool] = mapped_column(default=False)
     exclusions: Mapped[list[TaskExclusion]] = relationship(cascade="all, delete-orphan", lazy="raise")
     assignee: Mapped[str | None] = mapped_column(String(80))
     form_key: Mapped[str] = mapped_column(String(200))

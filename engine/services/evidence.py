@@ -28,9 +28,11 @@ class Upload:
     content_type: str = "application/octet-stream"
 
 
-def check(uploads: Sequence[Upload], form_key: str) -> None:
-    """Refuse unusable files before anything is written, naming each one."""
+def check(uploads: Sequence[Upload], form_key: str, *, required: bool = False) -> None:
+    """Refuse unusable files (or none, when the task requires evidence) before anything is written."""
     problems = []
+    if required and not uploads:
+        problems.append("This step requires evidence: attach at least one file. 此步骤须附证据文件。")
     if len(uploads) > MAX_FILES:
         problems.append(f"At most {MAX_FILES} files per completion, not {len(uploads)}.")
     for upload in uploads:

@@ -154,7 +154,8 @@ def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
         excluded_users=excluded, excluded_department=evaluate("excludeDepartment"),
         assignee=candidate_user, form_key=props["formKey"], clauses=props.get("clauses"),
         documentation=task.task_spec.documentation, due_at=due_at, sort_due_at=due_at or NO_DUE_DATE,
-        priority=int(props.get("priority", 2)), status=TaskStatus.READY.value, created_at=now)
+        priority=int(props.get("priority", 2)), evidence_required=props.get("evidenceRequired") == "true",
+        status=TaskStatus.READY.value, created_at=now)
     if excluded:  # most tasks have none: leave the relationship untouched then
         task_row.exclusions = [TaskExclusion(username=u) for u in excluded]
     return task_row

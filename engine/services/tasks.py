@@ -101,7 +101,7 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     _require_permission(task, user, "complete")
     submitted = validate(session, task.form_key, data)
-    evidence.check(evidence_files, task.form_key)
+    evidence.check(evidence_files, task.form_key, required=task.evidence_required)
     workflow = progress.load_workflow(session, instance, runtime, content_hash)
     before = progress.Snapshot.of(workflow, closing=task.spiff_task_id)
     spiff_task = rt.find_task(workflow, task.spiff_task_id)

@@ -59,7 +59,7 @@ def test_init_is_idempotent(cli):
     assert again["processes"] and {(p["version"], p["created"]) for p in again["processes"]} == {(1, False)}
 
 
-def test_a_corrective_action_driven_through_the_cli(cli):
+def test_a_corrective_action_driven_through_the_cli(cli, tmp_path):
     cli("init")
     demo = {u["username"]: u for u in _json(cli, "demo-users")}
     assert {r for u in demo.values() for r in u["roles"]} >= {
@@ -75,24 +75,25 @@ def test_a_corrective_action_driven_through_the_cli(cli):
     nc = started["id"]
 
     task = _task(cli, "li.carbon", "evaluate_consequences")
-    assert task["form"]["properties"]["severity"]["enum"] == ["minor", "major", "critical"]
+    assert set(task["form"]["required"]) == {"consequences", "immediate_handling"}
     assert task["role"] == "carbon_body" and task["instance_id"] == nc
     assert _json(cli, "claim", str(task["id"]), "--as", "li.carbon")["assignee"] == "li.carbon"
     done = _json(cli, "complete", str(task["id"]), "--as", "li.carbon", "--data",
-                 json.dumps({"consequences": "Q3 data uncertain", "immediate_handling": "Flagged",
-                             "severity": "major"}))
+                 json.dumps({"consequences": "Q3 data uncertain", "immediate_handling": "Flagged"}))
     assert done["status"] == "completed"
 
     analyse = _task(cli, "wang.prod", "analyse_cause")
     due = days_ahead(10)
     assert "zhao.staff" in analyse["form"]["properties"]["owner"]["enum"]
+    assert analyse["form"]["properties"]["severity"]["enum"] == ["minor", "major", "critical"]
     code, _, err = cli("complete", str(analyse["id"]), "--as", "wang.prod", "--data",
                        json.dumps({"root_cause": "", "owner": "ghost"}))
     assert code == 6
     for field in ("root_cause", "owner", "correction_due", "preventive_measures"):
         assert f"  {field}:" in err
     _json(cli, "complete", str(analyse["id"]), "--as", "wang.prod", "--data", json.dumps({
-        "root_cause": "Missed in plan", "similar_checked": True, "preventive_measures": "Plan all meters",
+        "severity": "major", "root_cause": "Missed in plan", "similar_checked": True,
+        "preventive_measures": "Plan all meters",
         "corrective_plan": "Calibrate", "owner": "zhao.staff", "correction_due": due}))
 
     fired = _json(cli, "fire-timers", "--now", (end_of_day(due) + timedelta(hours=9)).isoformat())
@@ -100,7 +101,7 @@ def test_a_corrective_action_driven_through_the_cli(cli):
     assert [t["name"] for t in _json(cli, "tasks", "--as", "wang.prod", "--overdue")] == []
     follow_up = _task(cli, "wang.prod", "follow_up_overdue")
     _json(cli, "complete", str(follow_up["id"]), "--as", "wang.prod", "--data",
-          json.dumps({"follow_up_note": "Chased"}))
+          json.dumps({"follow_up_note": "Chased", "owner": "zhao.staff", "correction_due": days_ahead(12)}))
 
     implement = _task(cli, "zhao.staff", "implement_correction")
     _json(cli, "complete", str(implement["id"]), "--as", "zhao.staff", "--data", json.dumps({
@@ -109,8 +110,14 @@ def test_a_corrective_action_driven_through_the_cli(cli):
     _json(cli, "complete", str(review["id"]), "--as", "li.carbon", "--data",
           json.dumps({"effective": True, "review_comment": "OK"}))
     close = _task(cli, "zhang.gm", "close_nonconformity")
-    _json(cli, "complete", str(close["id"]), "--as", "zhang.gm", "--data",
-          json.dumps({"closure_summary": "Closed", "records_complete": True}))
+    assert close["evidence_required"] is True
+    closing = {"closure_summary": "Closed", "records_complete": True}
+    code, _, err = cli("complete", str(close["id"]), "--as", "zhang.gm", "--data", json.dumps(closing))
+    assert code == 6 and "requires evidence" in err
+    record = tmp_path / "verification.txt"
+    record.write_text("Q3 data re-reported and verified.")
+    _json(cli, "complete", str(close["id"]), "--as", "zhang.gm", "--data", json.dumps(closing),
+          "--attach", str(record))
 
     shown = _json(cli, "instance", str(nc))
     assert shown["status"] == "completed" and shown["open_tasks"] == []
@@ -119,7 +126,8 @@ def test_a_corrective_action_driven_through_the_cli(cli):
     assert [i["id"] for i in _json(cli, "instances", "--status", "completed")] == [nc]
     trail = _json(cli, "audit", "--instance", str(nc))
     assert [e["action"] for e in trail] == ["start", "claim", "complete", "complete", "timer_fired",
-                                            "complete", "complete", "complete", "complete", "instance_completed"]
+                                            "complete", "complete", "complete", "complete", "evidence_attached",
+                                            "instance_completed"]
     assert set(trail[0]) >= {"id", "at", "actor", "action", "instance_id", "task_id", "data"}
 
 
@@ -174,8 +182,7 @@ def test_evidence_is_attached_listed_and_written_back_unchanged(cli, tmp_path):
     photo = tmp_path / "meter-photo.jpg"
     photo.write_bytes(b"\xff\xd8\xff meter 7 display")
     done = _json(cli, "complete", str(task["id"]), "--as", "li.carbon", "--attach", str(photo), "--data",
-                 json.dumps({"consequences": "Q3 data uncertain", "immediate_handling": "Flagged",
-                             "severity": "major"}))
+                 json.dumps({"consequences": "Q3 data uncertain", "immediate_handling": "Flagged"}))
     [attached] = done["evidence"]
     assert (attached["file_name"], attached["content_type"], attached["size"]) == ("meter-photo.jpg", "image/jpeg",
                                                                               len(photo.read_bytes()))

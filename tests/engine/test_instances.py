@@ -117,7 +117,7 @@ def test_scripts_can_use_date_and_decimal_helpers(db):
 
 def test_a_failed_post_script_of_a_user_task_is_retried_with_the_submitted_data(db):
     post = ('<bpmn:userTask id="check" name="Check"><bpmn:extensionElements><spiffworkflow:properties>'
-            '<spiffworkflow:property name="formKey" value="corrective_action.follow_up_overdue" />'
+            '<spiffworkflow:property name="formKey" value="test.note" />'
             '</spiffworkflow:properties><spiffworkflow:postScript>share = 100 / parts</spiffworkflow:postScript>'
             '</bpmn:extensionElements></bpmn:userTask>')
     flow = ('<bpmn:startEvent id="start" />' + post + user_task("after") + '<bpmn:endEvent id="end" />'

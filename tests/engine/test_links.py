@@ -15,7 +15,7 @@ from tests.factories import (
 FINDER = bpmn("finder", (
     '<bpmn:startEvent id="start" />'
     + '<bpmn:userTask id="report" name="Report"><bpmn:extensionElements><spiffworkflow:properties>'
-      '<spiffworkflow:property name="formKey" value="corrective_action.follow_up_overdue" />'
+      '<spiffworkflow:property name="formKey" value="test.note" />'
       '</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>'
     + '<bpmn:intermediateThrowEvent id="raise"><bpmn:messageEventDefinition id="med" messageRef="msg_nc">'
       '<bpmn:extensionElements><spiffworkflow:messagePayload>findings</spiffworkflow:messagePayload>'
@@ -75,7 +75,7 @@ def test_an_invalid_finding_refuses_the_completion_naming_the_thrower_and_change
 PER_DEPARTMENT = bpmn("per_department", (
     '<bpmn:startEvent id="start" />'
     '<bpmn:userTask id="confirm" name="Confirm"><bpmn:extensionElements><spiffworkflow:properties>'
-    '<spiffworkflow:property name="formKey" value="corrective_action.follow_up_overdue" />'
+    '<spiffworkflow:property name="formKey" value="test.note" />'
     '<spiffworkflow:property name="candidateDepartment" value="department" />'
     '</spiffworkflow:properties></bpmn:extensionElements>'
     '<bpmn:multiInstanceLoopCharacteristics><bpmn:loopDataInputRef>departments</bpmn:loopDataInputRef>'
@@ -84,7 +84,7 @@ PER_DEPARTMENT = bpmn("per_department", (
     '<bpmn:outputDataItem id="confirmation" name="confirmation" />'
     '</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>'
     '<bpmn:userTask id="audit" name="Audit"><bpmn:extensionElements><spiffworkflow:properties>'
-    '<spiffworkflow:property name="formKey" value="corrective_action.follow_up_overdue" />'
+    '<spiffworkflow:property name="formKey" value="test.note" />'
     '<spiffworkflow:property name="excludeDepartment" value="audited" />'
     '</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>'
     '<bpmn:endEvent id="end" />' + flows(("start", "confirm"), ("confirm", "audit"), ("audit", "end"))),

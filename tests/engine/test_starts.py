@@ -17,7 +17,7 @@ THREE_WAYS = bpmn("three_ways", (
     '<spiffworkflow:property name="startRoles" value="carbon_body" /></spiffworkflow:properties>'
     '</bpmn:extensionElements></bpmn:startEvent>'
     '<bpmn:startEvent id="on_change"><bpmn:extensionElements><spiffworkflow:properties>'
-    '<spiffworkflow:property name="formKey" value="corrective_action.follow_up_overdue" />'
+    '<spiffworkflow:property name="formKey" value="test.note" />'
     '</spiffworkflow:properties></bpmn:extensionElements>'
     '<bpmn:messageEventDefinition id="med" messageRef="msg_change" /></bpmn:startEvent>'
     '<bpmn:startEvent id="yearly"><bpmn:timerEventDefinition id="ted"><bpmn:timeCycle xsi:type="bpmn:tFormalExpression">'

@@ -86,7 +86,7 @@ def test_delegate_hands_the_task_to_another_user_who_may_then_complete_it(db):
         tasks.delegate(session, task_id=task.id, actor="body", to_user="gm")
     with db.transaction() as session, pytest.raises(Conflict):
         tasks.complete(session, task_id=task.id, actor="body",
-                       data={"consequences": "c", "immediate_handling": "h", "severity": "minor"})
+                       data={"consequences": "c", "immediate_handling": "h"})
     complete(db, nc, "evaluate_consequences", "gm")
     with db.reading() as session:
         events = [e.action for e in queries.audit_events(session, instance_id=nc)]
@@ -118,7 +118,7 @@ def test_invalid_data_names_every_field_and_changes_nothing(db):
     with db.transaction() as session, pytest.raises(InvalidFormData) as caught:
         tasks.complete(session, task_id=analyse.id, actor="head_prod", data=bad)
     assert set(caught.value.errors) == {"root_cause", "similar_checked", "owner", "correction_due",
-                                        "colour", "preventive_measures", "corrective_plan"}
+                                        "colour", "preventive_measures", "corrective_plan", "severity"}
     assert "Unknown user: 'nobody'" in caught.value.errors["owner"][0]
     assert _counts(db) == before
     assert open_task(db, nc, "analyse_cause").status == "ready"

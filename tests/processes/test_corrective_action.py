@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 
 from engine import queries
-from engine.errors import NotPermitted
+from engine.errors import InvalidFormData, NotPermitted
 from engine.services import tasks, timers
 from tests.factories import (
-    analyse_data, complete, days_ahead, end_of_day, instance, open_task, open_task_names, start_corrective_action,
+    EVIDENCE, FORM_DATA, analyse_data, complete, days_ahead, end_of_day, instance, open_task, open_task_names,
+    start_corrective_action,
 )
 
 
@@ -86,11 +87,11 @@ def test_the_person_who_corrected_may_not_review_effectiveness(db):
     complete(db, nc, "review_effectiveness", "body2", {"effective": True, "review_comment": "OK"})
 
 
-def test_overdue_correction_escalates_to_department_head_then_carbon_body_and_stays_open(db):
-    nc = start_corrective_action(db)
+def test_overdue_correction_goes_to_the_owners_head_who_sets_a_new_date(db):
+    nc = start_corrective_action(db)  # found in production ...
     complete(db, nc, "evaluate_consequences", "body")
     due = days_ahead(10)
-    complete(db, nc, "analyse_cause", "head_prod", analyse_data(correction_due=due))
+    complete(db, nc, "analyse_cause", "head_prod", analyse_data(owner="staff_energy", correction_due=due))
     # Overdue from the end of the due day at the plant (Shanghai), kept in UTC.
     assert instance(db, nc).next_timer_at == end_of_day(due)
 
@@ -98,24 +99,84 @@ def test_overdue_correction_escalates_to_department_head_then_carbon_body_and_st
     fired = timers.fire_due_timers(db, end_of_day(due) + timedelta(hours=9))
 
     assert [(f.instance_id, f.timer) for f in fired] == [(nc, "correction_overdue")]
-    assert open_task_names(db, nc) == ["follow_up_overdue", "implement_correction"]
+    assert open_task_names(db, nc) == ["follow_up_overdue"]
     follow_up = open_task(db, nc, "follow_up_overdue")
-    assert (follow_up.role, follow_up.candidate_department, follow_up.priority) == ("department_head", "production", 1)
-    # Still not done two weeks later: the carbon management body is next.
-    assert instance(db, nc).next_timer_at == end_of_day(days_ahead(24))
-    complete(db, nc, "follow_up_overdue", "head_prod")
-    fired = timers.fire_due_timers(db, end_of_day(days_ahead(24)) + timedelta(minutes=1))
-    assert [f.timer for f in fired] == ["correction_long_overdue"]
+    # ... but the owner works in energy: the energy head follows it up, urgently.
+    assert (follow_up.role, follow_up.candidate_department, follow_up.priority) == ("department_head", "energy", 1)
+    with db.transaction() as session, pytest.raises(NotPermitted):
+        tasks.complete(session, task_id=follow_up.id, actor="head_prod", data=FORM_DATA["follow_up_overdue"])
+    new_due = days_ahead(20)
+    complete(db, nc, "follow_up_overdue", "head_energy",
+             {"follow_up_note": "Lab booked.", "owner": "staff_energy", "correction_due": new_due})
+
+    again = open_task(db, nc, "implement_correction")
+    assert (again.assignee, again.due_at) == ("staff_energy", end_of_day(new_due))
+    assert instance(db, nc).next_timer_at == end_of_day(new_due)
+
+
+def test_overdue_again_goes_to_the_carbon_body_whose_decision_takes_effect(db):
+    nc = start_corrective_action(db)
+    complete(db, nc, "evaluate_consequences", "body")
+    complete(db, nc, "analyse_cause", "head_prod", analyse_data(correction_due=days_ahead(5)))
+    timers.fire_due_timers(db, end_of_day(days_ahead(5)) + timedelta(minutes=1))
+    complete(db, nc, "follow_up_overdue", "head_prod",
+             {"follow_up_note": "Reminded.", "owner": "staff_prod", "correction_due": days_ahead(10)})
+    timers.fire_due_timers(db, end_of_day(days_ahead(10)) + timedelta(minutes=1))
+
+    assert open_task_names(db, nc) == ["escalate_to_body"]
     escalation = open_task(db, nc, "escalate_to_body")
     assert (escalation.role, escalation.candidate_department, escalation.priority) == ("carbon_body", None, 1)
+    decision = {"decision": "reassign", "measures": "Energy team takes over.", "owner": "staff_energy",
+                "correction_due": days_ahead(30)}
     with db.transaction() as session, pytest.raises(NotPermitted):
-        tasks.complete(session, task_id=escalation.id, actor="head_prod",
-                       data={"decision": "new_date", "measures": "x", "new_expected_date": None})
-    complete(db, nc, "escalate_to_body", "body", {"decision": "support_owner", "measures": "Extra fitter assigned.",
-                                                  "new_expected_date": days_ahead(30)})
-    assert instance(db, nc).next_timer_at is None
-    # The escalations do not stop the correction: the process still runs to closure.
+        tasks.complete(session, task_id=escalation.id, actor="head_prod", data=decision)
+    complete(db, nc, "escalate_to_body", "body", decision)
+    reassigned = open_task(db, nc, "implement_correction")
+    assert (reassigned.assignee, reassigned.due_at) == ("staff_energy", end_of_day(days_ahead(30)))
+
+    # Overdue a third time: the body may require the cause to be analysed again.
+    timers.fire_due_timers(db, end_of_day(days_ahead(30)) + timedelta(minutes=1))
+    complete(db, nc, "escalate_to_body", "body2", {**decision, "decision": "replan", "measures": "Wrong cause."})
+    assert open_task_names(db, nc) == ["analyse_cause"]
+    complete(db, nc, "analyse_cause", "head_prod", analyse_data())
     complete(db, nc, "implement_correction", "staff_prod")
     complete(db, nc, "review_effectiveness", "body", {"effective": True, "review_comment": "OK"})
     complete(db, nc, "close_nonconformity", "body")
     assert instance(db, nc).status == "completed"
+    assert instance(db, nc).data["overdue_rounds"] == 3
+
+
+def test_closing_needs_evidence_attached(db):
+    nc = start_corrective_action(db)
+    complete(db, nc, "evaluate_consequences", "body")
+    complete(db, nc, "analyse_cause", "head_prod", analyse_data())
+    complete(db, nc, "implement_correction", "staff_prod")
+    complete(db, nc, "review_effectiveness", "body", {"effective": True, "review_comment": "OK"})
+    with pytest.raises(InvalidFormData, match="requires evidence"):
+        complete(db, nc, "close_nonconformity", "body", files=[])
+    assert open_task_names(db, nc) == ["close_nonconformity"]
+    complete(db, nc, "close_nonconformity", "body", files=[EVIDENCE])
+    with db.reading() as session:
+        assert [e.file_name for e in queries.evidence_of(session, instance_id=nc)] == [EVIDENCE.file_name]
+
+
+def test_the_cause_cannot_be_analysed_without_checking_for_similar_nonconformities(db):
+    nc = start_corrective_action(db)
+    complete(db, nc, "evaluate_consequences", "body")
+    with pytest.raises(InvalidFormData, match="similar_checked"):
+        complete(db, nc, "analyse_cause", "head_prod", analyse_data(similar_checked=False))
+
+
+def test_anyone_may_raise_but_only_the_carbon_body_evaluates_and_closes(db):
+    nc = start_corrective_action(db, actor="auditor")
+    task = open_task(db, nc, "evaluate_consequences")
+    with db.transaction() as session, pytest.raises(NotPermitted):
+        tasks.complete(session, task_id=task.id, actor="staff_prod", data=FORM_DATA["evaluate_consequences"])
+    complete(db, nc, "evaluate_consequences", "body")
+    complete(db, nc, "analyse_cause", "head_prod", analyse_data())
+    complete(db, nc, "implement_correction", "staff_prod")
+    complete(db, nc, "review_effectiveness", "body", {"effective": True, "review_comment": "OK"})
+    close = open_task(db, nc, "close_nonconformity")
+    with db.transaction() as session, pytest.raises(NotPermitted):
+        tasks.complete(session, task_id=close.id, actor="head_prod", data=FORM_DATA["close_nonconformity"],
+                       evidence_files=[EVIDENCE])

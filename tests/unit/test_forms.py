@@ -39,7 +39,7 @@ def test_schema_lists_types_requirements_choices_and_pickers():
     assert props["similar_checked"]["type"] == "boolean"
     assert {"root_cause", "owner", "correction_due"} <= set(schema["required"])
     assert json_schema("corrective_action.close")["properties"]["records_complete"]["const"] is True
-    severity = json_schema("corrective_action.evaluate_consequences")["properties"]["severity"]
+    severity = props["severity"]
     assert severity["enum"] == ["minor", "major", "critical"]
 
 

@@ -1,4 +1,4 @@
-"""links between instances, evidence files, start schedules, department exclusion
+"""links between instances, evidence files, start schedules, department exclusion, required evidence
 
 Revision ID: 0002
 Revises: 0001
@@ -76,6 +76,8 @@ def upgrade() -> None:
 
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('excluded_department', sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column('evidence_required', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
 
     for table in APPEND_ONLY:
         _forbid_changes(table)
@@ -110,6 +112,7 @@ def downgrade() -> None:
     for table in APPEND_ONLY:
         _allow_changes(table)
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
+        batch_op.drop_column('evidence_required')
         batch_op.drop_column('excluded_department')
 
     with op.batch_alter_table('evidence', schema=None) as batch_op:
