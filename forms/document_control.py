@@ -16,6 +16,9 @@ IDENTIFIER_HELP = "CF-<MS 管理制度 | OP 作业文件 | RC 记录 | OT 其他
 VERSION_HELP = "版次/修改状态 edition/amendment, e.g. A/0"
 IDENTIFIER_ERROR = "编号格式如 CF-MS-001。Use an identifier such as CF-MS-001."
 VERSION_ERROR = "版本格式如 A/0。Use a version such as A/0."
+INTERVALS = ["P1Y", "P2Y", "P3Y", "P6M"]
+INTERVAL_LABELS = ["每年 / Every year", "每两年 / Every two years", "每三年 / Every three years",
+                   "每半年 / Every six months"]
 
 
 def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
@@ -127,19 +130,27 @@ class ApproveForm(Schema):
                                  ["批准 / Approve", "退回修改 / Return for revision"])
     approval_comments = optional_text("批示意见", "Comments")
     approval_statement = fields.Boolean(
-        required=True, metadata=label("本人批准发布此文件", "I approve this document for release"))
+        load_default=False,
+        metadata=label("本人批准发布此文件（仅批准时勾选）", "I approve this document for release (tick only when approving)"))
 
     @validates_schema
     def decision_consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("approval_decision") == "approve" and data.get("approval_statement") is not True:
             raise ValidationError("批准须勾选批准声明。Approving needs the approval statement.", "approval_statement")
+        if data.get("approval_decision") == "return" and data.get("approval_statement"):
+            raise ValidationError("退回修改时不能勾选批准声明。Do not tick the approval statement when returning.",
+                                  "approval_statement")
         if data.get("approval_decision") == "return" and not data.get("approval_comments", "").strip():
             raise ValidationError("退回时须给出修改意见。Say what to change.", "approval_comments")
 
 
 @form("document_control.release", "发布受控文件", "Release the controlled document")
 class ReleaseForm(Schema):
-    """7.5.2 a-d: controlled identifier and version, marking, distribution, storage and review interval."""
+    """7.5.2 a-d: controlled identifier and version, marking, distribution, storage and review interval.
+
+    A revision released under the identifier and version it replaces is sent back to this step by the
+    process (the form does not see what the release replaces).
+    """
 
     document_identifier = fields.String(
         required=True,
@@ -150,7 +161,7 @@ class ReleaseForm(Schema):
     document_version = fields.String(
         required=True,
         validate=validate.Regexp(rf"^{VERSION}$", error=VERSION_ERROR),
-        metadata=label("版本", "Version", example="A/0", description=VERSION_HELP),
+        metadata=label("版本", "Version", example="B/0", description=VERSION_HELP),
     )
     effective_date = fields.Date(required=True, metadata=label("生效日期", "Effective date"))
     control_marking = fields.String(
@@ -166,9 +177,7 @@ class ReleaseForm(Schema):
     storage_location = text("存放位置", "Where it is kept")
     review_interval = fields.String(
         required=True,
-        validate=validate.OneOf(["P1Y", "P2Y", "P3Y", "P6M"],
-                                labels=["每年 / Every year", "每两年 / Every two years",
-                                        "每三年 / Every three years", "每半年 / Every six months"]),
+        validate=validate.OneOf(INTERVALS, labels=INTERVAL_LABELS),
         metadata=label("定期评审周期", "Periodic review interval"),
     )
 
@@ -194,8 +203,24 @@ class WithdrawForm(Schema):
 class PeriodicReviewForm(Schema):
     """7.5.2a: is the released document still valid, to be revised, or to be withdrawn?"""
 
-    periodic_decision = decision(
-        "评审决定", "Decision", ["still_valid", "revise", "withdraw"],
-        ["继续有效 / Still valid", "修订 / Revise", "作废 / Withdraw"],
+    periodic_decision = fields.String(
+        required=True,
+        validate=validate.OneOf(["still_valid", "revise", "withdraw"],
+                                labels=["继续有效 / Still valid", "修订 / Revise", "作废 / Withdraw"]),
+        # The walker of every process ends the document's life; "still valid" keeps it under review for ever.
+        metadata=label("评审决定", "Decision", example="withdraw"),
     )
     review_findings = text("评审结论", "Findings")
+    next_review_interval = fields.String(
+        load_default="keep",
+        validate=validate.OneOf(["keep", *INTERVALS], labels=["保持现有周期 / Keep the current interval",
+                                                              *INTERVAL_LABELS]),
+        metadata=label("继续有效时的下次评审周期", "Interval to the next review, when still valid"),
+    )
+
+    @validates_schema
+    def interval_only_when_still_valid(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("periodic_decision") != "still_valid" and data.get("next_review_interval", "keep") != "keep":
+            raise ValidationError("只有继续有效的文件才设定下次评审周期。"
+                                  "Only a document that stays valid gets a next review interval.",
+                                  "next_review_interval")

@@ -58,12 +58,12 @@ class DraftForm(Schema):
     external_supply_chain = text("外部：供应链碳排放要求", "External: supply-chain carbon requirements")
     external_carbon_market = text("外部：碳市场政策的变化", "External: changes in carbon market policy")
     external_low_carbon_demand = text("外部：市场对低碳产品的需求", "External: market demand for low-carbon products")
-    external_other = text("外部：其他因素", "External: other factors")
+    external_other = optional_text("外部：其他因素（如有）", "External: other factors (if any)")
     internal_strategy = text("内部：企业发展战略和规划", "Internal: business strategy and plans")
     internal_compliance = text("内部：企业合规性", "Internal: compliance")
     internal_competence = text("内部：人员专业能力", "Internal: staff competence")
     internal_saving_potential = text("内部：节能降碳潜力", "Internal: energy-saving and carbon-reduction potential")
-    internal_other = text("内部：其他因素", "Internal: other factors")
+    internal_other = optional_text("内部：其他因素（如有）", "Internal: other factors (if any)")
     policy_text = text("碳排放管理方针（全文）", "Carbon emission management policy (full text)")
     consistent_with_national_policy = confirmed(
         "方针与国家、地方碳达峰碳中和政策相一致",
@@ -77,7 +77,11 @@ class DraftForm(Schema):
         "方针体现持续改进碳排放绩效", "Commits to continually improving carbon performance")
     departments_in_scope = fields.List(
         DepartmentRef(), required=True, validate=validate.Length(min=1),
-        metadata=label("征求意见及宣贯的部门", "Departments that review it and pass it on to staff"),
+        metadata=label(
+            "审阅草案并向员工宣贯的部门", "Departments that review the draft and communicate the policy to staff",
+            description="所列每个部门的负责人先审阅草案，方针发布后再向本部门全体员工宣贯；请列出体系覆盖的全部部门。"
+                        "The head of each department listed reviews the draft and, once the policy is published, "
+                        "communicates it to all staff of the department: list every department the system covers."),
     )
     revision_note = optional_text("针对意见的修改说明", "Changes made in response to comments")
 
@@ -112,13 +116,18 @@ class ApproveForm(Schema):
     )
     approval_comments = optional_text("批示意见", "Comments")
     approval_statement = fields.Boolean(
-        required=True, metadata=label("本人批准发布此碳排放管理方针", "I approve this policy for publication"),
+        load_default=False,
+        metadata=label("本人批准发布此碳排放管理方针（仅批准时勾选）",
+                       "I approve this policy for publication (tick only when approving)"),
     )
 
     @validates_schema
     def decision_consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("approval_decision") == "approve" and data.get("approval_statement") is not True:
             raise ValidationError("批准须勾选批准声明。Approving needs the approval statement.", "approval_statement")
+        if data.get("approval_decision") == "return" and data.get("approval_statement"):
+            raise ValidationError("退回修改时不能勾选批准声明。Do not tick the approval statement when returning.",
+                                  "approval_statement")
         if data.get("approval_decision") == "return" and not data.get("approval_comments", "").strip():
             raise ValidationError("退回时须给出修改意见。Say what to change.", "approval_comments")
 
@@ -154,6 +163,17 @@ class PublishForm(Schema):
             raise ValidationError("方针须可被相关方获取：至少选择一种途径。"
                                   "The policy must be available to interested parties: choose at least one channel.",
                                   "access_for_interested_parties")
+
+
+@form("policy_approval.publish_replacing", "发布方针并废止旧方针", "Publish the policy and withdraw the one it replaces")
+class PublishReplacingForm(PublishForm):
+    """5.2.2 as above, and the record that the policy it replaces (previous_policy_number) is withdrawn."""
+
+    previous_policy_withdrawn = confirmed(
+        "被替代的旧方针已废止，并已从网站、公告栏等发布途径撤下",
+        "The policy it replaces is withdrawn and taken down from the website, notice boards and other channels")
+    previous_policy_withdrawn_on = fields.Date(
+        required=True, metadata=label("旧方针废止日期", "Date the previous policy is withdrawn"))
 
 
 @form("policy_approval.communicate", "向员工宣贯方针", "Communicate the policy to staff")

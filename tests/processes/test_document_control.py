@@ -82,7 +82,47 @@ def test_new_document_is_released_under_control_and_waits_for_its_periodic_revie
     assert review.role == "carbon_body"
     complete(db, iid, "periodic_review", "body2",
              {"periodic_decision": "still_valid", "review_findings": "No change in rules or processes."})
-    assert instance(db, iid).status == "completed"
+
+    # Still valid: the document stays in force and under periodic review at the same interval.
+    running = instance(db, iid)
+    assert running.status == "running" and open_task_names(db, iid) == []
+    assert running.data["document_status"] == "in_force"
+    assert timedelta(days=364) < running.next_timer_at - now_utc() < timedelta(days=367)
+    assert [(r["decision"], r["version"], r["next_review_interval"]) for r in running.data["periodic_reviews"]] == [
+        ("still_valid", "A/0", "P1Y")]
+    fire_review_timer(db, iid)
+    assert open_task_names(db, iid) == ["periodic_review"]
+
+
+def test_a_document_confirmed_valid_can_get_a_new_review_interval_and_is_reviewed_again(db):
+    iid = release_new_document(db)
+    fire_review_timer(db, iid)
+    complete(db, iid, "periodic_review", "body",
+             {"periodic_decision": "still_valid", "review_findings": "Stable procedure.",
+              "next_review_interval": "P2Y"})
+    running = instance(db, iid)
+    assert running.data["review_interval"] == "P2Y"
+    assert timedelta(days=729) < running.next_timer_at - now_utc() < timedelta(days=733)
+    assert timers.fire_due_timers(db, now_utc() + timedelta(days=400)) == []
+
+    # Two years on it is reviewed again; only withdrawing it ends its life.
+    assert timers.fire_due_timers(db, now_utc() + timedelta(days=734))[0].instance_id == iid
+    complete(db, iid, "periodic_review", "body",
+             {"periodic_decision": "withdraw", "review_findings": "Process discontinued."})
+    complete(db, iid, "withdraw_document", "docs", WITHDRAW)
+    done = instance(db, iid)
+    assert done.status == "completed" and done.data["document_status"] == "withdrawn"
+    assert [r["decision"] for r in done.data["periodic_reviews"]] == ["still_valid", "withdraw"]
+
+
+def test_a_new_review_interval_is_only_set_for_a_document_that_stays_valid(db):
+    iid = release_new_document(db)
+    fire_review_timer(db, iid)
+    review = open_task(db, iid, "periodic_review")
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="next_review_interval"):
+        tasks.complete(session, task_id=review.id, actor="body",
+                       data={"periodic_decision": "withdraw", "review_findings": "Obsolete.",
+                             "next_review_interval": "P2Y"})
 
 
 def test_review_interval_chosen_at_release_sets_when_the_review_falls_due(db):
@@ -110,6 +150,8 @@ def test_releasing_a_replacing_version_has_the_controller_withdraw_the_old_one(d
         tasks.complete(session, task_id=withdrawal.id, actor="docs", data={**WITHDRAW, "copies_recalled": False})
     complete(db, iid, "withdraw_previous", "docs", WITHDRAW)
     assert open_task_names(db, iid) == [] and instance(db, iid).next_timer_at is not None
+    assert [(w["identifier"], w["version"], w["superseded_by"]) for w in instance(db, iid).data["withdrawals"]] == [
+        ("CF-MS-007", "B/2", "CF-MS-007 C/0")]
 
 
 def test_review_can_go_to_the_head_of_the_owning_department(db):
@@ -120,6 +162,24 @@ def test_review_can_go_to_the_head_of_the_owning_department(db):
     assert (review.role, review.candidate_department) == ("department_head", "energy")
     with db.transaction() as session, pytest.raises(NotPermitted):
         tasks.complete(session, task_id=review.id, actor="head_prod", data=PASS)
+    complete(db, iid, "review_by_head", "head_energy", PASS)
+    assert open_task_names(db, iid) == ["approve_document"]
+
+
+def test_the_owning_department_head_can_return_the_draft_with_comments(db):
+    iid = start_document(db)
+    complete(db, iid, "draft_document", "body",
+             draft_data(document_type="operating", owning_department="energy", review_by="department_head"))
+    complete(db, iid, "review_by_head", "head_energy",
+             {"review_decision": "return", "review_comments": "Name the boiler-house meters."})
+
+    assert open_task_names(db, iid) == ["draft_document"]
+    assert instance(db, iid).data["returns"] == [{"step": "review", "comments": "Name the boiler-house meters."}]
+    complete(db, iid, "draft_document", "body2",
+             draft_data(document_type="operating", owning_department="energy", review_by="department_head",
+                        revision_note="Meters listed."))
+    review = open_task(db, iid, "review_by_head")
+    assert review.candidate_department == "energy"
     complete(db, iid, "review_by_head", "head_energy", PASS)
     assert open_task_names(db, iid) == ["approve_document"]
 
@@ -141,9 +201,9 @@ def test_a_returned_approval_goes_back_to_drafting_with_the_comments(db):
     iid = start_document(db)
     complete(db, iid, "draft_document", "body", draft_data())
     complete(db, iid, "review_by_body", "body2", PASS)
+    # A return is not signed: the approval statement is left out altogether.
     complete(db, iid, "approve_document", "gm",
-             {"approval_decision": "return", "approval_comments": "Name the data owner.",
-              "approval_statement": False})
+             {"approval_decision": "return", "approval_comments": "Name the data owner."})
 
     assert open_task_names(db, iid) == ["draft_document"]
     assert instance(db, iid).data["returns"] == [{"step": "approval", "comments": "Name the data owner."}]
@@ -192,12 +252,27 @@ def test_periodic_review_can_start_a_revision_that_supersedes_the_released_versi
     complete(db, iid, "draft_document", "body", draft_data(revision_note="Sector rules of 2028."))
     complete(db, iid, "review_by_body", "body2", PASS)
     complete(db, iid, "approve_document", "gm", APPROVE)
+
+    # Released under the identifier and version it replaces: refused, the controller gives a new version.
+    complete(db, iid, "release_document", "docs", release_data(document_version="A/0"))
+    assert open_task_names(db, iid) == ["release_document"]
+    data = instance(db, iid).data
+    assert "CF-MS-001 A/0" in data["release_error"] and "new version" in data["release_error"]
+    assert data["withdrawals"] == []
     complete(db, iid, "release_document", "docs", release_data(document_version="B/0"))
+    assert instance(db, iid).data["release_error"] == ""
     complete(db, iid, "withdraw_previous", "docs", WITHDRAW)
 
     data = instance(db, iid).data
     assert (data["document_identifier"], data["document_version"]) == ("CF-MS-001", "B/0")
+    # The version withdrawn is the replaced A/0, superseded by the B/0 now in force.
+    assert [(w["identifier"], w["version"], w["reason"], w["superseded_by"]) for w in data["withdrawals"]] == [
+        ("CF-MS-001", "A/0", "superseded", "CF-MS-001 B/0")]
+    assert data["document_status"] == "in_force"
+    # The revision stays under periodic review, at the interval chosen at its release.
     assert instance(db, iid).status == "running" and instance(db, iid).next_timer_at is not None
+    fire_review_timer(db, iid)
+    assert open_task_names(db, iid) == ["periodic_review"]
 
 
 def test_periodic_review_can_withdraw_an_obsolete_document(db):
@@ -208,7 +283,10 @@ def test_periodic_review_can_withdraw_an_obsolete_document(db):
     withdrawal = open_task(db, iid, "withdraw_document")
     assert withdrawal.role == "document_controller"
     complete(db, iid, "withdraw_document", "docs", WITHDRAW)
-    assert instance(db, iid).status == "completed"
+    done = instance(db, iid)
+    assert done.status == "completed" and done.data["document_status"] == "withdrawn"
+    assert [(w["identifier"], w["version"], w["reason"]) for w in done.data["withdrawals"]] == [
+        ("CF-MS-001", "A/0", "obsolete")]
 
 
 def test_only_the_document_controller_releases_and_staff_may_not_request_documents(db):
@@ -245,3 +323,17 @@ def test_a_replaced_document_needs_both_its_identifier_and_version(db):
     draft = open_task(db, iid, "draft_document")
     with db.transaction() as session, pytest.raises(InvalidFormData, match="replaces_version"):
         tasks.complete(session, task_id=draft.id, actor="body", data=draft_data(replaces_identifier="CF-MS-007"))
+
+
+def test_a_return_may_not_carry_the_signed_approval_statement(db):
+    iid = start_document(db)
+    complete(db, iid, "draft_document", "body", draft_data())
+    complete(db, iid, "review_by_body", "body2", PASS)
+    approval = open_task(db, iid, "approve_document")
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="approval_statement"):
+        tasks.complete(session, task_id=approval.id, actor="gm",
+                       data={**APPROVE, "approval_decision": "return", "approval_comments": "Too long."})
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="approval_statement"):
+        tasks.complete(session, task_id=approval.id, actor="gm",
+                       data={**APPROVE, "approval_statement": False})
+    assert open_task_names(db, iid) == ["approve_document"]

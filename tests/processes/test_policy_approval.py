@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+import forms
 from engine.db import Database
 from engine.errors import InvalidFormData, NotPermitted
 from engine.services import instances, tasks
@@ -55,10 +56,10 @@ def communication_data(**overrides: Any) -> dict[str, Any]:
             "questions_raised": "", "evidence": "Sign-in sheet and minutes.", **overrides}
 
 
-def start_policy(db: Database, actor: str = "body") -> int:
+def start_policy(db: Database, actor: str = "body", **initiate: Any) -> int:
     with db.transaction() as session:
         return instances.start(session, process_id="policy_approval", actor=actor,
-                               business_key="POL-2027", data=initiate_data()).id
+                               business_key="POL-2027", data=initiate_data(**initiate)).id
 
 
 def review_by_heads(db: Database, iid: int, verdicts: dict[str, tuple[bool, str]]) -> None:
@@ -99,6 +100,8 @@ def test_approved_policy_is_published_and_each_department_records_its_communicat
     assert [(r["method"], r["staff_reached"]) for r in done.data["communication_records"]] == [
         ("meeting", 20), ("meeting", 16)]
     assert done.data["returns"] == []
+    # A first issue replaces nothing, so nothing is recorded as withdrawn.
+    assert "previous_policy_withdrawn" not in done.data
 
 
 def test_each_department_in_scope_gets_a_review_task_for_its_own_head(db):
@@ -139,9 +142,9 @@ def test_top_management_can_send_the_policy_back_with_comments_before_approving_
     iid = start_policy(db)
     complete(db, iid, "draft_policy", "body", draft_data())
     review_by_heads(db, iid, all_agree("production", "energy"))
+    # A return is not signed: the approval statement is left out altogether.
     complete(db, iid, "approve_policy", "gm",
-             approve_data(approval_decision="return", approval_comments="Add a 2030 intensity goal.",
-                          approval_statement=False))
+             {"approval_decision": "return", "approval_comments": "Add a 2030 intensity goal."})
 
     assert open_task_names(db, iid) == ["draft_policy"]
     data = instance(db, iid).data
@@ -231,3 +234,82 @@ def test_draft_must_tick_every_policy_requirement_and_a_disagreement_must_say_wh
     review = open_tasks(db, iid, "head_review")[0]
     with db.transaction() as session, pytest.raises(InvalidFormData, match="comment"):
         tasks.complete(session, task_id=review.id, actor="head_prod", data={"agree": False, "comment": " "})
+
+
+def test_an_objection_is_credited_to_the_department_that_made_it_whatever_order_the_heads_answer_in(db):
+    iid = start_policy(db)
+    complete(db, iid, "draft_policy", "body", draft_data(departments_in_scope=["production", "energy"]))
+    production, energy = open_tasks(db, iid, "head_review")
+    assert (production.candidate_department, energy.candidate_department) == ("production", "energy")
+    # Energy answers first and objects; production agrees afterwards.
+    complete_task(db, energy.id, "head_energy", {"agree": False, "comment": "Boiler retrofit is not funded."})
+    complete_task(db, production.id, "head_prod", {"agree": True, "comment": ""})
+
+    data = instance(db, iid).data
+    assert data["head_objections"] == [{"department": "energy", "comment": "Boiler retrofit is not funded."}]
+    assert data["returns"][-1]["comments"] == [{"department": "energy", "comment": "Boiler retrofit is not funded."}]
+    assert open_task_names(db, iid) == ["draft_policy"]
+
+
+def test_whoever_drafted_the_policy_may_not_approve_it(db):
+    # gm holds both carbon_body (may draft) and top_management (may approve).
+    iid = start_policy(db, actor="gm")
+    complete(db, iid, "draft_policy", "gm", draft_data())
+    review_by_heads(db, iid, all_agree("production", "energy"))
+
+    approval = open_task(db, iid, "approve_policy")
+    assert approval.excluded_users == ["gm"]
+    with db.transaction() as session, pytest.raises(NotPermitted, match="segregation of duties"):
+        tasks.complete(session, task_id=approval.id, actor="gm", data=approve_data())
+    assert open_task_names(db, iid) == ["approve_policy"]
+
+
+def test_a_return_may_not_carry_the_signed_approval_statement(db):
+    iid = start_policy(db)
+    complete(db, iid, "draft_policy", "body", draft_data())
+    review_by_heads(db, iid, all_agree("production", "energy"))
+    approval = open_task(db, iid, "approve_policy")
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="approval_statement"):
+        tasks.complete(session, task_id=approval.id, actor="gm",
+                       data=approve_data(approval_decision="return", approval_comments="Shorter, please."))
+    assert open_task_names(db, iid) == ["approve_policy"]
+
+
+def test_other_context_factors_may_be_left_empty(db):
+    iid = start_policy(db)
+    draft = draft_data()
+    del draft["external_other"], draft["internal_other"]
+    complete(db, iid, "draft_policy", "body", draft)
+    data = instance(db, iid).data
+    assert (data["external_other"], data["internal_other"]) == ("", "")
+    assert len(open_tasks(db, iid, "head_review")) == 2
+
+
+def test_a_policy_replacing_an_earlier_one_is_published_with_the_earlier_one_recorded_as_withdrawn(db):
+    iid = start_policy(db, occasion="periodic_revision", previous_policy_number="CF-POL-2024-01")
+    complete(db, iid, "draft_policy", "body", draft_data())
+    review_by_heads(db, iid, all_agree("production", "energy"))
+    complete(db, iid, "approve_policy", "gm", approve_data())
+
+    assert open_task_names(db, iid) == ["publish_replacing_policy"]
+    publication = open_task(db, iid, "publish_replacing_policy")
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="previous_policy_withdrawn"):
+        tasks.complete(session, task_id=publication.id, actor="body",
+                       data=publish_data(policy_number="CF-POL-2027-02", previous_policy_withdrawn=False,
+                                         previous_policy_withdrawn_on="2027-01-01"))
+    record = complete(db, iid, "publish_replacing_policy", "body",
+                      publish_data(policy_number="CF-POL-2027-02", previous_policy_withdrawn=True,
+                                   previous_policy_withdrawn_on="2027-01-01"))
+    communicate_everywhere(db, iid)
+
+    done = instance(db, iid)
+    assert done.status == "completed"
+    assert record.submitted_data["previous_policy_withdrawn"] is True
+    assert (done.data["policy_number"], done.data["previous_policy_number"]) == ("CF-POL-2027-02", "CF-POL-2024-01")
+    assert (done.data["previous_policy_withdrawn"], done.data["previous_policy_withdrawn_on"]) == (True, "2027-01-01")
+
+
+def test_the_drafter_is_told_the_departments_listed_both_review_and_communicate_the_policy():
+    departments = forms.get_form("policy_approval.draft").schema().fields["departments_in_scope"]
+    assert "communicate" in departments.metadata["label"]["en"]
+    assert "宣贯" in departments.metadata["label"]["zh"]
