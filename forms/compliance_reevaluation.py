@@ -91,64 +91,62 @@ class PlanEvaluationForm(Schema):
     evaluation_due = fields.Date(required=True, metadata=label("评价完成日期", "Evaluation due"))
 
 
-def item_status(prefix: str) -> fields.String:
-    """The result for one item of 9.1.1: compliant, noncompliant or not applicable."""
-    letter, zh, en = ITEMS[prefix]
-    return fields.String(required=True, validate=validate.OneOf(STATUSES, labels=STATUS_LABELS),
-                         metadata=label(f"{letter}) {zh}：评价结论", f"{letter}) {en}: result"))
+class EvaluationRow(Schema):
+    """One requirement evaluated: the item of 9.1.1 it falls under, the result, and for a noncompliance its owner."""
+
+    requirement = text("法律法规及其他要求", "Law, regulation or other requirement", SHORT)
+    item = fields.String(
+        required=True,
+        validate=validate.OneOf(list(ITEMS), labels=[f"{letter}) {zh} / {en}" for letter, zh, en in ITEMS.values()]),
+        metadata=label("评价内容（9.1.1）", "Evaluation item (9.1.1)"),
+    )
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES, labels=STATUS_LABELS),
+                           metadata=label("评价结论", "Result"))
+    evidence = text("证据说明", "Evidence")
+    gap = optional_text("不符合情况（不符合时填写）", "Noncompliance found (if noncompliant)")
+    department = DepartmentRef(allow_none=True, load_default=None,
+                               metadata=label("责任部门（不符合时填写）", "Responsible department (if noncompliant)"))
+
+    @validates_schema
+    def check_noncompliance(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """A noncompliance needs its description and responsible department (its corrective action)."""
+        if data.get("status") != "noncompliant":
+            return
+        errors = {}
+        if not data.get("gap"):
+            errors["gap"] = ["Describe the noncompliance. 请描述不符合情况。"]
+        if not data.get("department"):
+            errors["department"] = ["Name the responsible department. 请指定责任部门。"]
+        if errors:
+            raise ValidationError(errors)
 
 
-def item_evidence(prefix: str) -> fields.String:
-    letter = ITEMS[prefix][0]
-    return text(f"{letter}) 证据说明", f"{letter}) Evidence")
-
-
-def item_gap(prefix: str) -> fields.String:
-    letter = ITEMS[prefix][0]
-    return optional_text(f"{letter}) 不符合情况（不符合时填写）", f"{letter}) Noncompliance found (if noncompliant)")
-
-
-def item_department(prefix: str) -> DepartmentRef:
-    letter = ITEMS[prefix][0]
-    return DepartmentRef(allow_none=True, load_default=None, metadata=label(
-        f"{letter}) 责任部门（不符合时填写）", f"{letter}) Responsible department (if noncompliant)"))
+# A complete evaluation (one compliant requirement per item), the sample the generic form walker submits.
+SAMPLE_EVALUATIONS = [{"requirement": f"{en} (sample)", "item": prefix, "status": "compliant",
+                       "evidence": "Records checked."} for prefix, (_, _, en) in ITEMS.items()]
 
 
 @form("compliance_reevaluation.evaluate_compliance", "开展合规性评价", "Evaluate compliance")
 class EvaluateComplianceForm(Schema):
-    """9.1.1 a-d: each item compliant, noncompliant or not applicable, with its evidence."""
+    """9.1.1 a-d: each requirement compliant, noncompliant or not applicable, with its evidence."""
 
-    policy_status = item_status("policy")
-    policy_evidence = item_evidence("policy")
-    policy_gap = item_gap("policy")
-    policy_department = item_department("policy")
-    standards_status = item_status("standards")
-    standards_evidence = item_evidence("standards")
-    standards_gap = item_gap("standards")
-    standards_department = item_department("standards")
-    trading_status = item_status("trading")
-    trading_evidence = item_evidence("trading")
-    trading_gap = item_gap("trading")
-    trading_department = item_department("trading")
-    parties_status = item_status("parties")
-    parties_evidence = item_evidence("parties")
-    parties_gap = item_gap("parties")
-    parties_department = item_department("parties")
+    evaluations = fields.List(
+        fields.Nested(EvaluationRow), required=True, validate=validate.Length(min=1),
+        metadata=label("逐项评价（每项要求一行，a)–d) 各项均须评价）",
+                       "Evaluation per requirement (a row each; every item a)-d) evaluated)",
+                       example=SAMPLE_EVALUATIONS),
+    )
     conclusion = text("评价结论", "Overall conclusion")
 
     @validates_schema
-    def check_noncompliances(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """A noncompliant item needs its description and responsible department (its corrective action)."""
-        errors: dict[str, list[str]] = {}
-        for prefix in ITEMS:
-            if data.get(f"{prefix}_status") != "noncompliant":
-                continue
-            if not data.get(f"{prefix}_gap"):
-                errors[f"{prefix}_gap"] = ["Describe the noncompliance. 请描述不符合情况。"]
-            if not data.get(f"{prefix}_department"):
-                errors[f"{prefix}_department"] = ["Name the responsible department. 请指定责任部门。"]
-        if errors:
-            raise ValidationError(errors)
+    def check_every_item(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Every item of 9.1.1 is evaluated: at least one row each (not applicable if nothing applies)."""
+        evaluated = {row["item"] for row in data.get("evaluations") or []}
+        missing = [f"{letter}) {en}" for prefix, (letter, _, en) in ITEMS.items() if prefix not in evaluated]
+        if missing:
+            raise ValidationError({"evaluations": [
+                f"Evaluate every item of 9.1.1 (mark it not applicable if nothing applies); missing: "
+                f"{'; '.join(missing)}. 9.1.1 a)–d) 各项均须评价（无适用要求的标为不适用）。"]})
 
 
 @form("compliance_reevaluation.approve_report", "审批合规性评价报告", "Approve the compliance evaluation report")

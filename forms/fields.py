@@ -30,9 +30,15 @@ class _DirectoryChoice(fields.String):
 
 
 class UserRef(_DirectoryChoice):
-    """A field whose value is the username of an existing user."""
+    """A field whose value is the username of an active user (holding ``role``, when given)."""
 
     kind = "user"
+
+    def __init__(self, *, role: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.role = role
+        if role:
+            self.kind = f"user with role {role}"
 
 
 class DepartmentRef(_DirectoryChoice):

@@ -11,15 +11,25 @@ from forms.registry import form
 SHORT = 200
 LONG = 4000
 
-# The chapters of the guideline an audit covers, each with a clause a valid checklist row may name.
-CHAPTERS: dict[int, tuple[str, str, str]] = {
-    4: ("管理机构建立", "Management body", "4.2"),
-    5: ("碳排放管理方针制定", "Carbon management policy", "5.2.1"),
-    6: ("碳排放管理方案制定", "Carbon management scheme", "6.1.3"),
-    7: ("资源配置与支撑机制建设", "Resources and support", "7.1.1"),
-    8: ("实施过程管理", "Operation", "8.1.3"),
-    9: ("评价与审核", "Evaluation and audit", "9.1.1"),
-    10: ("改进", "Improvement", "10.2"),
+# Every clause of the guideline, in the order of its clause map (engine/guideline/clause-map.en.md):
+# the department checklist has one row per clause, so the audit covers every requirement (9.2.2).
+CLAUSES: tuple[str, ...] = (
+    "4.1", "4.2", "4.3",
+    "5.1.1", "5.1.2", "5.1.3", "5.2.1", "5.2.2",
+    "6.1.1", "6.1.2", "6.1.3", "6.1.4", "6.1.5", "6.2.1", "6.2.2", "6.2.3", "6.3.1", "6.3.2", "6.3.3",
+    "6.4.1", "6.4.2", "6.4.3", "6.4.4",
+    "7.1.1", "7.1.2", "7.2", "7.3", "7.4.1", "7.4.2", "7.4.3", "7.5.1", "7.5.2",
+    "8.1.1", "8.1.2", "8.1.3", "8.2", "8.3", "8.4.1", "8.4.2", "8.5.1", "8.5.2",
+    "9.1.1", "9.1.2", "9.1.3", "9.2.1", "9.2.2", "9.2.3", "9.3.1", "9.3.2",
+    "10.1", "10.2", "10.3", "10.4",
+)
+RESULTS = ["conforms", "nonconforming", "not_applicable"]
+RESULT_LABELS = ["符合 / Conforms", "不符合 / Nonconforming", "不适用于本部门 / Not applicable to this department"]
+# What each result needs besides the clause: the audit evidence, the finding and its cause, or why it does not apply.
+RESULT_NEEDS = {
+    "conforms": ("evidence",),
+    "nonconforming": ("evidence", "finding", "cause"),
+    "not_applicable": ("not_applicable_reason",),
 }
 
 # 9.2.1 a-e, the key points every internal audit covers: (field suffix, letter, zh, en).
@@ -59,7 +69,8 @@ class StartForm(Schema):
 class TeamMember(Schema):
     """One member of the audit team and what they do (分工)."""
 
-    auditor = UserRef(required=True, metadata=label("审核员", "Auditor"))
+    auditor = UserRef(role="internal_auditor", required=True,
+                      metadata=label("审核员（须为内部审核员）", "Auditor (must be an internal auditor)"))
     responsibility = text("分工", "Responsibility", SHORT)
 
 
@@ -93,7 +104,8 @@ class DraftProgrammeForm(Schema):
         metadata=label("审核方法", "Audit method"),
     )
     method_notes = optional_text("方法说明（抽样方案等）", "Method notes (sampling etc.)")
-    lead_auditor = UserRef(required=True, metadata=label("审核组长", "Lead auditor"))
+    lead_auditor = UserRef(role="internal_auditor", required=True, metadata=label("审核组长（须为内部审核员，编写审核报告）",
+                                                         "Lead auditor (must be an internal auditor; writes the report)"))
     team = fields.List(fields.Nested(TeamMember), required=True, validate=validate.Length(min=1),
                        metadata=label("审核组及分工", "Audit team and roles"))
     audit_plan = fields.List(fields.Nested(PlanRow), required=True, validate=validate.Length(min=1),
@@ -133,57 +145,78 @@ class ApproveProgrammeForm(Schema):
 
 
 class ChecklistRow(Schema):
-    """One checklist row: the clause, whether it conforms, the evidence, and the finding and its cause."""
+    """One clause of the guideline in a department's checklist: its result and what backs it."""
 
     clause = fields.String(
         required=True,
-        validate=[validate.Length(min=1, max=20),
-                  validate.Regexp(r"^\d+(\.\d+)*[a-g]?$", error="Not a clause number such as 8.1.3.")],
-        metadata=label("条款", "Clause", example="8.1.3"),
+        validate=validate.OneOf(CLAUSES, error="Not a clause of the guideline. 不是指南的条款。"),
+        metadata=label("条款", "Clause"),
     )
-    conforms = fields.Boolean(required=True, metadata=label("符合", "Conforms"))
-    evidence = text("审核证据", "Audit evidence")
-    finding = optional_text("不符合事实（不符合时填写）", "Nonconformity found (if it does not conform)")
-    cause = optional_text("原因分析（不符合时填写）", "Cause (if it does not conform)")
+    result = fields.String(required=True, validate=validate.OneOf(RESULTS, labels=RESULT_LABELS),
+                           metadata=label("审核结果", "Result"))
+    evidence = optional_text("审核证据（符合或不符合时填写）", "Audit evidence (if it conforms or not)")
+    finding = optional_text("不符合事实（不符合时填写）", "Nonconformity found (if nonconforming)")
+    cause = optional_text("原因分析（不符合时填写）", "Cause (if nonconforming)")
+    not_applicable_reason = optional_text("不适用理由（不适用时填写）", "Why it does not apply (if not applicable)")
 
     @validates_schema
-    def check_finding(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("conforms") is False:
-            errors = {name: ["Required when the clause does not conform. 不符合时必填。"]
-                      for name in ("finding", "cause") if not data.get(name)}
-            if errors:
-                raise ValidationError(errors)
+    def check_result(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Each result needs its own texts: evidence; finding and cause; or the reason it does not apply."""
+        errors = {name: ["Required for this result. 此审核结果须填写。"]
+                  for name in RESULT_NEEDS.get(data.get("result", ""), ()) if not data.get(name)}
+        if errors:
+            raise ValidationError(errors)
 
 
-def chapter_checklist(chapter: int) -> fields.List:
-    """The checklist rows of one chapter of the guideline: at least one, each naming a clause of it."""
-    zh, en, example = CHAPTERS[chapter]
-    clause = fields.String(
-        required=True,
-        validate=[validate.Length(min=1, max=20),
-                  validate.Regexp(rf"^{chapter}(\.\d+)*[a-g]?$",
-                                  error=f"Not a clause of chapter {chapter}, such as {example}.")],
-        metadata=label("条款", "Clause", example=example),
-    )
-    row = ChecklistRow.from_dict({"clause": clause}, name=f"Chapter{chapter}Row")
-    return fields.List(fields.Nested(row), required=True, validate=validate.Length(min=1),
-                       metadata=label(f"第{chapter}章 {zh}", f"Chapter {chapter}: {en}"))
+# The rows the form starts with: one per clause, in the clause map's order, for the auditor to fill in.
+BLANK_CHECKLIST = [{"clause": clause} for clause in CLAUSES]
+# A complete checklist (every clause conforms), the sample the generic form walker submits.
+SAMPLE_CHECKLIST = [{"clause": clause, "result": "conforms", "evidence": "Records and interviews."}
+                    for clause in CLAUSES]
 
 
 @form("internal_audit.audit_department", "审核部门", "Audit a department")
 class AuditDepartmentForm(Schema):
-    """9.2.2: the checklist of one department by clause, chapters 4 to 10, with its nonconformities."""
+    """9.2.2: the checklist of one department, a row per clause of the guideline, with its nonconformities."""
 
     audited_on = fields.Date(required=True, metadata=label("审核日期", "Audited on"))
     auditees = text("受审核人员", "People interviewed", SHORT)
-    chapter_4 = chapter_checklist(4)
-    chapter_5 = chapter_checklist(5)
-    chapter_6 = chapter_checklist(6)
-    chapter_7 = chapter_checklist(7)
-    chapter_8 = chapter_checklist(8)
-    chapter_9 = chapter_checklist(9)
-    chapter_10 = chapter_checklist(10)
+    checklist = fields.List(
+        fields.Nested(ChecklistRow), load_default=BLANK_CHECKLIST,
+        metadata=label("审核检查表（指南逐条款）", "Checklist (every clause of the guideline)",
+                       example=SAMPLE_CHECKLIST),
+    )
     summary = text("部门审核小结", "Summary for the department")
+
+    @validates_schema
+    def check_every_clause_once(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """The checklist covers every clause of the guideline exactly once, each with its result."""
+        rows = data.get("checklist") or []
+        if any("result" not in row for row in rows):
+            raise ValidationError({"checklist": ["Give a result for every clause. 请逐条款填写审核结果。"]})
+        clauses = [row["clause"] for row in rows]
+        missing = [clause for clause in CLAUSES if clause not in clauses]
+        repeated = sorted({clause for clause in clauses if clauses.count(clause) > 1}, key=CLAUSES.index)
+        errors = []
+        if missing:
+            errors.append(f"Clauses not audited 未审核的条款: {', '.join(missing)}.")
+        if repeated:
+            errors.append(f"Clauses listed more than once 重复的条款: {', '.join(repeated)}.")
+        if errors:
+            raise ValidationError({"checklist": errors})
+
+
+@form("internal_audit.acknowledge_findings", "确认审核发现并立即纠正", "Acknowledge the findings and correct them")
+class AcknowledgeFindingsForm(Schema):
+    """9.2.2: the audited department's head acknowledges its nonconformities and corrects them at once."""
+
+    findings_acknowledged = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True, error="Acknowledge the findings before going on. 请确认审核发现。"),
+        metadata=label("已知悉本部门的不符合项", "Our department's nonconformities acknowledged"),
+    )
+    immediate_actions = text("已采取或立即采取的纠正（逐项）", "Immediate corrections taken or under way (per finding)")
+    comments = optional_text("对审核发现的意见（如有异议请说明）", "Comments on the findings (any disagreement)")
 
 
 def key_point_conclusion(suffix: str) -> fields.String:

@@ -45,9 +45,23 @@ class StartForm(Schema):
 
 @form("management_review.gather_inputs", "收集管理评审输入", "Gather the review inputs")
 class GatherInputsForm(Schema):
-    """9.3.1 a-e: what top management reviews, prepared by the carbon management body."""
+    """9.3.1 a-e: what top management reviews, prepared by the carbon management body.
+
+    The inputs are typed in: the results of other processes are not gathered automatically yet, so
+    the form asks for the instance numbers or report ids they come from.
+    """
 
     meeting_date = fields.Date(required=True, metadata=label("计划评审会议日期", "Planned meeting date"))
+    # Where the inputs come from: instance numbers (流程实例编号) or report ids of the records cited.
+    previous_review_reference = optional_text(
+        "a) 上次管理评审的流程实例编号或报告编号（首次评审留空）",
+        "a) Previous management review: instance number or report id (empty for the first review)", SHORT)
+    corrective_action_references = optional_text(
+        "c3) 相关纠正措施的流程实例编号", "c3) Corrective actions: instance numbers", SHORT)
+    compliance_evaluation_reference = text(
+        "c4) 合规性评价的流程实例编号或报告编号", "c4) Compliance evaluation: instance number or report id", SHORT)
+    internal_audit_reference = text(
+        "c5) 内部审核的流程实例编号或报告编号", "c5) Internal audit: instance number or report id", SHORT)
     # a) previous reviews' actions
     previous_actions = text("a) 以往管理评审措施的执行情况和效果", "a) Status and effect of actions from previous reviews")
     # b) changes 1-6

@@ -14,11 +14,11 @@ from forms.fields import DepartmentRef, UserRef
 class Directory(Protocol):
     """Where user and department choices come from (the engine passes its database)."""
 
-    def has_user(self, username: str) -> bool: ...
+    def has_user(self, username: str, role: str | None = None) -> bool: ...
 
     def has_department(self, code: str) -> bool: ...
 
-    def usernames(self) -> Sequence[str]: ...
+    def usernames(self, role: str | None = None) -> Sequence[str]: ...
 
     def departments(self) -> Sequence[str]: ...
 
@@ -44,8 +44,9 @@ class FormSpec:
 def _bind_field(field: Field, directory: Directory, with_choices: bool) -> None:
     """Point user and department fields at the directory, also inside lists and nested rows."""
     if isinstance(field, UserRef):
-        field.exists = directory.has_user
-        field.choices = list(directory.usernames()) if with_choices else None
+        role = field.role
+        field.exists = lambda username: directory.has_user(username, role)
+        field.choices = list(directory.usernames(role)) if with_choices else None
     elif isinstance(field, DepartmentRef):
         field.exists = directory.has_department
         field.choices = list(directory.departments()) if with_choices else None

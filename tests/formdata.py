@@ -47,7 +47,7 @@ def sample_field(field: fields.Field, where: str) -> Any:
         nested = field.schema
         return sample_schema(nested)
     if isinstance(field, UserRef):
-        return SAMPLE_USER
+        return _user_with(field.role) if field.role else SAMPLE_USER
     if isinstance(field, DepartmentRef):
         return SAMPLE_DEPARTMENT
     if isinstance(field, fields.Boolean):
@@ -73,6 +73,12 @@ def sample_field(field: fields.Field, where: str) -> Any:
             text = text.ljust(low, "x")
         return text[:high] if high else text
     raise AssertionError(f"{where}: no sample for field type {type(field).__name__}")
+
+
+def _user_with(role: str) -> str:
+    from tests.factories import USERS
+
+    return next(username for username, (roles, _) in USERS.items() if role in roles)
 
 
 def _bound(field: fields.Field, side: str) -> Any:

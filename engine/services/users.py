@@ -107,14 +107,18 @@ class SessionDirectory:
         self._users: list[str] | None = None
         self._departments: list[str] | None = None
 
-    def has_user(self, username: str) -> bool:
-        return self._session.scalar(select(User.id).where(
+    def has_user(self, username: str, role: str | None = None) -> bool:
+        return username in self.usernames(role) if role else self._session.scalar(select(User.id).where(
             User.username == username, User.active.is_(True))) is not None
 
     def has_department(self, code: str) -> bool:
         return self._session.get(Department, code) is not None
 
-    def usernames(self) -> list[str]:
+    def usernames(self, role: str | None = None) -> list[str]:
+        if role is not None:
+            return list(self._session.scalars(
+                select(User.username).join(Membership, Membership.user_id == User.id)
+                .where(User.active.is_(True), Membership.role_id == role).order_by(User.username)))
         if self._users is None:
             self._users = list(self._session.scalars(
                 select(User.username).where(User.active.is_(True)).order_by(User.username)))

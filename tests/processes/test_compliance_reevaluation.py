@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
 from engine import queries
+from engine.config import PROJECT_ROOT
 from engine.errors import InvalidFormData, NotPermitted
 from engine.models import StartSchedule
 from engine.services import instances, messages, schedules, tasks
@@ -14,28 +16,29 @@ from tests.factories import complete, days_ahead, instance, open_task, open_task
 
 PROCESS = "compliance_reevaluation"
 ITEMS = ("policy", "standards", "trading", "parties")
+PLANNED = "National ETS allowance surrender rules"
 
 REGULATION = {"title": "Cement sector GHG accounting rules (revised)", "issuer": "Provincial DEE",
               "effective_date": "2027-01-01", "summary": "Process emissions now include kiln bypass dust."}
 
 
 def plan_data(**overrides: Any) -> dict[str, Any]:
-    return {"requirements": [{"requirement": "National ETS allowance surrender rules", "issuer": "MEE",
+    return {"requirements": [{"requirement": PLANNED, "issuer": "MEE",
                               "category": "trading", "key_points": "Surrender by 31 December."}],
             "scope": "All production lines", "evaluator": "staff_prod",
             "evaluation_due": days_ahead(20), **overrides}
 
 
-def evaluation_data(**noncompliant: str) -> dict[str, Any]:
-    """Every item compliant, except those named: item prefix -> responsible department."""
-    data: dict[str, Any] = {"conclusion": "Evaluated against the 2027 requirements."}
-    for item in ITEMS:
-        data[f"{item}_status"] = "noncompliant" if item in noncompliant else "compliant"
-        data[f"{item}_evidence"] = f"Checked the {item} records."
-        if item in noncompliant:
-            data[f"{item}_gap"] = f"{item} requirement not met."
-            data[f"{item}_department"] = noncompliant[item]
-    return data
+def evaluation_data(*noncompliant: tuple[str, str]) -> dict[str, Any]:
+    """A compliant row per item of 9.1.1 (the trading one for the planned requirement), then a
+    noncompliant row per (item, responsible department) named."""
+    rows = [{"requirement": PLANNED if item == "trading" else f"{item} rules", "item": item,
+             "status": "compliant", "evidence": f"Checked the {item} records."} for item in ITEMS]
+    rows += [{"requirement": f"{item} requirement {n}", "item": item, "status": "noncompliant",
+              "evidence": f"Checked the {item} records.", "gap": f"{item} requirement {n} not met.",
+              "department": department}
+             for n, (item, department) in enumerate(noncompliant, 1)]
+    return {"evaluations": rows, "conclusion": "Evaluated against the 2027 requirements."}
 
 
 def approve(approved: bool = True) -> dict[str, Any]:
@@ -55,9 +58,9 @@ def send_regulation_changed(db, payload: dict[str, Any]) -> list[int]:
     return [i for i in delivery.started if instance(db, i).process_id == PROCESS]
 
 
-def evaluate_and_approve(db, iid: int, **noncompliant: str) -> None:
+def evaluate_and_approve(db, iid: int, *noncompliant: tuple[str, str]) -> None:
     complete(db, iid, "plan_evaluation", "body", plan_data())
-    complete(db, iid, "evaluate_compliance", "staff_prod", evaluation_data(**noncompliant))
+    complete(db, iid, "evaluate_compliance", "staff_prod", evaluation_data(*noncompliant))
     complete(db, iid, "approve_report", "body2", approve())
 
 
@@ -99,7 +102,7 @@ def test_the_yearly_schedule_starts_a_periodic_evaluation(db):
 
 def test_each_noncompliance_starts_a_corrective_action_linked_to_the_evaluation(db):
     [iid] = send_regulation_changed(db, REGULATION)
-    evaluate_and_approve(db, iid, trading="carbon_office", parties="production")
+    evaluate_and_approve(db, iid, ("trading", "carbon_office"), ("parties", "production"))
 
     assert instance(db, iid).status == "completed"
     assert instance(db, iid).data["noncompliance_count"] == 2
@@ -109,7 +112,7 @@ def test_each_noncompliance_starts_a_corrective_action_linked_to_the_evaluation(
     raised = [instance(db, link["instance_id"]) for link in out]
     assert [(nc.data["clause"], nc.data["department"], nc.data["source"]) for nc in raised] == [
         ("9.1.1c", "carbon_office", "compliance_evaluation"), ("9.1.1d", "production", "compliance_evaluation")]
-    assert "trading requirement not met." in raised[0].data["description"]
+    assert "trading requirement 1 not met." in raised[0].data["description"]
     for nc in raised:
         assert [(link["direction"], link["instance_id"], link["process_id"]) for link in links(db, nc.id)] == [
             ("in", iid, PROCESS)]
@@ -128,13 +131,13 @@ def test_an_evaluation_with_everything_compliant_raises_nothing(db):
 def test_a_returned_report_goes_back_to_the_evaluator_and_raises_only_once_approved(db):
     iid = start_by_hand(db)
     complete(db, iid, "plan_evaluation", "body", plan_data())
-    complete(db, iid, "evaluate_compliance", "staff_prod", evaluation_data(trading="production"))
+    complete(db, iid, "evaluate_compliance", "staff_prod", evaluation_data(("trading", "production")))
     complete(db, iid, "approve_report", "body2", approve(False))
 
     assert links(db, iid) == []
     again = open_task(db, iid, "evaluate_compliance")
     assert again.assignee == "staff_prod"
-    complete(db, iid, "evaluate_compliance", "staff_prod", evaluation_data(trading="production"))
+    complete(db, iid, "evaluate_compliance", "staff_prod", evaluation_data(("trading", "production")))
     complete(db, iid, "approve_report", "body2", approve())
 
     assert instance(db, iid).status == "completed"
@@ -178,12 +181,59 @@ def test_only_the_named_evaluator_may_evaluate(db):
         tasks.complete(session, task_id=task.id, actor="staff_prod", data=evaluation_data())
 
 
-def test_a_noncompliance_needs_its_description_and_responsible_department(db):
+def test_two_noncompliances_under_one_item_each_start_their_own_corrective_action(db):
+    iid = start_by_hand(db)
+    evaluate_and_approve(db, iid, ("trading", "carbon_office"), ("trading", "energy"))
+
+    out = links(db, iid)
+    assert len(out) == 2 and instance(db, iid).data["noncompliance_count"] == 2
+    raised = [instance(db, link["instance_id"]) for link in out]
+    assert [(nc.data["clause"], nc.data["department"]) for nc in raised] == [
+        ("9.1.1c", "carbon_office"), ("9.1.1c", "energy")]
+    assert all(f"trading requirement {n}" in nc.data["title"] for n, nc in enumerate(raised, 1))
+    assert "trading requirement 2 not met." in raised[1].data["description"]
+    for nc in raised:
+        assert [(link["kind"], link["instance_id"]) for link in links(db, nc.id)] == [("nonconformity_raised", iid)]
+
+
+def evaluation_errors(db, data: dict[str, Any]) -> dict[str, Any]:
+    """The errors the evaluation form gives for this data."""
     iid = start_by_hand(db)
     complete(db, iid, "plan_evaluation", "body", plan_data())
-    data = evaluation_data()
-    data["standards_status"] = "noncompliant"
     task = open_task(db, iid, "evaluate_compliance")
     with db.transaction() as session, pytest.raises(InvalidFormData) as refused:
         tasks.complete(session, task_id=task.id, actor="staff_prod", data=data)
-    assert set(refused.value.errors) == {"standards_gap", "standards_department"}
+    return refused.value.errors
+
+
+def test_a_noncompliance_needs_its_description_and_responsible_department(db):
+    data = evaluation_data(("standards", "energy"))
+    del data["evaluations"][4]["gap"]
+    data["evaluations"][4]["department"] = None
+    assert set(evaluation_errors(db, data)["evaluations"][4]) == {"gap", "department"}
+
+
+def test_an_evaluation_must_judge_every_item_of_9_1_1(db):
+    data = evaluation_data()
+    data["evaluations"] = [row for row in data["evaluations"] if row["item"] != "parties"]
+    [message] = evaluation_errors(db, data)["evaluations"]
+    assert "d) Requirements of interested parties" in message
+
+
+def test_the_approver_sees_which_planned_requirements_were_not_evaluated(db):
+    iid = start_by_hand(db)
+    plan = plan_data()
+    plan["requirements"].append({"requirement": "Provincial energy-saving supervision rules", "issuer": "DRC",
+                                 "category": "policy", "key_points": "Annual energy audit."})
+    complete(db, iid, "plan_evaluation", "body", plan)
+    complete(db, iid, "evaluate_compliance", "staff_prod", evaluation_data())
+
+    assert instance(db, iid).data["unevaluated_requirements"] == ["Provincial energy-saving supervision rules"]
+    assert "unevaluated_requirements" in open_task(db, iid, "approve_report").documentation
+
+
+def test_the_yearly_start_is_named_in_chinese_and_english():
+    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    root = ElementTree.parse(PROJECT_ROOT / "processes" / f"{PROCESS}.bpmn").getroot()
+    [yearly] = [e for e in root.iter(f"{bpmn}startEvent") if e.get("id") == "yearly_start"]
+    assert yearly.get("name") == "每年合规性评价 Yearly compliance evaluation"

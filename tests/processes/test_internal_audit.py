@@ -3,18 +3,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
 from engine import queries
+from engine.clauses import clause_map
+from engine.config import PROJECT_ROOT
 from engine.errors import InvalidFormData, NotPermitted
 from engine.models import StartSchedule
 from engine.services import instances, schedules, tasks, users
 from engine.services.users import get_actor
+from forms import json_schema
+from forms.internal_audit import CLAUSES
 from tests.factories import complete, complete_task, days_ahead, instance, open_task, open_task_names, open_tasks
 
 PROCESS = "internal_audit"
-CHAPTER_CLAUSES = {4: "4.2", 5: "5.2.1", 6: "6.3.1", 7: "7.1.1", 8: "8.1.3", 9: "9.1.1", 10: "10.2"}
 
 
 def programme_data(*departments: str, **overrides: Any) -> dict[str, Any]:
@@ -29,17 +33,24 @@ def programme_data(*departments: str, **overrides: Any) -> dict[str, Any]:
             "objective_competence": "Training records", "covers_all_requirements": True, **overrides}
 
 
-def checklist(*nonconforming: str) -> dict[str, Any]:
-    """A department checklist covering chapters 4-10; the clauses named do not conform."""
-    data: dict[str, Any] = {"audited_on": days_ahead(12), "auditees": "Head and carbon staff",
-                            "summary": "Audited as planned."}
-    for chapter, clause in CHAPTER_CLAUSES.items():
-        data[f"chapter_{chapter}"] = [{"clause": clause, "conforms": True, "evidence": "Records seen."}]
-    for clause in nonconforming:
-        chapter = int(clause.split(".")[0])
-        data[f"chapter_{chapter}"].append({"clause": clause, "conforms": False, "evidence": "Log book, week 32.",
-                                           "finding": f"Clause {clause} not met.", "cause": "No procedure."})
-    return data
+def checklist(*nonconforming: str, not_applicable: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A department checklist with a row per clause of the guideline; the clauses named do not conform."""
+    rows = []
+    for clause in CLAUSES:
+        if clause in nonconforming:
+            rows.append({"clause": clause, "result": "nonconforming", "evidence": "Log book, week 32.",
+                         "finding": f"Clause {clause} not met.", "cause": "No procedure."})
+        elif clause in not_applicable:
+            rows.append({"clause": clause, "result": "not_applicable",
+                         "not_applicable_reason": "The department does not do this."})
+        else:
+            rows.append({"clause": clause, "result": "conforms", "evidence": "Records seen."})
+    return {"audited_on": days_ahead(12), "auditees": "Head and carbon staff", "checklist": rows,
+            "summary": "Audited as planned."}
+
+
+def acknowledgement(correction: str = "Procedure drafted; meters re-read.") -> dict[str, Any]:
+    return {"findings_acknowledged": True, "immediate_actions": correction, "comments": ""}
 
 
 REPORT = {"report_summary": "Two departments audited.", "conclusion_targets": "met",
@@ -68,6 +79,12 @@ def approved_audit(db, *departments: str) -> int:
 def audit_task(db, iid: int, department: str):
     """The open audit task of one department (the multi-instance task has one per department)."""
     [task] = [t for t in open_tasks(db, iid, "audit_department") if t.excluded_department == department]
+    return task
+
+
+def acknowledge_task(db, iid: int, department: str):
+    """The open task of one audited department's head to acknowledge its findings."""
+    [task] = [t for t in open_tasks(db, iid, "acknowledge_findings") if t.candidate_department == department]
     return task
 
 
@@ -108,6 +125,8 @@ def test_each_nonconformity_starts_a_corrective_action_linked_to_the_audit(db):
     # Quality finishes first: each finding still goes to the department it was found in.
     complete_task(db, audit_task(db, iid, "quality").id, "auditor_prod", checklist("7.1.2"))
     complete_task(db, audit_task(db, iid, "production").id, "auditor", checklist("8.1.3", "6.3.2"))
+    complete_task(db, acknowledge_task(db, iid, "production").id, "head_prod", acknowledgement())
+    complete_task(db, acknowledge_task(db, iid, "quality").id, "head_quality", acknowledgement())
 
     out = links(db, iid)
     assert [(link["direction"], link["kind"], link["process_id"]) for link in out] == [
@@ -194,16 +213,100 @@ def test_each_step_refuses_the_wrong_role(db):
     assert instance(db, iid).status == "completed"
 
 
-def test_a_nonconformity_needs_its_finding_and_cause_and_rows_stay_in_their_chapter(db):
+def test_the_checklist_has_a_row_for_every_clause_of_the_clause_map():
+    assert list(CLAUSES) == [n for c in clause_map() for n in c.numbers]
+    rendered = json_schema("internal_audit.audit_department")["properties"]["checklist"]
+    assert rendered["default"] == [{"clause": clause} for clause in CLAUSES]  # the rows the form starts with
+    assert rendered["items"]["properties"]["clause"]["enum"] == list(CLAUSES)
+
+
+def refused_checklist(db, data: dict[str, Any]) -> dict[str, Any]:
+    """The errors the audit form gives for this checklist."""
     iid = approved_audit(db, "production")
     task = open_task(db, iid, "audit_department")
-    data = checklist()
-    data["chapter_8"].append({"clause": "8.2", "conforms": False, "evidence": "Purchase records."})
-    data["chapter_9"] = [{"clause": "8.4.1", "conforms": True, "evidence": "Wrong chapter."}]
     with db.transaction() as session, pytest.raises(InvalidFormData) as refused:
         tasks.complete(session, task_id=task.id, actor="auditor", data=data)
-    assert set(refused.value.errors) == {"chapter_8", "chapter_9"}
-    assert set(refused.value.errors["chapter_8"][1]) == {"finding", "cause"}
+    return refused.value.errors
+
+
+def test_a_checklist_that_leaves_a_clause_out_or_repeats_one_is_refused(db):
+    data = checklist()
+    del data["checklist"][CLAUSES.index("6.3.3")]
+    data["checklist"].append(dict(data["checklist"][0]))  # 4.1 twice
+    errors = refused_checklist(db, data)
+    assert list(errors) == ["checklist"]
+    assert "6.3.3" in errors["checklist"][0] and "4.1" in errors["checklist"][1]
+
+
+def test_a_checklist_left_as_the_blank_rows_is_refused(db):
+    data = checklist()
+    del data["checklist"]
+    assert refused_checklist(db, data) == {"checklist": ["Give a result for every clause. 请逐条款填写审核结果。"]}
+
+
+def test_a_checklist_row_for_an_unknown_clause_is_refused(db):
+    data = checklist()
+    data["checklist"][0]["clause"] = "11.1"
+    assert set(refused_checklist(db, data)["checklist"][0]) == {"clause"}
+
+
+def test_each_result_needs_its_evidence_finding_and_cause_or_reason(db):
+    data = checklist()
+    rows = data["checklist"]
+    rows[CLAUSES.index("8.2")] = {"clause": "8.2", "result": "nonconforming", "evidence": "Purchase records."}
+    rows[CLAUSES.index("8.5.2")] = {"clause": "8.5.2", "result": "not_applicable"}
+    rows[CLAUSES.index("4.1")] = {"clause": "4.1", "result": "conforms"}
+    errors = refused_checklist(db, data)["checklist"]
+    assert set(errors[CLAUSES.index("8.2")]) == {"finding", "cause"}
+    assert set(errors[CLAUSES.index("8.5.2")]) == {"not_applicable_reason"}
+    assert set(errors[CLAUSES.index("4.1")]) == {"evidence"}
+
+
+def test_clauses_that_do_not_apply_to_a_department_raise_nothing(db):
+    iid = approved_audit(db, "production")
+    complete(db, iid, "audit_department", "auditor", checklist(not_applicable=("8.5.1", "8.5.2")))
+    assert open_task_names(db, iid) == ["write_report"]
+    rows = instance(db, iid).data["audit_results"][0]["checklist"]
+    assert [row["clause"] for row in rows if row["result"] == "not_applicable"] == ["8.5.1", "8.5.2"]
+
+
+def test_the_heads_of_audited_departments_acknowledge_their_findings_before_the_report(db):
+    iid = approved_audit(db, "production", "quality", "energy")
+    complete_task(db, audit_task(db, iid, "production").id, "auditor", checklist("8.1.3"))
+    complete_task(db, audit_task(db, iid, "quality").id, "auditor_prod", checklist())
+    complete_task(db, audit_task(db, iid, "energy").id, "auditor", checklist("7.1.2", "8.3"))
+
+    # Only the departments with findings, each for its own head; the report and corrective actions wait.
+    assert open_task_names(db, iid) == ["acknowledge_findings", "acknowledge_findings"]
+    energy = acknowledge_task(db, iid, "energy")
+    assert (energy.role, energy.clauses) == ("department_head", "9.2.2")
+    assert links(db, iid) == []
+    for wrong in ("head_prod", "auditor", "staff_energy"):
+        with db.transaction() as session, pytest.raises(NotPermitted):
+            tasks.complete(session, task_id=energy.id, actor=wrong, data=acknowledgement())
+    complete_task(db, energy.id, "head_energy", acknowledgement("Calibrated meter M-7 on the spot."))
+    assert open_task_names(db, iid) == ["acknowledge_findings"]
+    complete_task(db, acknowledge_task(db, iid, "production").id, "head_prod", acknowledgement())
+
+    assert open_task_names(db, iid) == ["write_report"]
+    raised = [instance(db, link["instance_id"]) for link in links(db, iid)]
+    assert sorted((nc.data["clause"], nc.data["department"]) for nc in raised) == [
+        ("7.1.2", "energy"), ("8.1.3", "production"), ("8.3", "energy")]
+    energy_actions = [nc for nc in raised if nc.data["department"] == "energy"]
+    assert all("Calibrated meter M-7 on the spot." in nc.data["description"] for nc in energy_actions)
+    acknowledged = instance(db, iid).data["acknowledgements"]
+    assert [(a["audited_department"]["department"], [f["clause"] for f in a["audited_department"]["findings"]])
+            for a in acknowledged] == [("energy", ["7.1.2", "8.3"]), ("production", ["8.1.3"])]
+
+
+def test_a_head_must_acknowledge_the_findings_and_state_the_correction(db):
+    iid = approved_audit(db, "production")
+    complete(db, iid, "audit_department", "auditor", checklist("8.1.3"))
+    task = open_task(db, iid, "acknowledge_findings")
+    with db.transaction() as session, pytest.raises(InvalidFormData) as refused:
+        tasks.complete(session, task_id=task.id, actor="head_prod",
+                       data={"findings_acknowledged": False, "immediate_actions": ""})
+    assert set(refused.value.errors) == {"findings_acknowledged", "immediate_actions"}
 
 
 def test_a_programme_lists_each_department_once_within_the_audit_period(db):
@@ -228,3 +331,19 @@ def test_the_yearly_schedule_starts_the_annual_audit(db):
     assert started.data["audit_kind"] == "annual"
     assert started.data["audit_title"].startswith(f"{due.year} ")
     assert open_task(db, iid, "draft_programme").role == "internal_auditor"
+
+
+def test_the_yearly_start_is_named_in_chinese_and_english():
+    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    root = ElementTree.parse(PROJECT_ROOT / "processes" / f"{PROCESS}.bpmn").getroot()
+    [yearly] = [e for e in root.iter(f"{bpmn}startEvent") if e.get("id") == "yearly_start"]
+    assert yearly.get("name") == "每年内部审核 Yearly internal audit"
+
+
+def test_the_lead_auditor_and_the_team_must_be_internal_auditors(db):
+    iid = start_audit(db)
+    task = open_task(db, iid, "draft_programme")
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="lead_auditor") as caught:
+        tasks.complete(session, task_id=task.id, actor="auditor", data=programme_data(lead_auditor="staff_prod"))
+    assert "role internal_auditor" in str(caught.value)
+    complete(db, iid, "draft_programme", "auditor", programme_data(lead_auditor="auditor_prod"))

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
 from engine import queries
+from engine.config import PROJECT_ROOT
 from engine.errors import InvalidFormData, NotPermitted
 from engine.models import StartSchedule
 from engine.services import instances, schedules, tasks
@@ -16,6 +18,8 @@ PROCESS = "management_review"
 
 INPUTS = {
     "meeting_date": days_ahead(14),
+    "previous_review_reference": "MR-2025 (instance 12)", "corrective_action_references": "41, 43, 57",
+    "compliance_evaluation_reference": "instance 88", "internal_audit_reference": "IA-2026-01 (instance 90)",
     "previous_actions": "4 of 5 actions of the 2025 review closed.",
     "policy_changes": "None.", "objective_changes": "Baseline adjusted for kiln 3.",
     "measure_changes": "Waste heat project added.", "context_changes": "Cement joins the national ETS.",
@@ -148,3 +152,26 @@ def test_the_yearly_schedule_starts_the_annual_review(db):
     started = instance(db, iid)
     assert started.data["review_title"].startswith(f"{due.year} ")
     assert open_task(db, iid, "gather_inputs").role == "carbon_body"
+
+
+def test_the_inputs_cite_the_audit_and_compliance_evaluation_they_come_from(db):
+    iid = start_review(db)
+    task = open_task(db, iid, "gather_inputs")
+    uncited = {k: v for k, v in INPUTS.items()
+               if k not in ("internal_audit_reference", "compliance_evaluation_reference")}
+    with db.transaction() as session, pytest.raises(InvalidFormData) as refused:
+        tasks.complete(session, task_id=task.id, actor="body", data=uncited)
+    assert set(refused.value.errors) == {"internal_audit_reference", "compliance_evaluation_reference"}
+
+    first_review = {k: v for k, v in INPUTS.items() if k != "previous_review_reference"}  # none before it
+    complete(db, iid, "gather_inputs", "body", first_review)
+    cited = instance(db, iid).data
+    assert (cited["internal_audit_reference"], cited["compliance_evaluation_reference"],
+            cited["previous_review_reference"]) == ("IA-2026-01 (instance 90)", "instance 88", "")
+
+
+def test_the_yearly_start_is_named_in_chinese_and_english():
+    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    root = ElementTree.parse(PROJECT_ROOT / "processes" / f"{PROCESS}.bpmn").getroot()
+    [yearly] = [e for e in root.iter(f"{bpmn}startEvent") if e.get("id") == "yearly_start"]
+    assert yearly.get("name") == "每年管理评审 Yearly management review"

@@ -9,14 +9,14 @@ from forms import json_schema, load_form_data
 
 
 class _Directory:
-    def has_user(self, username):
-        return username in self.usernames()
+    def has_user(self, username, role=None):
+        return username in self.usernames(role)
 
     def has_department(self, code):
         return code in self.departments()
 
-    def usernames(self):
-        return ["alice", "bob"]
+    def usernames(self, role=None):
+        return ["bob"] if role == "internal_auditor" else ["alice", "bob"]
 
     def departments(self):
         return ["production"]
@@ -71,6 +71,8 @@ def _table_form():
 
     class Row(Schema):
         owner = UserRef(required=True, metadata=label("负责人", "Owner"))
+        auditor = UserRef(role="internal_auditor", load_default=None, allow_none=True,
+                          metadata=label("审核员", "Auditor"))
 
     class Table(Schema):
         departments = fields.List(DepartmentRef(), required=True, validate=validate.Length(min=1),
@@ -87,7 +89,15 @@ def test_users_and_departments_inside_lists_and_rows_are_checked_against_the_dir
         schema.load({"departments": ["mars"], "rows": [{"owner": "mallory"}]})
     assert caught.value.messages == {"departments": {0: ["Unknown department: 'mars'."]},
                                      "rows": {0: {"owner": ["Unknown user: 'mallory'."]}}}
-    assert schema.load({"departments": ["production"], "rows": [{"owner": "bob"}]})["rows"] == [{"owner": "bob"}]
+    assert schema.load({"departments": ["production"], "rows": [{"owner": "bob"}]})["rows"] == [
+        {"owner": "bob", "auditor": None}]
+
+
+def test_a_user_picker_may_require_a_role():
+    schema = _table_form().bind(_Directory())
+    with pytest.raises(ValidationError, match="Unknown user with role internal_auditor: 'alice'"):
+        schema.load({"departments": ["production"], "rows": [{"owner": "alice", "auditor": "alice"}]})
+    assert schema.load({"departments": ["production"], "rows": [{"owner": "alice", "auditor": "bob"}]})
 
 
 def test_list_lengths_patterns_and_nested_pickers_render_as_json_schema(monkeypatch):
@@ -97,4 +107,5 @@ def test_list_lengths_patterns_and_nested_pickers_render_as_json_schema(monkeypa
     departments = schema["properties"]["departments"]
     assert departments["minItems"] == 1 and departments["items"]["enum"] == ["production"]
     assert schema["properties"]["rows"]["items"]["properties"]["owner"]["enum"] == ["alice", "bob"]
+    assert schema["properties"]["rows"]["items"]["properties"]["auditor"]["enum"] == ["bob"]
     assert schema["properties"]["code"]["pattern"] == r"^CF-\d+$"
