@@ -12,6 +12,10 @@ SHORT = 200
 LONG = 4000
 
 LEVELS = ["enterprise", "process", "equipment"]
+LEVEL_LABELS = ["企业层级 / Enterprise", "工序层级 / Process", "设备设施层级 / Equipment"]
+# A recalculated baseline covers every level (6.3.1: "different levels"); below the enterprise a level
+# may instead be declared not applicable, with the reason.
+LOWER_LEVELS = ["process", "equipment"]
 
 
 def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
@@ -62,7 +66,7 @@ class BaselineRow(Schema):
 
     level = fields.String(
         required=True,
-        validate=validate.OneOf(LEVELS, labels=["企业层级 / Enterprise", "工序层级 / Process", "设备设施层级 / Equipment"]),
+        validate=validate.OneOf(LEVELS, labels=LEVEL_LABELS),
         metadata=label("层级", "Level"))
     object_name = text("对象名称（企业/工序/设备）", "Enterprise, process or equipment name", SHORT)
     base_year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100),
@@ -72,9 +76,24 @@ class BaselineRow(Schema):
     intensity_unit = text("强度单位", "Intensity unit", 40)
 
 
-def baseline_rows(zh: str, en: str) -> fields.List:
+def baseline_rows(zh: str, en: str, **extra: Any) -> fields.List:
     return fields.List(fields.Nested(BaselineRow), required=True, validate=validate.Length(min=1),
-                       metadata=label(zh, en))
+                       metadata=label(zh, en, **extra))
+
+
+class LevelNotApplicableRow(Schema):
+    """A level below the enterprise that has no baseline of its own, and why."""
+
+    level = fields.String(required=True, validate=validate.OneOf(LOWER_LEVELS, labels=LEVEL_LABELS[1:]),
+                          metadata=label("层级", "Level"))
+    reason = text("不适用的理由", "Why it does not apply")
+
+
+# A whole baseline the form walker can submit: one row per level.
+EXAMPLE_BASELINE = [
+    {"level": level, "object_name": name, "base_year": 2024, "emissions": "1", "intensity": "1",
+     "intensity_unit": "tCO2/t"}
+    for level, name in (("enterprise", "Enterprise"), ("process", "Process step"), ("equipment", "Equipment"))]
 
 
 def check_baseline(rows: list[dict[str, Any]], name: str) -> None:
@@ -115,9 +134,12 @@ class AssessSignificanceForm(Schema):
 
 @form("baseline_adjustment.recalculate_baseline", "重新计算碳排放基准", "Recalculate the baseline")
 class RecalculateBaselineForm(Schema):
-    """6.3.1 a-c: the new base year, base-year emissions and intensity for each level."""
+    """6.3.1 a-c: the new base year, base-year emissions and intensity for each level (or why a level has none)."""
 
-    new_baseline = baseline_rows("调整后的基准", "Adjusted baseline")
+    new_baseline = baseline_rows("调整后的基准", "Adjusted baseline", example=EXAMPLE_BASELINE)
+    levels_not_applicable = fields.List(
+        fields.Nested(LevelNotApplicableRow), load_default=list,
+        metadata=label("不适用的层级及理由", "Levels without a baseline of their own, and why"))
     recalculation_method = text("重新计算方法（核算标准、边界及数据处理）",
                                 "Recalculation method (standard, boundary, data treatment)")
     adjustments_made = text("调整内容", "What was adjusted")
@@ -126,7 +148,17 @@ class RecalculateBaselineForm(Schema):
 
     @validates_schema
     def baseline_is_whole(self, data: dict[str, Any], **kwargs: Any) -> None:
-        check_baseline(data.get("new_baseline") or [], "new_baseline")
+        rows = data.get("new_baseline") or []
+        check_baseline(rows, "new_baseline")
+        given = {row["level"] for row in rows}
+        declared = [row["level"] for row in data.get("levels_not_applicable") or []]
+        if len(set(declared)) != len(declared) or given & set(declared):
+            raise ValidationError("A level is either given or declared not applicable, once. "
+                                  "每个层级要么给出基准，要么声明不适用，且只能一次。", "levels_not_applicable")
+        missing = [level for level in LOWER_LEVELS if level not in given and level not in declared]
+        if missing:
+            raise ValidationError(f"Give a baseline for the {' and '.join(missing)} level, or say why it does not "
+                                  "apply. 请给出工序和设备设施层级的基准，或说明不适用的理由。", "new_baseline")
 
 
 @form("baseline_adjustment.approve_baseline", "批准基准调整", "Approve the baseline adjustment")

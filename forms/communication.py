@@ -83,8 +83,10 @@ class RecordForm(Schema):
 class VerifyExternalForm(Schema):
     """7.4.2b: the owner of the external channel checks the information before it is passed on."""
 
-    source_verified = fields.Boolean(required=True,
-                                     metadata=label("来源可靠、内容已核实", "Source reliable, content checked"))
+    source_verified = fields.Boolean(
+        required=True, metadata=label("来源可靠、内容已核实（未核实的不予传递）",
+                                      "Source reliable, content checked (unverified items are not passed on)"))
+    verification_note = optional_text("核实情况（未核实时写明原因）", "How it was checked (why not, when unverified)")
     category = fields.String(
         required=True,
         validate=validate.OneOf(
@@ -101,6 +103,13 @@ class VerifyExternalForm(Schema):
                                         metadata=label("建议传递的部门", "Departments it should reach"))
     response_required = fields.Boolean(required=True, metadata=label("需要对外答复", "A reply is required"))
     response_due = fields.Date(allow_none=True, load_default=None, metadata=label("答复期限", "Reply due"))
+
+    @validates_schema
+    def check_unverified_and_reply(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("source_verified") is False and not data.get("verification_note"):
+            raise ValidationError("Say why it could not be verified. 请写明未能核实的原因。", "verification_note")
+        if data.get("source_verified") and data.get("response_required") and not data.get("response_due"):
+            raise ValidationError("Give the date the reply is due. 需要答复的请填写答复期限。", "response_due")
 
 
 @form("communication.assess", "确定传递范围", "Decide who must receive it")
@@ -148,13 +157,22 @@ class NonconformitySchema(Schema):
     detected_on = fields.Date(required=True, metadata=label("发现日期", "Detected on"))
 
 
+@form("communication.reply", "对外答复", "Reply to the external party")
+class ReplyForm(Schema):
+    """7.4.2b: the owner of the external channel replies, after the departments have acted on it."""
+
+    reply_content = text("答复内容", "Reply")
+    replied_on = fields.Date(required=True, metadata=label("答复日期", "Replied on"))
+    reply_means = text("答复方式（公函、邮件、平台填报等）", "Sent how (letter, e-mail, online filing...)", SHORT)
+    reply_reference = optional_text("答复文号或回执编号", "Reply or receipt number", SHORT)
+
+
 @form("communication.file", "归档沟通记录", "File the communication record")
 class FileForm(Schema):
     """7.4.3: keep the record; 7.4.1: was it passed on in time and accurately? Raise any nonconformity."""
 
     conveyed_in_time = fields.Boolean(required=True,
                                       metadata=label("信息已及时、准确传达", "Passed on in time and accurately"))
-    external_reply = optional_text("对外答复内容", "Reply given to the external party")
     record_reference = text("记录编号或存档位置", "Record number or archive location", SHORT)
     records_complete = fields.Boolean(
         required=True,

@@ -24,6 +24,8 @@ KIND_LABELS = [
     "企业活动交流（7.1.1d） / Enterprise event (7.1.1d)",
     "技术研讨（7.1.1d） / Technical seminar (7.1.1d)",
 ]
+# Publicity reaches an audience rather than named attendees: its record is the reach, not a sign-in sheet.
+PUBLICITY_KINDS = ["publicity_notice", "publicity_poster", "publicity_other"]
 
 # The subjects 7.1.1b lists for special training, then what publicity (c) and hiring (a) are about.
 TRAINING_SUBJECTS = ["laws", "regulations", "policies", "standards", "technology", "management"]
@@ -138,6 +140,29 @@ class ConfirmAttendanceForm(Schema):
                             metadata=label("参加人员", "Attendees"))
     absentees = optional_text("缺席人员及原因", "Absentees and why")
     feedback = optional_text("部门反馈", "Department feedback")
+
+
+@form("competence_training.confirm_reach", "确认本部门宣传覆盖情况", "Confirm the publicity's reach in your department")
+class ConfirmReachForm(Schema):
+    """7.1.1c, 7.1.2: where the notice, poster or other publicity was shown, to whom, and how many it reached."""
+
+    published_from = fields.Date(required=True, metadata=label("发布（张贴）日期", "Published or put up on"))
+    published_until = fields.Date(allow_none=True, load_default=None,
+                                  metadata=label("撤下日期", "Taken down on"))
+    channel = text("发布渠道和位置（公告栏、海报位置、内部平台等）",
+                   "Channel and place (notice board, poster site, internal platform...)", SHORT)
+    audience = text("受众（岗位、班组）", "Audience (positions, shifts)", SHORT)
+    number_reached = fields.Integer(required=True, validate=validate.Range(min=0),
+                                    metadata=label("覆盖人数", "Number of people reached"))
+    reach_basis = text("人数依据（在岗人数、阅读量、签阅记录等）",
+                       "How the number is known (staff on site, views, read receipts...)", SHORT)
+    feedback = optional_text("部门反馈", "Department feedback")
+
+    @validates_schema
+    def check_period(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("published_from"), data.get("published_until")
+        if start and end and end < start:
+            raise ValidationError("Taken down before it was put up. 撤下日期不得早于发布日期。", "published_until")
 
 
 @form("competence_training.evaluate_effectiveness", "评价活动效果", "Evaluate effectiveness")

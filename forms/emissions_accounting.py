@@ -4,6 +4,7 @@ Quantities travel as decimal strings; the process scripts compute with ``decimal
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,8 @@ from forms.registry import form
 
 SHORT = 200
 LONG = 4000
+# A survey accounts a finished or current calendar year, at most this many years back.
+YEARS_BACK = 10
 
 # 6.1.2b: the emission sources an accounting boundary may hold.
 SOURCE_TYPES = ["fuel_combustion", "industrial_process", "purchased_electricity", "purchased_heat", "supply_chain"]
@@ -45,7 +48,8 @@ class ScopeForm(Schema):
     """6.1.2b, 8.1.1b: the reporting year, the accounting boundary and how results are judged."""
 
     reporting_year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100),
-                                    metadata=label("核算年度（上一自然年）", "Reporting year (previous calendar year)"))
+                                    metadata=label("核算年度（上一自然年）", "Reporting year (previous calendar year)",
+                                                   example=date.today().year - 1))
     departments = fields.List(
         DepartmentRef(), required=True, validate=validate.Length(min=1),
         metadata=label("核算边界内的部门", "Departments in the accounting boundary", example=["production", "energy"]))
@@ -75,6 +79,15 @@ class ScopeForm(Schema):
     scope_note = optional_text("范围说明", "Notes on the scope")
 
     @validates_schema
+    def year_is_not_future_nor_too_old(self, data: dict[str, Any], **kwargs: Any) -> None:
+        year, this_year = data.get("reporting_year"), date.today().year
+        if year is not None and year > this_year:
+            raise ValidationError("The reporting year lies in the future. 核算年度不能晚于今年。", "reporting_year")
+        if year is not None and year < this_year - YEARS_BACK:
+            raise ValidationError(f"The reporting year is more than {YEARS_BACK} years back. "
+                                  f"核算年度不能早于{YEARS_BACK}年前。", "reporting_year")
+
+    @validates_schema
     def departments_once_each(self, data: dict[str, Any], **kwargs: Any) -> None:
         for name in ("departments", "boundary_sources"):
             values = data.get(name) or []
@@ -95,7 +108,7 @@ class ConfirmScopeForm(ScopeForm):
 class ActivityRow(Schema):
     """6.1.2c-e, 8.1.1c, 8.3: one emission source of a key equipment item, its activity data and factor."""
 
-    process_name = text("工序", "Process (工序)", SHORT)
+    process_name = text("工序", "Process step", SHORT)
     equipment_name = text("设备设施名称", "Equipment name", SHORT)
     equipment_model = optional_text("型号", "Model", SHORT)
     equipment_type = fields.String(
@@ -138,7 +151,7 @@ class ActivityRow(Schema):
 class ProductionRow(Schema):
     """Production output of a process, the denominator of emission intensity."""
 
-    process_name = text("工序", "Process (工序)", SHORT)
+    process_name = text("工序", "Process step", SHORT)
     product = text("产品", "Product", SHORT)
     output = amount("产量", "Output")
     unit = text("单位", "Unit", 40)
@@ -146,15 +159,28 @@ class ProductionRow(Schema):
         required=True, metadata=label("计入企业产品产量（强度分母）", "Counts as enterprise output (intensity basis)"))
 
 
+class ParameterRow(Schema):
+    """8.1.2d: another parameter the accounting standard or guideline requires (e.g. carbon content)."""
+
+    parameter = text("参数名称", "Parameter", SHORT)
+    process_name = optional_text("所属工序或设备", "Process step or equipment", SHORT)
+    value = fields.Decimal(as_string=True, required=True, metadata=label("数值", "Value"))
+    unit = text("单位", "Unit", 40)
+    method = text("监测或取值方法", "How it was monitored or taken", SHORT)
+
+
 @form("emissions_accounting.collect_activity_data", "采集部门碳排放数据", "Collect the department's emission data")
 class CollectActivityDataForm(Schema):
-    """6.1.2b-e, 8.1.2a-c, 8.3: one department's emission sources, activity data and output."""
+    """6.1.2b-e, 8.1.2a-d, 8.3: one department's emission sources, activity data and output."""
 
     sources = fields.List(fields.Nested(ActivityRow), required=True, validate=validate.Length(min=1),
                           metadata=label("排放源活动数据", "Activity data per emission source"))
     production = fields.List(fields.Nested(ProductionRow), required=True, validate=validate.Length(min=1),
                              metadata=label("产品产量", "Production output"))
     operating_parameters = optional_text("工序及设备运行参数监测情况", "Monitored process and equipment parameters")
+    other_parameters = fields.List(
+        fields.Nested(ParameterRow), load_default=list,
+        metadata=label("核算标准或指南规定的其他参数", "Other parameters the accounting standard requires"))
     records_location = text("原始记录与台账存放位置", "Where the original records are kept", SHORT)
 
 
@@ -211,7 +237,12 @@ class CheckDataQualityForm(Schema):
 
 @form("emissions_accounting.explain_abnormal", "说明异常数据", "Explain the abnormal value")
 class ExplainAbnormalForm(Schema):
-    """6.1.3b, 8.1.2: why one flagged value is what it is, or its corrected value."""
+    """6.1.3, 8.1.2: why one flagged value is what it is, or its corrected value.
+
+    A source outside the accounting boundary counts in the totals only when ``boundary_treatment`` is
+    ``include``; a process step without output gets its output here (``corrected``) or the reason why
+    its intensity cannot be given (``explained``).
+    """
 
     cause = text("原因分析", "Cause")
     resolution = fields.String(
@@ -221,7 +252,15 @@ class ExplainAbnormalForm(Schema):
                                         "数值有误，已更正 / Value was wrong; corrected",
                                         "尚需核实，稍后再说明 / Still being checked; explain later"]),
         metadata=label("处理结论", "Resolution"))
-    corrected_quantity = amount("更正后的活动数据", "Corrected activity data", required=False)
+    corrected_quantity = amount("更正后的数值（活动数据，或补报的工序产量）",
+                                "Corrected value (activity data, or the process step's missing output)", required=False)
+    corrected_unit = optional_text("补报产量的单位", "Unit of the added output", 40)
+    boundary_treatment = fields.String(
+        allow_none=True, load_default=None,
+        validate=validate.OneOf(["exclude", "include"],
+                                labels=["排除，不计入企业排放总量 / Exclude: not counted in the totals",
+                                        "计入总量，理由见说明 / Include in the totals, for the reason explained"]),
+        metadata=label("边界外排放源的处理（仅边界外排放源）", "Source outside the boundary: treatment (only for such)"))
     explanation = text("说明及证据", "Explanation and evidence")
 
     @validates_schema

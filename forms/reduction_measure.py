@@ -144,8 +144,8 @@ class PlanForm(Schema):
         metadata=label("结果验证方法", "Verification method"),
     )
     verification_detail = text("验证方案（数据、期间、对比基准）", "Verification detail (data, period, baseline)")
-    owner = UserRef(required=True, metadata=label("措施负责人", "Owner"))
-    owner_department = DepartmentRef(required=True, metadata=label("负责人所在部门", "Owner's department"))
+    owner = UserRef(required=True, metadata=label("措施负责人（逾期时由其部门负责人跟进）",
+                                                  "Owner (their department head follows up when overdue)"))
     measure_due = fields.Date(required=True, metadata=label("计划完成日期", "Due"))
 
     @validates_schema
@@ -203,13 +203,30 @@ class VerifyForm(Schema):
     data_sources = text("数据来源", "Data sources")
     effective = fields.Boolean(required=True, metadata=label("达到预期结果", "Expected result reached"))
     verification_comment = text("验证结论", "Verification conclusion")
+    not_reached_action = fields.String(
+        load_default="rework",
+        validate=validate.OneOf(["rework", "abandon"],
+                                labels=["退回负责人整改后再验证 / Back to the owner for rework, then verify again",
+                                        "放弃该措施并记录原因 / Abandon the measure, with the reason recorded"]),
+        metadata=label("未达预期时的处理", "When not reached"))
     rework_due = fields.Date(allow_none=True, load_default=None,
                              metadata=label("整改完成日期（未达预期时）", "Rework due (when not reached)"))
+    abandon_reason = optional_text("放弃原因（放弃措施时）", "Why the measure is abandoned (when abandoned)")
 
     @validates_schema
     def check_period(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("period_start") and data.get("period_end") and data["period_end"] < data["period_start"]:
             raise ValidationError("The period ends before it starts. 验证期间止不得早于起。", "period_end")
+
+    @validates_schema
+    def check_abandonment(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("not_reached_action") != "abandon":
+            return
+        if data.get("effective"):
+            raise ValidationError("A measure that reached its result is not abandoned. 已达预期的措施不能放弃。",
+                                  "not_reached_action")
+        if not data.get("abandon_reason"):
+            raise ValidationError("Say why the measure is abandoned. 请说明放弃原因。", "abandon_reason")
 
 
 @form("reduction_measure.keep_records", "归档措施记录", "Keep the measure's records")
@@ -224,4 +241,24 @@ class KeepRecordsForm(Schema):
     )
     baseline_review_needed = fields.Boolean(
         required=True, metadata=label("需评估是否调整碳排放基准（6.3.2）", "Baseline adjustment to be assessed (6.3.2)"))
+    baseline_trigger = fields.String(
+        allow_none=True, load_default=None,
+        validate=validate.OneOf(
+            ["boundary_or_structure", "emission_sources", "other"],
+            labels=[("能源结构、原材料、工艺或设备设施明显变化（6.3.2a） / Energy structure, materials, process or "
+                     "equipment changed markedly (6.3.2a)"),
+                    "直接或间接排放源明显变化（6.3.2b） / Direct or indirect sources changed markedly (6.3.2b)",
+                    "其他情况（6.3.2c） / Other (6.3.2c)"]),
+        metadata=label("基准调整触发情形", "What calls for the baseline review"))
+    baseline_change_description = optional_text("对基准的影响说明", "How the measure changes the baseline")
     lessons_learned = optional_text("经验总结", "Lessons learned")
+
+    @validates_schema
+    def check_baseline_review(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("baseline_review_needed"):
+            return
+        if not data.get("baseline_trigger"):
+            raise ValidationError("Say what calls for the baseline review. 请选择基准调整触发情形。", "baseline_trigger")
+        if not data.get("baseline_change_description"):
+            raise ValidationError("Describe how the baseline changes. 请说明对基准的影响。",
+                                  "baseline_change_description")

@@ -31,13 +31,15 @@ def assessment(significant: bool = True, **overrides: Any) -> dict[str, Any]:
             **overrides}
 
 
-def recalculation(enterprise_emissions: str = "6750") -> dict[str, Any]:
+def recalculation(enterprise_emissions: str = "6750", **overrides: Any) -> dict[str, Any]:
     return {"new_baseline": [row("enterprise", "Plant", enterprise_emissions, "1.520", 2024),
                              row("process", "Clinker burning", "3400", "0.850", 2024),
-                             row("process", "Cement grinding", "750", "0.060", 2024)],
+                             row("process", "Cement grinding", "750", "0.060", 2024),
+                             row("equipment", "Kiln 2", "3400", "0.850", 2024)],
+            "levels_not_applicable": [],
             "recalculation_method": "GB/T 32151.8, 2024 data with Line 3 included",
             "adjustments_made": "Line 3 added at process level", "data_sources": "2024 ledgers",
-            "effective_from": days_ahead(30)}
+            "effective_from": days_ahead(30), **overrides}
 
 
 def decision(approved: bool = True) -> dict[str, Any]:
@@ -67,7 +69,7 @@ def test_significant_change_is_recalculated_approved_and_keeps_old_and_new_basel
     assert record["baseline_in_force"] == record["new_baseline"]
     assert [(c["object_name"], c["old_base_year"], c["new_base_year"], c["emissions_change_percent"])
             for c in record["comparison"]] == [("Plant", 2020, 2024, "12.50"), ("Clinker burning", 2020, 2024, "0.00"),
-                                               ("Cement grinding", None, 2024, None)]
+                                               ("Cement grinding", None, 2024, None), ("Kiln 2", 2020, 2024, "0.00")]
     assert (record["trigger"], record["trigger_clause"]) == ("boundary_or_structure", "6.3.2a")
     assert done.data["old_baseline"] == OLD_BASELINE and "new_baseline" in done.data
 
@@ -144,3 +146,37 @@ def test_each_step_is_refused_to_the_wrong_role(db):
     complete(db, bl, "recalculate_baseline", "staff_prod", recalculation())
     with db.transaction() as session, pytest.raises(NotPermitted):
         tasks.complete(session, task_id=open_task(db, bl, "approve_baseline").id, actor="body2", data=decision())
+
+
+def test_recalculated_baseline_covers_every_level_or_says_why_a_level_does_not_apply(db):
+    bl = start(db)
+    complete(db, bl, "assess_significance", "body", assessment())
+    task = open_task(db, bl, "recalculate_baseline")
+    enterprise_and_process = recalculation()["new_baseline"][:3]
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="new_baseline"):
+        tasks.complete(session, task_id=task.id, actor="staff_prod",
+                       data=recalculation(new_baseline=enterprise_and_process))
+    declared_and_given = recalculation(levels_not_applicable=[{"level": "process", "reason": "One line only."}])
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="levels_not_applicable"):
+        tasks.complete(session, task_id=task.id, actor="staff_prod", data=declared_and_given)
+
+    no_equipment_level = recalculation(new_baseline=enterprise_and_process, levels_not_applicable=[
+        {"level": "equipment", "reason": "Grinding equipment is not metered separately until 2028."}])
+    complete(db, bl, "recalculate_baseline", "staff_prod", no_equipment_level)
+    complete(db, bl, "approve_baseline", "gm", decision())
+    record = instance(db, bl).data["baseline_record"]
+    assert {r["level"] for r in record["new_baseline"]} == {"enterprise", "process"}
+    assert record["levels_not_applicable"] == [
+        {"level": "equipment", "reason": "Grinding equipment is not metered separately until 2028."}]
+
+
+def test_whoever_assessed_the_significance_may_not_approve_the_adjustment(db):
+    bl = start(db, actor="gm")
+    complete(db, bl, "assess_significance", "gm", assessment())  # gm sits in the carbon body too
+    complete(db, bl, "recalculate_baseline", "staff_prod", recalculation())
+
+    approve = open_task(db, bl, "approve_baseline")
+    assert approve.excluded_users == ["gm"]
+    with db.transaction() as session, pytest.raises(NotPermitted, match="segregation of duties"):
+        tasks.complete(session, task_id=approve.id, actor="gm", data=decision())
+    assert open_task_names(db, bl) == ["approve_baseline"]

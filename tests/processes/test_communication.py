@@ -9,7 +9,7 @@ from engine import queries
 from engine.errors import InvalidFormData, NotPermitted
 from engine.services import instances, tasks
 from tests.factories import (
-    complete, complete_task, days_ahead, instance, open_task, open_task_names, open_tasks,
+    complete, complete_task, days_ahead, end_of_day, instance, open_task, open_task_names, open_tasks,
 )
 
 
@@ -30,10 +30,14 @@ def external_data(**overrides: Any) -> dict[str, Any]:
                           "content": "Verifiers visit in March; reports due 31 March.", **overrides})
 
 
-VERIFY_DATA = {"source_verified": True, "category": "regulator_request",
+VERIFY_DATA = {"source_verified": True, "verification_note": "Called the department to confirm.",
+               "category": "regulator_request",
                "interpretation": "We must submit the 2026 report before the verifier visits.",
                "suggested_departments": ["energy", "production"], "response_required": True,
-               "response_due": None}
+               "response_due": days_ahead(10)}
+
+REPLY_DATA = {"reply_content": "We confirm the verifier visit on 12 March.", "replied_on": days_ahead(2),
+              "reply_means": "Official letter", "reply_reference": "CO-OUT-2027-005"}
 
 
 def assess_data(*departments: str) -> dict[str, Any]:
@@ -47,7 +51,7 @@ def acknowledge_data(actions: str = "Briefed the shift leaders.") -> dict[str, A
 
 
 def file_data(*nonconformities: dict[str, Any]) -> dict[str, Any]:
-    return {"conveyed_in_time": True, "external_reply": "", "record_reference": "COM-2027-011",
+    return {"conveyed_in_time": True, "record_reference": "COM-2027-011",
             "records_complete": True, "nonconformities": list(nonconformities)}
 
 
@@ -105,11 +109,12 @@ def test_external_information_goes_first_to_the_owner_of_the_channel(db):
 
     complete(db, com, "assess", "gm", assess_data("energy", "production"))
     acknowledge_all(db, com)
-    complete(db, com, "file_record", "body",
-             {**file_data(), "external_reply": "Report submitted on time."})
+    complete(db, com, "reply_externally", "staff_energy", REPLY_DATA)
+    complete(db, com, "file_record", "body", file_data())
     done = instance(db, com)
     assert done.status == "completed"
     assert done.data["interpretation"].startswith("We must submit")
+    assert done.data["outcome"] == "filed"
 
 
 def test_external_information_needs_the_owner_of_its_channel(db):
@@ -129,7 +134,7 @@ def test_a_nonconformity_found_in_a_communication_starts_a_linked_corrective_act
                                                                      "corrective_action")
     action = instance(db, link["instance_id"])
     raised = {key: action.data[key] for key in ("title", "source", "clause", "department")}
-    assert raised == {"title": "Kiln 3 meter missing from the monitoring plan", "source": "raised_by_hand",
+    assert raised == {"title": "Kiln 3 meter missing from the monitoring plan", "source": "communication",
                       "clause": "8.1.1", "department": "production"}
     assert [(back["direction"], back["instance_id"]) for back in links(db, action.id)] == [("in", com)]
 
@@ -171,3 +176,47 @@ def test_a_meeting_by_other_means_must_say_which(db):
         record(db, record_data(channel="other"))
     com = record(db, record_data(channel="meeting_business", participants="GM, heads"))
     assert open_task_names(db, com) == ["assess"]
+
+
+def test_unverified_external_information_is_not_passed_on_and_the_reason_is_kept(db):
+    com = record(db, external_data(), actor="body")
+    task = open_task(db, com, "verify_external")
+    unverified = {**VERIFY_DATA, "source_verified": False, "verification_note": ""}
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="verification_note"):
+        tasks.complete(session, task_id=task.id, actor="staff_energy", data=unverified)
+    complete(db, com, "verify_external", "staff_energy",
+             {**unverified, "verification_note": "The sender's address is not the department's; it denies sending it."})
+
+    done = instance(db, com)
+    assert done.status == "completed"
+    assert open_task_names(db, com) == []  # no department receives it
+    assert (done.data["outcome"], done.data["verification_note"]) == (
+        "not_passed_on", "The sender's address is not the department's; it denies sending it.")
+
+
+def test_a_required_reply_is_given_by_the_channel_owner_before_the_record_is_filed(db):
+    com = record(db, external_data(), actor="body")
+    with pytest.raises(InvalidFormData, match="response_due"):
+        complete(db, com, "verify_external", "staff_energy", {**VERIFY_DATA, "response_due": None})
+    due = days_ahead(10)
+    complete(db, com, "verify_external", "staff_energy", {**VERIFY_DATA, "response_due": due})
+    complete(db, com, "assess", "body", assess_data("energy"))
+    acknowledge_all(db, com)
+
+    reply = open_task(db, com, "reply_externally")
+    assert (reply.assignee, reply.due_at) == ("staff_energy", end_of_day(due))
+    with db.transaction() as session, pytest.raises(NotPermitted):
+        tasks.complete(session, task_id=reply.id, actor="staff_prod", data=REPLY_DATA)
+    complete(db, com, "reply_externally", "staff_energy", REPLY_DATA)
+    assert open_task_names(db, com) == ["file_record"]
+    complete(db, com, "file_record", "body", file_data())
+    assert instance(db, com).data["reply_reference"] == "CO-OUT-2027-005"
+
+
+def test_external_information_needing_no_reply_goes_straight_to_filing(db):
+    com = record(db, external_data(), actor="body")
+    complete(db, com, "verify_external", "staff_energy", {**VERIFY_DATA, "response_required": False,
+                                                          "response_due": None})
+    complete(db, com, "assess", "body", assess_data("energy"))
+    acknowledge_all(db, com)
+    assert open_task_names(db, com) == ["file_record"]

@@ -163,3 +163,51 @@ def test_records_cannot_be_filed_before_they_are_complete(db):
     with pytest.raises(InvalidFormData, match="records_complete"):
         complete(db, tr, "file_records", "body", {**FILE_DATA, "records_complete": False})
     assert open_task_names(db, tr) == ["file_records"]
+
+
+def reach_data(number: int, **overrides: Any) -> dict[str, Any]:
+    return {"published_from": days_ahead(5), "published_until": days_ahead(35),
+            "channel": "Notice board at the shift-change room", "audience": "All shift staff",
+            "number_reached": number, "reach_basis": "Staff on the roster", "feedback": "", **overrides}
+
+
+@pytest.mark.parametrize("kind", ["publicity_notice", "publicity_poster", "publicity_other"])
+def test_publicity_records_its_reach_per_department_instead_of_named_attendees(db, kind):
+    tr = start_training(db, kind=kind, topic="Energy-saving week", subjects=["energy_saving"],
+                        evaluation_method="questionnaire")
+    assert open_task_names(db, tr) == ["confirm_reach", "confirm_reach"]
+    reaches = open_tasks(db, tr, "confirm_reach")
+    assert [(t.role, t.candidate_department) for t in reaches] == [
+        ("department_head", "production"), ("department_head", "energy")]
+    with db.transaction() as session, pytest.raises(NotPermitted):
+        tasks.complete(session, task_id=reaches[0].id, actor="head_energy", data=reach_data(120))
+    complete_task(db, reaches[0].id, "head_prod", reach_data(120))
+    complete_task(db, reaches[1].id, "head_energy", reach_data(35, channel="Energy WeChat group"))
+
+    data = instance(db, tr).data
+    assert (data["reached_count"], data["attendee_count"]) == (155, 0)
+    complete(db, tr, "evaluate_effectiveness", "body", {**evaluation_data(True), "method_used": "questionnaire"})
+    complete(db, tr, "file_records", "body2", FILE_DATA)
+
+    [kept] = instance(db, tr).data["activity_history"]
+    assert (kept["kind"], kept["reached_count"], kept["attendance"]) == (kind, 155, [])
+    assert sorted((r["reach_department"], r["channel"]) for r in kept["reach"]) == [
+        ("energy", "Energy WeChat group"), ("production", "Notice board at the shift-change room")]
+
+
+def test_publicity_reach_needs_the_number_reached_and_where_it_was_shown(db):
+    tr = start_training(db, kind="publicity_poster", subjects=["energy_saving"], departments=["quality"])
+    task = open_task(db, tr, "confirm_reach")
+    for missing in ("number_reached", "channel"):
+        data = reach_data(10)
+        del data[missing]
+        with db.transaction() as session, pytest.raises(InvalidFormData, match=missing):
+            tasks.complete(session, task_id=task.id, actor="head_quality", data=data)
+
+
+def test_exchanges_still_record_each_person_who_took_part(db):
+    tr = start_training(db, kind="exchange_seminar", subjects=["technology"], departments=["energy"])
+    assert open_task_names(db, tr) == ["confirm_attendance"]
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="attendees"):
+        tasks.complete(session, task_id=open_task(db, tr, "confirm_attendance").id, actor="head_energy",
+                       data={**attendance_data(), "attendees": []})

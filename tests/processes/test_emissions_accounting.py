@@ -1,7 +1,7 @@
 """The yearly emissions accounting (guideline 6.1.1-6.1.5, 8.1.1-8.1.3) driven through the services."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -20,12 +20,13 @@ from tests.factories import (
     open_tasks,
 )
 
+LAST_YEAR = date.today().year - 1
 QUALITY_STEMS = ["equipment", "boundary", "measurement", "calibration", "frequency", "missing_data", "procedures"]
 
 
 def scope(**overrides: Any) -> dict[str, Any]:
-    """Start data: the 2026 accounting of a cement plant's production and energy departments."""
-    return {"reporting_year": 2026, "departments": ["production", "energy"],
+    """Start data: last year's accounting of a cement plant's production and energy departments."""
+    return {"reporting_year": LAST_YEAR, "departments": ["production", "energy"],
             "boundary_sources": ["fuel_combustion", "industrial_process", "purchased_electricity"],
             "accounting_standard": "gb_t_32151_8", "quality_plan_reference": "QC-PLAN-2026 v2",
             "accounting_lead": "staff_prod", "yoy_threshold_percent": "20",
@@ -49,19 +50,22 @@ def production_data(**coal: Any) -> dict[str, Any]:
                                emission_factor="0.5", previous_year_quantity="2000")],
             "production": [{"process_name": "Clinker burning", "product": "Clinker", "output": "4000",
                             "unit": "t", "counts_for_enterprise": True}],
-            "operating_parameters": "Kiln feed, burner temperature", "records_location": "Production ledger 2026"}
+            "operating_parameters": "Kiln feed, burner temperature",
+            "other_parameters": [{"parameter": "Carbonate content of raw meal", "process_name": "Clinker burning",
+                                  "value": "0.78", "unit": "t/t", "method": "Monthly lab analysis"}],
+            "records_location": "Production ledger 2026"}
 
 
-def energy_data(quantity: str = "5000") -> dict[str, Any]:
-    """Energy: the substation draws 5000 MWh from the grid at 0.5703 tCO2/MWh (2851.5 t)."""
+def energy_data(quantity: str = "5000", **overrides: Any) -> dict[str, Any]:
+    """Energy: the substation draws 5000 MWh from the grid at 0.5703 tCO2/MWh (2851.5 t) and distributes it."""
     return {"sources": [source(process_name="Power distribution", equipment_name="Main substation",
                                equipment_type="high_power_electrical", location="Substation 1",
                                source_type="purchased_electricity", fuel_or_material="", quantity=quantity,
                                unit="MWh", emission_factor="0.5703", factor_source="National grid factor",
                                meter="Revenue meter E-01", previous_year_quantity="5100")],
-            "production": [{"process_name": "Compressed air", "product": "Compressed air", "output": "1000",
-                            "unit": "km3", "counts_for_enterprise": False}],
-            "operating_parameters": "", "records_location": "Energy ledger 2026"}
+            "production": [{"process_name": "Power distribution", "product": "Electricity distributed",
+                            "output": "5000", "unit": "MWh", "counts_for_enterprise": False}],
+            "operating_parameters": "", "records_location": "Energy ledger 2026", **overrides}
 
 
 def quality_check(**failures: str) -> dict[str, Any]:
@@ -103,10 +107,10 @@ def start(db, actor: str = "body", **overrides: Any) -> int:
                                business_key="EA-2026", data=scope(**overrides)).id
 
 
-def collect(db, ea: int, **coal: Any) -> None:
+def collect(db, ea: int, energy: dict[str, Any] | None = None, **coal: Any) -> None:
     """Each department's staff report their data (energy first: order must not matter)."""
     by_department = {t.candidate_department: t for t in open_tasks(db, ea, "collect_activity_data")}
-    complete_task(db, by_department["energy"].id, "staff_energy", energy_data())
+    complete_task(db, by_department["energy"].id, "staff_energy", energy or energy_data())
     complete_task(db, by_department["production"].id, "staff_prod", production_data(**coal))
 
 
@@ -141,12 +145,15 @@ def test_report_accounts_emissions_and_intensity_per_enterprise_process_and_equi
     assert results["by_source_type"] == {"fuel_combustion": "2500.000", "industrial_process": "1000.000",
                                          "purchased_electricity": "2851.500"}
     assert [(p["process"], p["emissions"], p["intensity"]) for p in results["processes"]] == [
-        ("Clinker burning", "3500.000", "0.875000"), ("Power distribution", "2851.500", None)]
+        ("Clinker burning", "3500.000", "0.875000"), ("Power distribution", "2851.500", "0.570300")]
     assert [(e["equipment"], e["emissions"], e["intensity"], e["share_percent"]) for e in results["equipment"]] == [
-        ("Kiln 2", "3500.000", "0.875000", "55.11"), ("Main substation", "2851.500", None, "44.89")]
+        ("Kiln 2", "3500.000", "0.875000", "55.11"), ("Main substation", "2851.500", "0.570300", "44.89")]
     assert results["measured_share_percent"] == "100.00"
+    assert results["outside_boundary"] == []
     record = done.data["survey_report"]
-    assert record["reporting_year"] == 2026 and record["abnormal_data"] == []
+    assert record["reporting_year"] == LAST_YEAR and record["abnormal_data"] == []
+    assert record["activity_data"]["production"]["other_parameters"][0]["parameter"] == \
+        "Carbonate content of raw meal"
     assert record["influencing_factors"]["equipment_efficiency"] == "Fan efficiency low"
     assert record["improvement_directions"]["staff_suggestions"] == "12 suggestions adopted"
     assert record["data_quality_check"]["calibration"] == {"passed": True, "note": ""}
@@ -340,7 +347,99 @@ def test_baseline_change_found_in_the_approved_report_starts_a_linked_baseline_a
     adjustment = instance(db, links[0]["instance_id"])
     assert adjustment.data["trigger"] == "emission_sources"
     assert adjustment.data["description"] == "Line 2 switched from coal to natural gas."
-    assert adjustment.data["source_reference"].startswith("2026")
+    assert adjustment.data["source_reference"].startswith(str(LAST_YEAR))
     assert open_task_names(db, adjustment.id) == ["assess_significance"]
     with db.reading() as session:
         assert [link["instance_id"] for link in queries.instance_links(session, adjustment.id)] == [ea]
+
+
+def explanation(resolution: str = "explained", **overrides: Any) -> dict[str, Any]:
+    return {"cause": "Known", "resolution": resolution, "corrected_quantity": None, "corrected_unit": "",
+            "boundary_treatment": None, "explanation": "See the ledger.", **overrides}
+
+
+def test_process_step_without_output_is_flagged_and_its_missing_intensity_explained(db):
+    ea = start(db)
+    compressed_air_only = energy_data(production=[{
+        "process_name": "Compressed air", "product": "Compressed air", "output": "1000", "unit": "km3",
+        "counts_for_enterprise": False}])
+    collect(db, ea, energy=compressed_air_only)
+    complete(db, ea, "check_data_quality", "body", quality_check())
+
+    flagged = open_task(db, ea, "explain_abnormal")
+    assert flagged.candidate_department == "energy"
+    [flag] = instance(db, ea).data["open_flags"]
+    assert (flag["kind"], flag["process"]) == ("process_output_missing", "Power distribution")
+    assert flag["reason_en"] == ("Process step Power distribution has no output: its process and equipment "
+                                 "intensity cannot be computed")
+    complete(db, ea, "explain_abnormal", "staff_energy", explanation(
+        explanation="Power distribution serves every line: it has no product of its own."))
+
+    assert open_task_names(db, ea) == ["compile_report"]
+    results = instance(db, ea).data["accounting_results"]
+    power = next(p for p in results["processes"] if p["process"] == "Power distribution")
+    substation = next(e for e in results["equipment"] if e["equipment"] == "Main substation")
+    assert (power["intensity"], power["intensity_note"]) == (
+        None, "Power distribution serves every line: it has no product of its own.")
+    assert substation["intensity_note"] == power["intensity_note"]
+
+
+def test_output_given_for_a_process_step_without_one_gives_it_an_intensity(db):
+    ea = start(db)
+    collect(db, ea, energy=energy_data(production=[{
+        "process_name": "Compressed air", "product": "Compressed air", "output": "1000", "unit": "km3",
+        "counts_for_enterprise": False}]))
+    complete(db, ea, "check_data_quality", "body", quality_check())
+    complete(db, ea, "explain_abnormal", "staff_energy", explanation(
+        "corrected", corrected_quantity="5000", corrected_unit="MWh", explanation="Distributed per meter E-01."))
+
+    assert open_task_names(db, ea) == ["compile_report"]
+    results = instance(db, ea).data["accounting_results"]
+    power = next(p for p in results["processes"] if p["process"] == "Power distribution")
+    assert (power["output"], power["intensity"], power["intensity_unit"]) == ("5000", "0.570300", "tCO2/MWh")
+    assert results["enterprise"]["output"] == "4000"  # the added output is not enterprise output
+
+
+@pytest.mark.parametrize(("treatment", "emissions", "kept"), [
+    ("exclude", "3500.000", "exclude"), (None, "3500.000", "exclude"), ("include", "6351.500", "include")])
+def test_source_outside_the_boundary_counts_only_when_its_explanation_includes_it(db, treatment, emissions, kept):
+    ea = start(db, boundary_sources=["fuel_combustion", "industrial_process"], previous_year_emissions=None,
+               previous_year_intensity=None)
+    through_quality_check(db, ea)
+
+    [flag] = instance(db, ea).data["open_flags"]
+    assert (flag["kind"], flag["equipment"]) == ("outside_boundary", "Main substation")
+    assert instance(db, ea).data["accounting_results"]["enterprise"]["emissions"] == "3500.000"
+    complete(db, ea, "explain_abnormal", "staff_energy", explanation(
+        boundary_treatment=treatment, explanation="Grid power is reported by the group, not by the plant."))
+
+    assert open_task_names(db, ea) == ["compile_report"]
+    results = instance(db, ea).data["accounting_results"]
+    assert results["enterprise"]["emissions"] == emissions
+    assert [(row["equipment"], row["treatment"]) for row in results["outside_boundary"]] == [("Main substation", kept)]
+    assert ("purchased_electricity" in results["by_source_type"]) is (kept == "include")
+
+
+@pytest.mark.parametrize("years_ago", [-1, 11])
+def test_a_reporting_year_in_the_future_or_more_than_ten_years_back_is_refused(db, years_ago):
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="reporting_year"):
+        instances.start(session, process_id="emissions_accounting", actor="body",
+                        data=scope(reporting_year=date.today().year - years_ago))
+
+
+def test_a_reporting_year_ten_years_back_or_this_year_is_accepted(db):
+    assert instance(db, start(db, reporting_year=date.today().year - 10)).status == "running"
+    assert instance(db, start(db, reporting_year=date.today().year)).status == "running"
+
+
+def test_whoever_reviewed_the_report_may_not_approve_it(db):
+    ea = start(db)
+    through_quality_check(db, ea)
+    complete(db, ea, "compile_report", "staff_prod", report())
+    complete(db, ea, "review_report", "gm", review())  # gm sits in the carbon body and in top management
+
+    approve = open_task(db, ea, "approve_report")
+    assert approve.excluded_users == ["gm", "staff_prod"]
+    with db.transaction() as session, pytest.raises(NotPermitted, match="segregation of duties"):
+        tasks.complete(session, task_id=approve.id, actor="gm", data=approval())
+    assert open_task_names(db, ea) == ["approve_report"]

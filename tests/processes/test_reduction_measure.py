@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from engine import queries
 from engine.errors import InvalidFormData, NotPermitted
 from engine.services import instances, tasks, timers
 from tests.factories import complete, days_ahead, end_of_day, instance, open_task, open_task_names
@@ -42,7 +43,7 @@ def plan_data(**overrides: Any) -> dict[str, Any]:
             "milestones": [{"name": "Installed", "due": due, "deliverable": "Acceptance record"}],
             "verification_method": "metered_comparison",
             "verification_detail": "Gas per tonne of clinker, 3 months before and after.",
-            "owner": "staff_prod", "owner_department": "production", "measure_due": due, **overrides}
+            "owner": "staff_prod", "measure_due": due, **overrides}
 
 
 IMPLEMENT_DATA = {"actions_taken": "Heat exchanger installed and commissioned.",
@@ -56,12 +57,12 @@ def verify_data(effective: bool = True, **overrides: Any) -> dict[str, Any]:
     return {"period_start": "2027-05-01", "period_end": "2027-07-31",
             "measured_reduction": "520" if effective else "180", "data_sources": "Gas meter G-2, DCS",
             "effective": effective,
-            "verification_comment": "Reached." if effective else "Bypass damper leaks.", "rework_due": None,
-            **overrides}
+            "verification_comment": "Reached." if effective else "Bypass damper leaks.",
+            "not_reached_action": "rework", "rework_due": None, "abandon_reason": "", **overrides}
 
 
-KEEP_DATA = {"records_reference": "RM-2027-004", "records_complete": True, "baseline_review_needed": True,
-             "lessons_learned": ""}
+KEEP_DATA = {"records_reference": "RM-2027-004", "records_complete": True, "baseline_review_needed": False,
+             "baseline_trigger": None, "baseline_change_description": "", "lessons_learned": ""}
 
 
 def start_measure(db, actor: str = "staff_prod", **overrides: Any) -> int:
@@ -119,12 +120,12 @@ def test_plan_goes_to_the_head_of_the_responsible_department(db):
     assert (task.role, task.candidate_department) == ("department_head", "energy")
     with db.transaction() as session, pytest.raises(NotPermitted):
         tasks.complete(session, task_id=task.id, actor="head_prod", data=plan_data())
-    complete(db, rm, "plan", "head_energy", plan_data(owner="staff_energy", owner_department="energy"))
+    complete(db, rm, "plan", "head_energy", plan_data(owner="staff_energy"))
     assert open_task(db, rm, "implement").assignee == "staff_energy"
 
 
 def test_measure_is_carried_out_by_its_owner_by_the_planned_date(db):
-    rm = approved_measure(db, owner="staff_energy", owner_department="energy")
+    rm = approved_measure(db, owner="staff_energy")
     task = open_task(db, rm, "implement")
     assert task.assignee == "staff_energy"
     assert task.due_at == end_of_day("2099-06-30")
@@ -153,7 +154,7 @@ def test_result_short_of_expectation_goes_back_to_the_owner_with_a_rework_date(d
 
 def test_the_owner_may_not_verify_their_own_measure(db):
     # body both owns the measure and sits in the carbon management body.
-    rm = approved_measure(db, owner="body", owner_department="carbon_office")
+    rm = approved_measure(db, owner="body")
     complete(db, rm, "implement", "body", IMPLEMENT_DATA)
     check = open_task(db, rm, "verify")
     assert check.excluded_users == ["body"]
@@ -163,9 +164,9 @@ def test_the_owner_may_not_verify_their_own_measure(db):
     assert open_task_names(db, rm) == ["keep_records"]
 
 
-def test_overdue_measure_escalates_to_the_owners_department_head_and_stays_open(db):
+def test_overdue_measure_escalates_to_the_head_of_the_owners_own_department_and_stays_open(db):
     due = days_ahead(20)
-    rm = approved_measure(db, owner="staff_energy", owner_department="energy", measure_due=due)
+    rm = approved_measure(db, owner="staff_energy", measure_due=due)  # planned by production's head
     assert instance(db, rm).next_timer_at == end_of_day(due)
 
     assert timers.fire_due_timers(db, end_of_day(due) - timedelta(hours=1)) == []
@@ -219,3 +220,69 @@ def test_expected_reduction_must_be_above_zero(db):
     rm = start_measure(db)
     with pytest.raises(InvalidFormData, match="expected_reduction"):
         complete(db, rm, "prioritise", "staff_energy", prioritise_data(expected_reduction="0"))
+
+
+def test_the_owners_department_is_not_typed_into_the_plan(db):
+    rm = start_measure(db)
+    complete(db, rm, "prioritise", "staff_energy", prioritise_data())
+    complete(db, rm, "decide", "gm", decide_data())
+    with pytest.raises(InvalidFormData, match="owner_department"):
+        complete(db, rm, "plan", "head_prod", plan_data(owner_department="production"))
+
+
+def test_carbon_body_may_abandon_a_measure_that_falls_short_and_its_records_are_still_filed(db):
+    rm = approved_measure(db)
+    complete(db, rm, "implement", "staff_prod", IMPLEMENT_DATA)
+    task = open_task(db, rm, "verify")
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="abandon_reason"):
+        tasks.complete(session, task_id=task.id, actor="body", data=verify_data(False, not_reached_action="abandon"))
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="not_reached_action"):
+        tasks.complete(session, task_id=task.id, actor="body", data=verify_data(
+            True, not_reached_action="abandon", abandon_reason="x"))
+    complete(db, rm, "verify", "body", verify_data(
+        False, not_reached_action="abandon", abandon_reason="Exhaust too cool after the 2027 kiln retrofit."))
+
+    assert open_task_names(db, rm) == ["keep_records"]  # not back to the owner
+    complete(db, rm, "keep_records", "body2", KEEP_DATA)
+    done = instance(db, rm)
+    assert done.status == "completed"
+    assert (done.data["outcome"], done.data["abandon_reason"], done.data["verification_rounds"]) == (
+        "abandoned", "Exhaust too cool after the 2027 kiln retrofit.", 1)
+
+
+def links(db, iid: int) -> list[dict[str, Any]]:
+    with db.reading() as session:
+        return queries.instance_links(session, iid)
+
+
+def test_a_baseline_review_found_when_filing_starts_a_linked_baseline_adjustment(db):
+    rm = approved_measure(db)
+    complete(db, rm, "implement", "staff_prod", IMPLEMENT_DATA)
+    complete(db, rm, "verify", "body", verify_data())
+    task = open_task(db, rm, "keep_records")
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="baseline_trigger"):
+        tasks.complete(session, task_id=task.id, actor="body2", data={**KEEP_DATA, "baseline_review_needed": True})
+    complete(db, rm, "keep_records", "body2", {
+        **KEEP_DATA, "baseline_review_needed": True, "baseline_trigger": "boundary_or_structure",
+        "baseline_change_description": "Waste heat replaces 8% of kiln 2's coal."})
+
+    assert instance(db, rm).status == "completed"
+    [link] = links(db, rm)
+    assert (link["direction"], link["kind"], link["process_id"]) == (
+        "out", "baseline_change_detected", "baseline_adjustment")
+    adjustment = instance(db, link["instance_id"])
+    assert (adjustment.data["trigger"], adjustment.data["description"], adjustment.data["source_reference"]) == (
+        "boundary_or_structure", "Waste heat replaces 8% of kiln 2's coal.",
+        "碳减排措施 / Reduction measure: Kiln 2 waste-heat recovery")
+    assert open_task_names(db, adjustment.id) == ["assess_significance"]
+    assert [(back["direction"], back["kind"], back["instance_id"]) for back in links(db, adjustment.id)] == [
+        ("in", "baseline_change_detected", rm)]
+
+
+def test_no_baseline_adjustment_starts_when_no_review_is_needed(db):
+    rm = approved_measure(db)
+    complete(db, rm, "implement", "staff_prod", IMPLEMENT_DATA)
+    complete(db, rm, "verify", "body", verify_data())
+    complete(db, rm, "keep_records", "body2", KEEP_DATA)
+    assert instance(db, rm).status == "completed"
+    assert links(db, rm) == []
