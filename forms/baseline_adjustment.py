@@ -5,27 +5,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import label
+from forms.fields import SHORT, label, optional_text, text
 from forms.registry import form
 
-SHORT = 200
-LONG = 4000
 
 LEVELS = ["enterprise", "process", "equipment"]
 LEVEL_LABELS = ["企业层级 / Enterprise", "工序层级 / Process", "设备设施层级 / Equipment"]
 # A recalculated baseline covers every level (6.3.1: "different levels"); below the enterprise a level
 # may instead be declared not applicable, with the reason.
 LOWER_LEVELS = ["process", "equipment"]
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A text field that may be left empty."""
-    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
 
 
 def amount(zh: str, en: str) -> fields.Decimal:

@@ -5,11 +5,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import DepartmentRef, UserRef, label
+from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
 from forms.registry import form
 
-SHORT = 200
-LONG = 4000
 
 # 8.5.1 a-e: the carbon assets an enterprise holds or develops.
 ASSET_TYPES: dict[str, tuple[str, str, str]] = {
@@ -22,16 +20,6 @@ ASSET_TYPES: dict[str, tuple[str, str, str]] = {
 # What can be surrendered or traded for compliance.
 TRADABLE = ["allowance", "ccer"]
 TRADABLE_LABELS = ["碳排放权配额 / Allowances", "CCER"]
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A text field that may be left empty."""
-    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
 
 
 def amount(zh: str, en: str) -> fields.Decimal:

@@ -5,11 +5,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import DepartmentRef, UserRef, label
+from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
 from forms.registry import form
 
-SHORT = 200
-LONG = 4000
 
 # 7.4.2 a-e: the four kinds of meeting (a), then the external channel (b), the internal platform (c),
 # information bulletins (d) and any other way that suits the enterprise (e).
@@ -25,16 +23,6 @@ CHANNEL_LABELS = [
     "信息通报（7.4.2d） / Information bulletin (7.4.2d)",
     "其他沟通方式（7.4.2e） / Other means (7.4.2e)",
 ]
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length),
-                         metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
 
 
 @form("communication.record", "登记沟通事项", "Record a communication")

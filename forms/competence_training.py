@@ -5,11 +5,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import DepartmentRef, label
+from forms.fields import SHORT, DepartmentRef, label, optional_text, text
 from forms.registry import form
 
-SHORT = 200
-LONG = 4000
 
 # 7.1.1 a-d, with the forms each item names (notices and posters for c; meetings, events, seminars for d).
 KINDS = ["training", "hiring_assessment", "publicity_notice", "publicity_poster", "publicity_other",
@@ -44,16 +42,6 @@ SUBJECT_LABELS = [
 EVALUATION_METHODS = ["exam", "practical", "interview", "questionnaire", "observation"]
 EVALUATION_LABELS = ["笔试 / Written exam", "实操考核 / Practical test", "面试 / Interview",
                      "问卷反馈 / Questionnaire", "岗位观察 / On-the-job observation"]
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length),
-                         metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
 
 
 def amount(zh: str, en: str, **kwargs: Any) -> fields.Decimal:

@@ -5,11 +5,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import DepartmentRef, UserRef, label
+from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
 from forms.registry import form
 
-SHORT = 200
-LONG = 4000
 
 # The four items of 9.1.1 that every evaluation judges, by field prefix: (letter, zh, en).
 ITEMS: dict[str, tuple[str, str, str]] = {
@@ -20,16 +18,6 @@ ITEMS: dict[str, tuple[str, str, str]] = {
 }
 STATUSES = ["compliant", "noncompliant", "not_applicable"]
 STATUS_LABELS = ["符合 / Compliant", "不符合 / Noncompliant", "不适用 / Not applicable"]
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A text field that may be left empty."""
-    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
 
 
 @form("compliance_reevaluation.regulation_changed", "法律法规发生变化", "A regulation changed")

@@ -5,22 +5,14 @@ from datetime import date, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from forms.fields import DepartmentRef, UserRef, label
+from forms.fields import LONG, SHORT, DepartmentRef, UserRef, label, text
 from forms.registry import form
-
-SHORT = 200
-LONG = 4000
 
 
 def not_past(value: date) -> None:
     """A new due date may not lie in the past (a day of slack for time zones)."""
     if value < date.today() - timedelta(days=1):
         raise ValidationError("The new due date is in the past. 新的完成日期早于今天。")
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
 
 
 @form("corrective_action.raise", "提出不符合项", "Raise a nonconformity")

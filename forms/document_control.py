@@ -5,11 +5,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import DepartmentRef, label
+from forms.fields import SHORT, DepartmentRef, label, optional_text, text
 from forms.registry import form
 
-SHORT = 200
-LONG = 4000
 IDENTIFIER = r"CF-(MS|OP|RC|OT)-\d{3}"
 VERSION = r"[A-Z]/\d{1,2}"
 IDENTIFIER_HELP = "CF-<MS 管理制度 | OP 作业文件 | RC 记录 | OT 其他>-<序号 number>"
@@ -19,16 +17,6 @@ VERSION_ERROR = "版本格式如 A/0。Use a version such as A/0."
 INTERVALS = ["P1Y", "P2Y", "P3Y", "P6M"]
 INTERVAL_LABELS = ["每年 / Every year", "每两年 / Every two years", "每三年 / Every three years",
                    "每半年 / Every six months"]
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str) -> fields.String:
-    """A text field that may be left empty."""
-    return fields.String(load_default="", validate=validate.Length(max=LONG), metadata=label(zh, en))
 
 
 def decision(zh: str, en: str, choices: list[str], labels: list[str]) -> fields.String:

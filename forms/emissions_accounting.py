@@ -10,11 +10,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import DepartmentRef, UserRef, label
+from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
 from forms.registry import form
 
-SHORT = 200
-LONG = 4000
 # A survey accounts a finished or current calendar year, at most this many years back.
 YEARS_BACK = 10
 
@@ -23,16 +21,6 @@ SOURCE_TYPES = ["fuel_combustion", "industrial_process", "purchased_electricity"
 SOURCE_TYPE_LABELS = ["化石燃料燃烧排放 / Fossil fuel combustion", "生产过程排放 / Industrial process",
                       "净购入电力排放 / Net purchased electricity", "净购入热力排放 / Net purchased heat",
                       "供应链上下游排放 / Supply chain (up- and downstream)"]
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A text field that may be left empty."""
-    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
 
 
 def amount(zh: str, en: str, *, required: bool = True, positive: bool = False) -> fields.Decimal:

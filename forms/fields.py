@@ -4,12 +4,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
+
+# Text lengths: a line (titles, numbers, names) and a paragraph.
+SHORT = 200
+LONG = 4000
 
 
 def label(zh: str, en: str, **extra: Any) -> dict[str, Any]:
     """Metadata carrying a field's Chinese and English label (and any JSON Schema extras)."""
     return {"label": {"zh": zh, "en": en}, **extra}
+
+
+def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
+    """A required, non-empty text field."""
+    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
+
+
+def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
+    """A text field that may be left empty."""
+    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
 
 
 class _DirectoryChoice(fields.String):

@@ -5,11 +5,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import DepartmentRef, UserRef, label
+from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
 from forms.registry import form
 
-SHORT = 200
-LONG = 4000
 
 # Every clause of the guideline, in the order of its clause map (engine/guideline/clause-map.en.md):
 # the department checklist has one row per clause, so the audit covers every requirement (9.2.2).
@@ -40,16 +38,6 @@ KEY_POINTS: dict[str, tuple[str, str, str]] = {
     "compliance": ("d", "企业经营过程是否合规", "Operations compliant"),
     "competence": ("e", "人员能力是否满足企业要求", "Competence meets the enterprise's needs"),
 }
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A text field that may be left empty."""
-    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
 
 
 @form("internal_audit.start", "发起内部审核", "Start an internal audit")

@@ -5,11 +5,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import DepartmentRef, UserRef, label
+from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
 from forms.registry import form
 
-SHORT = 200
-LONG = 4000
 
 # 6.2.2 a-f and 6.2.3 a-g: the kinds of risk a row may name.
 EXTERNAL_RISKS: dict[str, tuple[str, str, str]] = {
@@ -68,16 +66,6 @@ MEASURE_TYPES: dict[str, tuple[str, str]] = {
 }
 RATINGS = ["high", "medium", "low"]
 RATING_LABELS = ["高 / High", "中 / Medium", "低 / Low"]
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A text field that may be left empty."""
-    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
 
 
 def choice(items: dict[str, tuple[str, str, str]], clause: str, zh: str, en: str) -> fields.String:

@@ -3,21 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from forms.fields import DepartmentRef, UserRef, label
+from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
 from forms.registry import form
-
-SHORT = 200
-LONG = 4000
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A text field that may be left empty."""
-    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
 
 
 def count(zh: str, en: str) -> fields.Integer:

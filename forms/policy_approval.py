@@ -5,21 +5,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import DepartmentRef, label
+from forms.fields import SHORT, DepartmentRef, label, optional_text, text
 from forms.registry import form
-
-SHORT = 200
-LONG = 4000
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str) -> fields.String:
-    """A text field that may be left empty."""
-    return fields.String(load_default="", validate=validate.Length(max=LONG), metadata=label(zh, en))
 
 
 def confirmed(zh: str, en: str) -> fields.Boolean:

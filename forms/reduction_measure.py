@@ -5,24 +5,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import DepartmentRef, UserRef, label
+from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
 from forms.registry import form
 
-SHORT = 200
-LONG = 4000
 
 PRIORITIES = ["high", "medium", "low"]
 PRIORITY_LABELS = ["高 / High", "中 / Medium", "低 / Low"]
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length),
-                         metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
 
 
 def amount(zh: str, en: str, **kwargs: Any) -> fields.Decimal:

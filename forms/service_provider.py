@@ -5,11 +5,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import DepartmentRef, UserRef, label
+from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
 from forms.registry import form
 
-SHORT = 200
-LONG = 4000
 
 SERVICE_TYPES: dict[str, tuple[str, str]] = {
     "accounting": ("碳排放核算与报告", "Emissions accounting and reporting"),
@@ -24,16 +22,6 @@ SERVICE_TYPES: dict[str, tuple[str, str]] = {
 SAMPLE_PROVIDER = "华碳咨询有限公司 Huatan Carbon Consulting Co., Ltd."
 RATINGS = ["excellent", "good", "acceptable", "poor"]
 RATING_LABELS = ["优秀 / Excellent", "良好 / Good", "合格 / Acceptable", "不合格 / Poor"]
-
-
-def text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A required, non-empty text field."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_length), metadata=label(zh, en))
-
-
-def optional_text(zh: str, en: str, max_length: int = LONG) -> fields.String:
-    """A text field that may be left empty."""
-    return fields.String(load_default="", validate=validate.Length(max=max_length), metadata=label(zh, en))
 
 
 def amount(zh: str, en: str) -> fields.Decimal:
