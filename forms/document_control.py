@@ -6,6 +6,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from forms.fields import SHORT, DepartmentRef, label, optional_text, text
+from forms.common import ApprovalForm
 from forms.registry import form
 
 IDENTIFIER = r"CF-(MS|OP|RC|OT)-\d{3}"
@@ -111,25 +112,12 @@ class ReviewForm(Schema):
 
 
 @form("document_control.approve", "批准文件", "Approve the document")
-class ApproveForm(Schema):
+class ApproveForm(ApprovalForm):
     """7.5.2a: approval by top management, who may not be the author."""
 
-    approval_decision = decision("批准决定", "Approval decision", ["approve", "return"],
-                                 ["批准 / Approve", "退回修改 / Return for revision"])
-    approval_comments = optional_text("批示意见", "Comments")
     approval_statement = fields.Boolean(
         load_default=False,
         metadata=label("本人批准发布此文件（仅批准时勾选）", "I approve this document for release (tick only when approving)"))
-
-    @validates_schema
-    def decision_consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("approval_decision") == "approve" and data.get("approval_statement") is not True:
-            raise ValidationError("批准须勾选批准声明。Approving needs the approval statement.", "approval_statement")
-        if data.get("approval_decision") == "return" and data.get("approval_statement"):
-            raise ValidationError("退回修改时不能勾选批准声明。Do not tick the approval statement when returning.",
-                                  "approval_statement")
-        if data.get("approval_decision") == "return" and not data.get("approval_comments", "").strip():
-            raise ValidationError("退回时须给出修改意见。Say what to change.", "approval_comments")
 
 
 @form("document_control.release", "发布受控文件", "Release the controlled document")

@@ -6,6 +6,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
+from forms.common import FiledRecordsForm
 from forms.registry import form
 
 
@@ -247,13 +248,9 @@ class AcknowledgeReportForm(Schema):
 
 
 @form("internal_audit.file_records", "归档内部审核记录", "File the audit records")
-class FileRecordsForm(Schema):
+class FileRecordsForm(FiledRecordsForm):
     """9.2.3: every record of the audit is kept: programme, results, nonconformities, corrective actions."""
 
-    record_number = text("记录编号", "Record number", SHORT)
-    storage_location = text("保存位置", "Where the records are kept", SHORT)
-    retention_years = fields.Integer(required=True, validate=validate.Range(min=1, max=30),
-                                     metadata=label("保存期限（年）", "Retention (years)"))
     records_complete = fields.Boolean(
         required=True,
         validate=validate.Equal(True, error="All records must be complete. 记录须完整。"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
+from forms.common import FiledRecordsForm
 from forms.registry import form
 
 
@@ -134,13 +135,9 @@ class CarryOutImprovementForm(Schema):
 
 
 @form("management_review.file_records", "归档管理评审记录", "File the review records")
-class FileRecordsForm(Schema):
+class FileRecordsForm(FiledRecordsForm):
     """9.3.2: the records of the review process and its results are kept."""
 
-    record_number = text("记录编号", "Record number", SHORT)
-    storage_location = text("保存位置", "Where the records are kept", SHORT)
-    retention_years = fields.Integer(required=True, validate=validate.Range(min=1, max=30),
-                                     metadata=label("保存期限（年）", "Retention (years)"))
     records_complete = fields.Boolean(
         required=True,
         validate=validate.Equal(True, error="All records must be complete. 记录须完整。"),

@@ -6,6 +6,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from forms.fields import SHORT, DepartmentRef, label, optional_text, text
+from forms.common import ApprovalForm
 from forms.registry import form
 
 
@@ -93,30 +94,14 @@ class HeadReviewForm(Schema):
 
 
 @form("policy_approval.approve", "最高管理者批准方针", "Top management approves the policy")
-class ApproveForm(Schema):
+class ApproveForm(ApprovalForm):
     """Approval of the policy by top management, or return to the drafter with comments."""
 
-    approval_decision = fields.String(
-        required=True,
-        validate=validate.OneOf(["approve", "return"], labels=["批准 / Approve", "退回修改 / Return for revision"]),
-        metadata=label("决定", "Decision"),
-    )
-    approval_comments = optional_text("批示意见", "Comments")
     approval_statement = fields.Boolean(
         load_default=False,
         metadata=label("本人批准发布此碳排放管理方针（仅批准时勾选）",
                        "I approve this policy for publication (tick only when approving)"),
     )
-
-    @validates_schema
-    def decision_consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("approval_decision") == "approve" and data.get("approval_statement") is not True:
-            raise ValidationError("批准须勾选批准声明。Approving needs the approval statement.", "approval_statement")
-        if data.get("approval_decision") == "return" and data.get("approval_statement"):
-            raise ValidationError("退回修改时不能勾选批准声明。Do not tick the approval statement when returning.",
-                                  "approval_statement")
-        if data.get("approval_decision") == "return" and not data.get("approval_comments", "").strip():
-            raise ValidationError("退回时须给出修改意见。Say what to change.", "approval_comments")
 
 
 @form("policy_approval.publish", "发布方针", "Publish the policy")
