@@ -47,7 +47,7 @@ from engine.db import Database
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.models.tasks import NO_DUE_DATE
 from engine.schema import migrate
-from engine.services import deployments, instances, tasks, users
+from engine.services import deployments, evidence, instances, tasks, users
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "processes" / "corrective_action.bpmn"
@@ -71,10 +71,9 @@ START_DATA = {
 FORMS: dict[str, tuple[str, dict[str, Any]]] = {
     "evaluate_consequences": ("li.carbon", {
         "consequences": "Two months of boiler 2 gas consumption data are uncertain.",
-        "immediate_handling": "Meter recalibrated; the gap is estimated from the invoice.",
-        "severity": "major"}),
+        "immediate_handling": "Meter recalibrated; the gap is estimated from the invoice."}),
     "analyse_cause": ("wang.prod", {
-        "root_cause": "Calibration dates were kept in a spreadsheet nobody watched.",
+        "severity": "major", "root_cause": "Calibration dates were kept in a spreadsheet nobody watched.",
         "similar_checked": True, "similar_findings": "Meter M-5 is due next month.",
         "preventive_measures": "Calibration calendar with reminders for every meter.",
         "corrective_plan": "Move all meters to the maintenance system's calendar.",
@@ -89,6 +88,8 @@ FORMS: dict[str, tuple[str, dict[str, Any]]] = {
         "closure_summary": "Records complete; the correction is effective.",
         "records_complete": True}),
 }
+# Closing a nonconformity needs evidence attached (evidenceRequired in the model).
+EVIDENCE = evidence.Upload("calendar-export.pdf", b"%PDF-1.7 maintenance calendar export", "application/pdf")
 HAPPY_PATH = ("evaluate_consequences", "analyse_cause", "implement_correction",
               "review_effectiveness", "close_nonconformity")
 LOOP = ("analyse_cause", "implement_correction", "review_effectiveness")
@@ -341,7 +342,8 @@ class EngineBackend:
 
         def run() -> None:
             with self.db.transaction() as session:
-                tasks.complete(session, task_id=task.id, actor=actor, data=data, runtime=self.runtime)
+                tasks.complete(session, task_id=task.id, actor=actor, data=data, runtime=self.runtime,
+                               evidence_files=[EVIDENCE] if task.evidence_required else [])
         return timed(run)
 
     def happy_paths(self, count: int) -> list[float]:
