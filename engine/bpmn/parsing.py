@@ -23,6 +23,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.scripting import SandboxViolation, compile_check
 from engine.errors import InvalidProcess
+from engine.periods import Period
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -259,10 +260,12 @@ def _schedule(starts: list[StartEventInfo], file_name: str) -> ScheduleSpec | No
         text = ast.literal_eval(timer.cycle or "")
         repeat, first, period = text.split("/")
         first_run = datetime.fromisoformat(first)
-        TimerEventDefinition.parse_iso_duration(period)
-    except Exception as exc:  # literal_eval, split, fromisoformat and Spiff raise different types
+        Period.parse(period)
+    except Exception as exc:  # literal_eval, split, fromisoformat and Period raise different types
         raise InvalidProcess(f"{where} needs a timeCycle that is a quoted repeating interval such as "
-                             f"{example}, not {timer.cycle!r}") from exc
-    if not repeat.startswith("R") or first_run.tzinfo is None:
-        raise InvalidProcess(f"{where}: timeCycle {text!r} must look like {example} (with a UTC offset)")
+                             f"{example}, not {timer.cycle!r} ({exc})") from exc
+    if repeat != "R" or first_run.tzinfo is None:
+        # A count (R3/...) is not supported: a schedule repeats until an admin switches it off.
+        raise InvalidProcess(f"{where}: timeCycle {text!r} must look like {example} (R without a count, "
+                             "with a UTC offset)")
     return ScheduleSpec(timer.event_id, first_run, period)

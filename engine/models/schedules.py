@@ -18,6 +18,9 @@ class StartSchedule(Base):
     process_id: Mapped[str] = mapped_column(String(100), unique=True)
     event_id: Mapped[str] = mapped_column(String(200))
     period: Mapped[str] = mapped_column(String(40))  # ISO 8601 duration between starts (P1Y)
+    # The repetitions are counted from here (calendar months do not drift): the first start, or
+    # the next start an admin set.
+    anchor_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # None: switched off. Indexed: the timer sweep reads the due ones.
     next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     # True once an admin set the date or period: a redeploy then keeps them.

@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import StartEventInfo, start_events
-from engine.errors import Conflict, InvalidFormData, NotFound
+from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import (
     InstanceLink, InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance, StartMessage,
 )
 from engine.services import audit, form_data, progress
 from engine.services.definitions import latest_definitions
 from engine.services.instances import lock_instance, start_with_workflow
-from engine.services.users import get_actor
+from engine.services.users import ADMIN_ROLE, Actor, get_actor
 
 
 @dataclass
@@ -42,13 +42,16 @@ MAX_DEPTH = 8
 def send_message(session: Session, *, name: str, payload: Any, actor: str,
                  runtime: rt.Runtime | None = None) -> Delivery:
     """Deliver a message by name; NotFound when no process starts on it and no instance waits for it."""
-    get_actor(session, actor)
-    return _deliver(session, name, payload, actor, runtime or rt.shared_runtime(), None)
+    sender = get_actor(session, actor)
+    return _deliver(session, name, payload, actor, runtime or rt.shared_runtime(), None, sender)
 
 
 def _deliver(session: Session, name: str, payload: Any, actor: str, runtime: rt.Runtime,
-             source: ProcessInstance | None) -> Delivery:
-    """Deliver one message; ``source`` threw it, and each instance it starts is linked to it."""
+             source: ProcessInstance | None, sender: Actor | None = None) -> Delivery:
+    """Deliver one message; ``source`` threw it, and each instance it starts is linked to it.
+
+    ``sender``: the person who sent it from outside, who needs a role that may start the process.
+    """
     if not isinstance(payload, dict):
         raise InvalidFormData(f"message {name}", {"_schema": ["Message data must be a JSON object."]})
     delivery = Delivery()
@@ -57,7 +60,10 @@ def _deliver(session: Session, name: str, payload: Any, actor: str, runtime: rt.
             continue  # a process does not answer its own message
         if _continue(session, instance_id, name, payload, actor, runtime):
             delivery.continued.append(instance_id)
-    for definition in _starting_definitions(session, name):
+    definitions = _starting_definitions(session, name)
+    if sender is not None:
+        _check_may_start(definitions, name, sender, runtime)
+    for definition in definitions:
         delivery.started.append(_start(session, definition, name, payload, actor, runtime, source))
     if not delivery.started and not delivery.continued:
         raise NotFound(f"no process starts on message {name!r} and no instance waits for it "
@@ -160,6 +166,24 @@ def link(session: Session, *, source: ProcessInstance, target: ProcessInstance, 
     for instance_id, other in ((source.id, target), (target.id, source)):
         audit.record(session, action="link", actor=actor, instance_id=instance_id, data={
             "kind": kind, "source": source.id, "target": target.id, "other_process_id": other.process_id})
+
+
+def _check_may_start(definitions: list[ProcessDefinition], name: str, sender: Actor, runtime: rt.Runtime) -> None:
+    """A message from outside starts a process only for someone who may start it.
+
+    The message start event's ``startRoles`` decide, or else those of the process's hand start.
+    """
+    if ADMIN_ROLE in sender.role_ids:
+        return
+    for definition in definitions:
+        spec, _ = runtime.specs(definition.content_hash, lambda d=definition: d.spec_json)
+        starts = start_events(spec)
+        by_message = next(s for s in starts if s.message == name)
+        by_hand = next((s for s in starts if s.trigger == "none"), None)
+        roles = by_message.start_roles or (by_hand.start_roles if by_hand else ())
+        if roles and not set(roles) & set(sender.role_ids):
+            raise NotPermitted(f"{sender.username} may not start {definition.process_id} with message {name!r}: "
+                               f"it needs role {' or '.join(roles)}")
 
 
 def _message_start(definition: ProcessDefinition, name: str, runtime: rt.Runtime) -> StartEventInfo:

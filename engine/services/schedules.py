@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import ScheduleSpec
+from engine.config import Settings
 from engine.db import Database
-from engine.errors import InvalidFormData, NotFound, NotPermitted
+from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import StartSchedule
+from engine.periods import InvalidPeriod, Period
 from engine.services import audit
 from engine.services.definitions import latest_definition
 from engine.services.instances import start_with_workflow
@@ -26,8 +30,6 @@ from engine.services.users import ADMIN_ROLE, get_actor
 
 log = logging.getLogger(__name__)
 SCHEDULER = "system"
-# A period so short that catching up from its first run would take this many steps is refused.
-MAX_STEPS = 100_000
 
 
 def follow_deploy(session: Session, *, process_id: str, schedule: ScheduleSpec | None, actor: str) -> None:
@@ -46,21 +48,13 @@ def follow_deploy(session: Session, *, process_id: str, schedule: ScheduleSpec |
     elif row.configured:
         row.event_id = schedule.event_id  # keep the admin's date and period
         return
-    row.event_id, row.period = schedule.event_id, schedule.period
-    row.next_run_at = next_run(schedule.first_run, schedule.period, now)
+    row.event_id, row.period, row.anchor_at = schedule.event_id, schedule.period, schedule.first_run
+    # A run already due and not yet swept stays due: the sweep will start it.
+    due = row.next_run_at if row.next_run_at is not None and row.next_run_at <= now else None
+    row.next_run_at = due or _first_after(row, now)
     row.updated_by, row.updated_at = actor, now
     audit.record(session, action="schedule", actor=actor, data={
         "process_id": process_id, "period": row.period, "next_run_at": row.next_run_at.isoformat()})
-
-
-def next_run(first: datetime, period: str, after: datetime) -> datetime:
-    """The first of ``first``, ``first + period``, ... that is not before ``after``."""
-    moment = first
-    for _ in range(MAX_STEPS):
-        if moment >= after:
-            return moment
-        moment = rt.due_after(period, moment)
-    raise InvalidFormData("schedule", {"period": [f"{period} is too short to schedule from {first:%Y-%m-%d}."]})
 
 
 def configure(session: Session, *, process_id: str, actor: str, next_run_at: datetime | None = None,
@@ -75,16 +69,16 @@ def configure(session: Session, *, process_id: str, actor: str, next_run_at: dat
         raise NotFound(f"process {process_id!r} has no schedule: it has no timer start event")
     if period is not None:
         try:
-            rt.due_after(period, clock.now())
-        except Exception as exc:  # SpiffWorkflow raises a bare Exception for a bad duration
-            raise InvalidFormData("schedule", {"period": [f"{period!r} is not an ISO 8601 duration such as P1Y."]}) from exc
+            Period.parse(period)
+        except InvalidPeriod as exc:
+            raise InvalidFormData("schedule", {"period": [str(exc)]}) from exc
         row.period = period
     if next_run_at is not None and next_run_at.tzinfo is None:
         raise InvalidFormData("schedule", {"next_run_at": ["Give the time with its UTC offset."]})
     if not enabled:
         row.next_run_at = None
     elif next_run_at is not None:
-        row.next_run_at = next_run_at.astimezone(timezone.utc)
+        row.next_run_at = row.anchor_at = next_run_at.astimezone(timezone.utc)
     elif row.next_run_at is None:
         raise InvalidFormData("schedule", {"next_run_at": ["Give the next start to switch the schedule on."]})
     row.configured, row.updated_by, row.updated_at = True, actor, clock.now()
@@ -93,6 +87,13 @@ def configure(session: Session, *, process_id: str, actor: str, next_run_at: dat
         "next_run_at": row.next_run_at.isoformat() if row.next_run_at else None})
     session.flush()
     return row
+
+
+def _first_after(row: StartSchedule, moment: datetime, *, strictly: bool = False) -> datetime:
+    """The schedule's first start at (or after) ``moment``, counted on the plant's calendar."""
+    plant = ZoneInfo(Settings.from_env().timezone)
+    anchor = row.anchor_at.astimezone(plant)
+    return Period.parse(row.period).first_after(anchor, moment, strictly=strictly).astimezone(timezone.utc)
 
 
 def schedules(session: Session) -> list[StartSchedule]:
@@ -110,8 +111,8 @@ def start_due(db: Database, now: datetime | None = None, *, runtime: rt.Runtime 
     for schedule_id in due:
         try:
             instance_id = _start_one(db, schedule_id, now, runtime)
-        except DBAPIError:  # the database, not the schedule: it stays due for the next sweep
-            log.exception("could not reach the database to start schedule %s", schedule_id)
+        except (DBAPIError, PoolTimeout, Conflict):  # passing trouble: it stays due for the next sweep
+            log.exception("could not start schedule %s now; the next sweep tries again", schedule_id)
             continue
         except Exception as exc:  # a start that cannot happen must not block the others or repeat forever
             log.exception("scheduled start %s failed", schedule_id)
@@ -154,7 +155,7 @@ def _lock_due(session: Session, schedule_id: int, now: datetime) -> StartSchedul
 def _advance(row: StartSchedule, now: datetime) -> None:
     """Move to the next start after ``now``: runs missed while nothing swept are not made up one by one."""
     assert row.next_run_at is not None
-    row.next_run_at = next_run(rt.due_after(row.period, row.next_run_at), row.period, now)
+    row.next_run_at = _first_after(row, max(now, row.next_run_at), strictly=True)
     row.updated_by, row.updated_at = SCHEDULER, now
 
 

@@ -144,3 +144,26 @@ def test_start_roles_must_name_known_roles(db):
     with pytest.raises(InvalidProcess, match="startRoles names unknown role"):
         deploy(db, THREE_WAYS.replace(b'value="carbon_body" /></spiffworkflow:properties>',
                                       b'value="ceo" /></spiffworkflow:properties>', 1))
+
+
+def test_a_zero_period_is_refused_at_deploy_and_by_the_admin(db):
+    with pytest.raises(InvalidProcess, match="zero"):
+        deploy(db, THREE_WAYS.replace(b"/P1Y", b"/PT0S"))
+    deploy(db, THREE_WAYS)
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="zero"):
+        schedules.configure(session, process_id="three_ways", actor="admin", period="P0D")
+
+
+def test_a_repeat_count_is_refused(db):
+    with pytest.raises(InvalidProcess, match="without a count"):
+        deploy(db, THREE_WAYS.replace(b'"R/2027', b'"R3/2027'))
+
+
+def test_a_message_from_outside_starts_a_process_only_for_someone_who_may_start_it(db):
+    deploy(db, THREE_WAYS)  # its message start has no startRoles: the hand start's carbon_body decides
+    with db.transaction() as session, pytest.raises(NotPermitted, match="needs role carbon_body"):
+        messages.send_message(session, name="test_change_detected", payload={"follow_up_note": "x"},
+                              actor="staff_prod")
+    with db.transaction() as session:
+        assert messages.send_message(session, name="test_change_detected", payload={"follow_up_note": "x"},
+                                     actor="admin").started

@@ -28,6 +28,7 @@ def upgrade() -> None:
     sa.Column('process_id', sa.String(length=100), nullable=False),
     sa.Column('event_id', sa.String(length=200), nullable=False),
     sa.Column('period', sa.String(length=40), nullable=False),
+    sa.Column('anchor_at', engine.models.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('next_run_at', engine.models.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('configured', sa.Boolean(), nullable=False),
     sa.Column('updated_by', sa.String(length=80), nullable=False),
