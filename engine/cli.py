@@ -418,31 +418,35 @@ def links(ctx: click.Context, instance_id: int, as_json: bool) -> None:
 
 
 @main.command("evidence")
+@as_option
 @click.option("--instance", "instance_id", type=int, default=None, help="List an instance's evidence files.")
 @click.option("--get", "evidence_id", type=int, default=None, help="Write this evidence file out.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where --get writes the file (default: its own name in the current folder).")
+              help="Where --get writes the file (default: evidence-ID-NAME in the current folder).")
 @json_flag
 @click.pass_context
 @_fail_cleanly
-def evidence_(ctx: click.Context, instance_id: int | None, evidence_id: int | None, out: Path | None,
+def evidence_(ctx: click.Context, actor: str, instance_id: int | None, evidence_id: int | None, out: Path | None,
               as_json: bool) -> None:
-    """List evidence files, or write one out after checking its SHA-256."""
+    """List evidence files, or write one out after checking its SHA-256 (the reading is audited)."""
     if (instance_id is None) == (evidence_id is None):
         raise click.UsageError("give either --instance or --get")
-    with _reading(ctx) as session:
-        if evidence_id is None:
-            rows = [records.evidence_record(e) for e in queries.evidence_of(session, instance_id=instance_id)]
-            _echo(rows, as_json, lambda rs: "\n".join(
-                f"{r['id']:>5} task {r['task_id']:<6} {r['sha256'][:12]} {r['size']:>9} B {r['file_name']}"
-                for r in rs) or "no evidence files")
-            return
-        row, content = evidence.read(session, evidence_id)
+    if evidence_id is None:
+        with _reading(ctx) as session:
+            rows = [records.evidence_record(e) for e in evidence.listing(session, instance_id=instance_id, actor=actor)]
+        _echo(rows, as_json, lambda rs: "\n".join(
+            f"{r['id']:>5} task {r['task_id']:<6} {r['sha256'][:12]} {r['size']:>9} B {r['file_name']}"
+            for r in rs) or "no evidence files")
+        return
+    with _transaction(ctx) as session:
+        row, content = evidence.read(session, evidence_id=evidence_id, actor=actor)
         record = records.evidence_record(row)
-    target = out or Path(record["file_name"])
-    if target.exists():
-        raise click.ClickException(f"{target} exists; choose another --out")
-    target.write_bytes(content)
+    target = out or Path(f"evidence-{record['id']}-{record['file_name']}")
+    try:
+        with open(target, "xb") as file:  # never over an existing file or through a symlink
+            file.write(content)
+    except FileExistsError as exc:
+        raise click.ClickException(f"{target} exists; choose another --out") from exc
     _echo({**record, "written_to": str(target)}, as_json, lambda r: f"wrote {r['written_to']} (sha256 {r['sha256']})")
 
 

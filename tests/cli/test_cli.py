@@ -187,12 +187,16 @@ def test_evidence_is_attached_listed_and_written_back_unchanged(cli, tmp_path):
     assert (attached["file_name"], attached["content_type"], attached["size"]) == ("meter-photo.jpg", "image/jpeg",
                                                                               len(photo.read_bytes()))
 
-    listed = _json(cli, "evidence", "--instance", str(nc))
+    listed = _json(cli, "evidence", "--instance", str(nc), "--as", "sun.audit")
     assert [e["sha256"] for e in listed] == [attached["sha256"]]
     out = tmp_path / "copy.jpg"
-    _json(cli, "evidence", "--get", str(attached["id"]), "--out", str(out))
+    _json(cli, "evidence", "--get", str(attached["id"]), "--out", str(out), "--as", "sun.audit")
     assert out.read_bytes() == photo.read_bytes()
-    code, _, err = cli("evidence", "--get", "999")
+    code, _, err = cli("evidence", "--get", str(attached["id"]), "--out", str(out), "--as", "sun.audit")
+    assert code == 1 and "exists" in err
+    code, _, err = cli("evidence", "--get", str(attached["id"]), "--as", "chen.staff")
+    assert code == 4 and "may not read the evidence" in err
+    code, _, err = cli("evidence", "--get", "999", "--as", "sun.audit")
     assert code == 3 and "no evidence file 999" in err
 
 

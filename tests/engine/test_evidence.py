@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from engine import queries, records
-from engine.errors import InvalidFormData
+from engine.errors import InvalidFormData, NotPermitted
 from engine.services import evidence, instances, tasks
 from tests.factories import FORM_DATA, analyse_data, complete, open_task, open_task_names, start_corrective_action
 
@@ -40,13 +40,17 @@ def test_files_attached_to_a_completion_are_kept_with_their_sha256(db):
             ("calibration-2026-118.pdf", len(CERTIFICATE.content), "staff_prod", task.id),
             ("meter.jpg", len(PHOTO.content), "staff_prod", task.id)]
         assert rows[0].sha256 == hashlib.sha256(CERTIFICATE.content).hexdigest()
-        row, content = evidence.read(session, rows[0].id)
+    with db.transaction() as session:
+        row, content = evidence.read(session, evidence_id=rows[0].id, actor="auditor")
         assert content == CERTIFICATE.content
+    with db.reading() as session:
         shown = records.instance_record(session, instances.get_instance(session, nc), detail=True)
         implement = next(t for t in shown["completed_tasks"] if t["name"] == "implement_correction")
         assert [e["file_name"] for e in implement["evidence"]] == ["calibration-2026-118.pdf", "meter.jpg"]
-        trail = [e for e in queries.audit_events(session, instance_id=nc) if e.action == "evidence_attached"]
-        assert [e.data["sha256"] for e in trail] == [r.sha256 for r in rows]
+        trail = [e for e in queries.audit_events(session, instance_id=nc) if e.action.startswith("evidence")]
+        assert [(e.action, e.actor, e.data["sha256"]) for e in trail] == [
+            ("evidence_attached", "staff_prod", rows[0].sha256), ("evidence_attached", "staff_prod", rows[1].sha256),
+            ("evidence_read", "auditor", rows[0].sha256)]
 
 
 def test_the_same_file_twice_is_stored_once(db):
@@ -80,3 +84,30 @@ def test_the_database_refuses_to_alter_or_remove_evidence(db, statement):
     with pytest.raises(DBAPIError, match="append-only"):
         with db.engine.begin() as connection:
             connection.execute(text(statement), {"forged": b"forged"} if ":forged" in statement else {})
+
+
+def test_evidence_is_read_by_those_who_took_part_or_oversee_the_system(db):
+    nc, task = _at_implementation(db)
+    _implement(db, task.id, [CERTIFICATE])
+    with db.reading() as session:
+        [row] = queries.evidence_of(session, instance_id=nc)
+    for reader in ("staff_prod", "head_prod", "auditor", "body", "admin"):
+        with db.transaction() as session:
+            assert evidence.read(session, evidence_id=row.id, actor=reader)[1] == CERTIFICATE.content
+    with db.transaction() as session, pytest.raises(NotPermitted, match="may not read the evidence"):
+        evidence.read(session, evidence_id=row.id, actor="staff_energy")
+    with db.reading() as session, pytest.raises(NotPermitted):
+        evidence.listing(session, instance_id=nc, actor="head_energy")
+
+
+@pytest.mark.parametrize("upload, problem", [
+    (evidence.Upload("..", b"x"), "start with a dot"),
+    (evidence.Upload("   ", b"x"), "1 to 255"),
+    (evidence.Upload(".bash_profile", b"x"), "start with a dot"),
+    (evidence.Upload("report\x1b[31m.pdf", b"x"), "control characters"),
+    (evidence.Upload("report.pdf", b"x", "text/html; charset=utf-8" * 20), "content type"),
+])
+def test_file_names_and_content_types_that_could_mislead_are_refused(db, upload, problem):
+    nc, task = _at_implementation(db)
+    with pytest.raises(InvalidFormData, match=problem):
+        _implement(db, task.id, [upload])
