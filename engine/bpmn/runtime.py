@@ -183,7 +183,7 @@ def _output_item(task: Any, data: dict[str, Any]) -> tuple[str, dict[str, Any]] 
         return None  # the step after the multi-instance task: also its child in SpiffWorkflow's tree
     output = dict(data)
     if parent_spec.input_item is not None and parent_spec.input_item.exists(task):
-        output.setdefault(parent_spec.input_item.bpmn_id, parent_spec.input_item.get(task))
+        output[parent_spec.input_item.bpmn_id] = parent_spec.input_item.get(task)
     return str(parent_spec.output_item.bpmn_id), output
 
 

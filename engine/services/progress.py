@@ -137,7 +137,12 @@ def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
 
     def evaluate(name: str) -> str | None:
         value = runtime.script_engine.evaluate(task, props[name]) if props.get(name) else None
-        return None if value in (None, "") else str(value)
+        if value in (None, ""):
+            return None
+        if name != "dueDate" and not isinstance(value, str):
+            # e.g. a whole row where its department was meant: never guess, or an exclusion would not match.
+            raise CarbonFlowError(f"{name} {props[name]!r} gave {type(value).__name__} {value!r}, not a name")
+        return str(value)
 
     candidate_user = evaluate("candidateUser")
     if candidate_user is not None and session.scalar(

@@ -54,3 +54,14 @@ def test_the_database_refuses_to_change_or_delete_audit_events_even_without_the_
             session.execute(statement)
     with db.reading() as session:
         assert "mallory" not in set(session.scalars(select(AuditEvent.actor)))
+
+
+def test_postgresql_refuses_to_truncate_the_records(db):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    start_corrective_action(db)
+    for table in ("audit_events", "evidence", "evidence_blobs", "instance_links"):
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {table} CASCADE"))

@@ -153,3 +153,13 @@ def test_a_task_can_go_to_the_head_of_the_department_a_named_user_belongs_to(db)
     with db.transaction() as session:
         broken = instances.start(session, process_id="owners_head", actor="gm", data={"owner": "nobody"})
     assert broken.status == "error" and "departmentOfUser 'nobody'" in broken.error_message
+
+
+def test_an_assignment_expression_that_gives_no_name_puts_the_instance_in_error(db):
+    deploy(db, PER_DEPARTMENT)
+    with db.transaction() as session:
+        iid = instances.start(session, process_id="per_department", actor="gm",
+                              data={"departments": ["production"], "audited": {"department": "quality"}}).id
+    complete(db, iid, "confirm", "head_prod", {"follow_up_note": "ok"})
+    broken = instance(db, iid)
+    assert broken.status == "error" and "excludeDepartment 'audited' gave dict" in broken.error_message

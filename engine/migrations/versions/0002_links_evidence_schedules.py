@@ -82,6 +82,11 @@ def upgrade() -> None:
 
     for table in APPEND_ONLY:
         _forbid_changes(table)
+    if op.get_bind().dialect.name == "postgresql":
+        # Row triggers do not see TRUNCATE: refuse it for the whole table.
+        for table in ("audit_events", *APPEND_ONLY):
+            op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                       f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()")
 
 
 # Evidence and links are records: once written, the database refuses to change or remove them.
@@ -110,6 +115,9 @@ def _allow_changes(table: str) -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in ("audit_events", *APPEND_ONLY):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
     for table in APPEND_ONLY:
         _allow_changes(table)
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
