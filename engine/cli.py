@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import signal
+import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,7 +24,11 @@ from engine.config import Settings
 from engine.db import Database
 from engine.errors import CarbonFlowError, Conflict, InvalidFormData, InvalidProcess, NotFound, NotPermitted
 from engine.schema import migrate
-from engine.services import deployments, evidence, instances, messages, schedules, tasks, timers, users
+from engine.background.worker import Background
+from engine.models import Job
+from engine.services import (
+    deployments, evidence, instances, jobs, messages, notifications, schedules, tasks, timers, users,
+)
 
 EXIT_CODES = {NotFound: 3, NotPermitted: 4, Conflict: 5, InvalidFormData: 6, InvalidProcess: 7}
 
@@ -315,12 +322,21 @@ def instances_(ctx: click.Context, process_id: str | None, status: str | None, a
 @click.argument("name")
 @as_option
 @click.option("--data", default=None, help="The message payload as a JSON object.")
+@click.option("--queue", is_flag=True, help="Deliver in the background (a job the worker runs).")
 @json_flag
 @click.pass_context
 @_fail_cleanly
-def send_message(ctx: click.Context, name: str, actor: str, data: str | None, as_json: bool) -> None:
+def send_message(ctx: click.Context, name: str, actor: str, data: str | None, queue: bool, as_json: bool) -> None:
     """Send a message: starts processes waiting for it, continues instances waiting for it."""
     payload = _json_option(data, "--data")
+    if queue:
+        with _transaction(ctx) as session:
+            users.get_actor(session, actor)
+            queued = jobs.enqueue(session, kind="deliver_message", payload={"name": name, "data": payload},
+                                  actor=actor)
+            record = records.job_record(queued)
+        _echo(record, as_json, lambda r: f"queued as job {r['id']}; the worker delivers it")
+        return
     with _transaction(ctx) as session:
         delivery = messages.send_message(session, name=name, payload=payload, actor=actor)
     result = {"started": delivery.started, "continued": delivery.continued}
@@ -344,12 +360,16 @@ for _name, _verb, _help in [
 @click.pass_context
 @_fail_cleanly
 def retry(ctx: click.Context, instance_id: int, actor: str, data: str | None, as_json: bool) -> None:
-    """Run an instance in error again from its failed step (process_admin)."""
+    """After a fix: run an instance in error again from its failed step, and its failed jobs (process_admin)."""
     payload = _json_option(data, "--data")
     with _transaction(ctx) as session:
-        record = records.instance_record(session, instances.retry(
-            session, instance_id=instance_id, actor=actor, data=payload))
-    _echo(record, as_json, _instance_line)
+        requeued = [j.id for j in jobs.retry_failed(session, actor=actor, instance_id=instance_id)]
+        instance = instances.get_instance(session, instance_id)
+        if instance.status == "error" or not requeued:
+            instance = instances.retry(session, instance_id=instance_id, actor=actor, data=payload)
+        record = {**records.instance_record(session, instance), "requeued_jobs": requeued}
+    _echo(record, as_json, lambda r: _instance_line(r) + (f"; jobs queued again: {r['requeued_jobs']}"
+                                                          if r["requeued_jobs"] else ""))
 
 
 @main.command("fire-timers")
@@ -358,16 +378,109 @@ def retry(ctx: click.Context, instance_id: int, actor: str, data: str | None, as
 @click.pass_context
 @_fail_cleanly
 def fire_timers(ctx: click.Context, now_text: str | None, as_json: bool) -> None:
-    """Run one timer sweep: fire due timers, start processes whose schedule is due."""
+    """Run one sweep: fire due timers, start due schedules, send reminders, run queued jobs."""
     now = _moment(now_text, "--now") if now_text else None
-    fired = timers.fire_due_timers(ctx.obj.db(), now)
-    started = schedules.start_due(ctx.obj.db(), now)
+    db = ctx.obj.db()
+    fired = timers.fire_due_timers(db, now)
+    started = schedules.start_due(db, now)
+    reminders = notifications.remind(db, now)
+    # Jobs the timers and starts just queued (notifications) run here too: cron needs no worker.
+    ran = {job_id: jobs.run(db, job_id, now=now) for job_id in jobs.dispatchable(db, now)}
     result = {"fired": [{"instance_id": f.instance_id, "timer": f.timer, "due_at": f.due_at.isoformat()}
                         for f in fired],
-              "scheduled_starts": started}
+              "scheduled_starts": started, "reminders": reminders,
+              "jobs": [{"id": job_id, "outcome": outcome} for job_id, outcome in ran.items()]}
     _echo(result, as_json, lambda r: "\n".join(
         [f"instance {f['instance_id']}: {f['timer']} (due {f['due_at']})" for f in r["fired"]]
-        + [f"started instance {i} on its schedule" for i in r["scheduled_starts"]]) or "nothing due")
+        + [f"started instance {i} on its schedule" for i in r["scheduled_starts"]]
+        + ([f"{r['reminders']} reminders sent"] if r["reminders"] else [])
+        + ([f"{len(r['jobs'])} background jobs run"] if r["jobs"] else [])) or "nothing due")
+
+
+@main.command("worker")
+@click.option("--threads", default=2, show_default=True, help="Worker threads per process.")
+@click.option("--processes", default=1, show_default=True, help="Worker processes (each with its own threads).")
+@click.pass_context
+@_fail_cleanly
+def worker(ctx: click.Context, threads: int, processes: int) -> None:
+    """Run background work (timers, schedules, reminders, jobs) until stopped; BROKER_URL shares it out."""
+    if processes > 1:
+        _run_processes(processes, threads)
+        return
+    settings = ctx.obj.settings
+    background = Background(ctx.obj.db(), broker_url=settings.broker_url, threads=threads,
+                            tick_seconds=settings.tick_seconds)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    background.start()
+    click.echo(f"worker running: {threads} threads, broker {settings.broker_url or 'in-process'}, "
+               f"tick every {settings.tick_seconds:g} s", err=True)
+    stop.wait()
+    background.stop()
+
+
+def _run_processes(count: int, threads: int) -> None:
+    """Several worker processes (not daemonic: each keeps its own script workers)."""
+    children = [subprocess.Popen([sys.executable, "-m", "engine.cli", "worker", "--threads", str(threads)])
+                for _ in range(count)]
+    try:
+        for child in children:
+            child.wait()
+    except KeyboardInterrupt:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait()
+
+
+@main.command("incidents")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def incidents(ctx: click.Context, as_json: bool) -> None:
+    """Failed background jobs and instances in error, for an admin to fix and retry."""
+    with _reading(ctx) as session:
+        rows = jobs.incidents(session)
+    _echo(rows, as_json, lambda rs: "\n".join(
+        f"{r['type']:<8} instance {r['instance_id'] or '-'} {r.get('kind') or r.get('process_id')}: {r['error']}"
+        for r in rs) or "no incidents")
+
+
+@main.command("job")
+@click.argument("job_id", type=int)
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def job(ctx: click.Context, job_id: int, as_json: bool) -> None:
+    """Show a background job: status, attempts, error, result."""
+    with _reading(ctx) as session:
+        row = session.get(Job, job_id)
+        if row is None:
+            raise NotFound(f"no job {job_id}")
+        record = records.job_record(row)
+    _echo(record, as_json, lambda r: f"job {r['id']} {r['kind']} [{r['status']}] attempts {r['attempts']}"
+                                     + (f": {r['error']}" if r["error"] else ""))
+
+
+@main.command("notifications")
+@as_option
+@click.option("--unread", is_flag=True, help="Only the unread ones.")
+@click.option("--mark-read", is_flag=True, help="Mark the listed ones read.")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def notifications_(ctx: click.Context, actor: str, unread: bool, mark_read: bool, as_json: bool) -> None:
+    """A user's notifications: new tasks, reminders, escalations, decisions."""
+    with _transaction(ctx) as session:
+        users.get_actor(session, actor)
+        rows = notifications.inbox(session, actor, unread_only=unread)
+        listed = [records.notification_record(n) for n in rows]
+        if mark_read:
+            notifications.mark_read(session, username=actor, notification_ids=[n.id for n in rows])
+    _echo(listed, as_json, lambda rs: "\n".join(
+        f"{'*' if not r['read_at'] else ' '} {r['created_at'][:16]} {r['kind']:<11} {r['title']}" for r in rs)
+        or "no notifications")
 
 
 @main.command("schedules")
@@ -499,3 +612,7 @@ def audit(ctx: click.Context, instance_id: int | None, as_json: bool) -> None:
     _echo(rows, as_json, lambda rs: "\n".join(
         f"{r['id']:>5} {r['at'][:19]} {r['actor']:<12} {r['action']:<18} "
         f"instance {r['instance_id'] or '-'} task {r['task_id'] or '-'}" for r in rs))
+
+
+if __name__ == "__main__":
+    main()

@@ -16,14 +16,19 @@ class Settings:
     processes_dir: Path
     timezone: str = "Asia/Shanghai"
     script_timeout_seconds: float = 1.0
+    broker_url: str | None = None  # redis:// or amqp://; None: in-process
+    tick_seconds: float = 5.0
 
     @classmethod
     def from_env(cls) -> "Settings":
-        """Settings from DATABASE_URL, CARBONFLOW_PROCESSES, CARBONFLOW_TZ, CARBONFLOW_SCRIPT_TIMEOUT."""
+        """Settings from DATABASE_URL, CARBONFLOW_PROCESSES, CARBONFLOW_TZ, CARBONFLOW_SCRIPT_TIMEOUT,
+        BROKER_URL and CARBONFLOW_TICK_SECONDS."""
         data_dir = Path(os.environ.get("CARBONFLOW_DATA", PROJECT_ROOT / "data"))
         return cls(
             database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'carbonflow.db'}",
             processes_dir=Path(os.environ.get("CARBONFLOW_PROCESSES", PROJECT_ROOT / "processes")),
             timezone=os.environ.get("CARBONFLOW_TZ", "Asia/Shanghai"),
             script_timeout_seconds=float(os.environ.get("CARBONFLOW_SCRIPT_TIMEOUT", "1.0")),
+            broker_url=os.environ.get("BROKER_URL") or None,
+            tick_seconds=float(os.environ.get("CARBONFLOW_TICK_SECONDS", "5")),
         )

@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from engine import queries
 from engine.bpmn import runtime as rt
-from engine.models import AuditEvent, Evidence, HumanTask, ProcessDefinition, ProcessInstance, StartSchedule, User
+from engine.models import (
+    AuditEvent, Evidence, HumanTask, Job, Notification, ProcessDefinition, ProcessInstance, StartSchedule, User,
+)
 from engine.services.progress import load_workflow
 from engine.services.users import SessionDirectory
 from forms import json_schema
@@ -76,6 +78,18 @@ def schedule_record(row: StartSchedule) -> dict[str, Any]:
     return {"process_id": row.process_id, "start_event": row.event_id, "period": row.period,
             "next_run_at": iso(row.next_run_at), "enabled": row.next_run_at is not None,
             "configured": row.configured, "updated_by": row.updated_by, "updated_at": iso(row.updated_at)}
+
+
+def job_record(row: Job) -> dict[str, Any]:
+    return {"id": row.id, "kind": row.kind, "status": row.status, "instance_id": row.instance_id,
+            "attempts": row.attempts, "run_after": iso(row.run_after), "error": row.last_error,
+            "result": row.result, "created_by": row.created_by, "created_at": iso(row.created_at),
+            "finished_at": iso(row.finished_at)}
+
+
+def notification_record(row: Notification) -> dict[str, Any]:
+    return {"id": row.id, "kind": row.kind, "title": row.title, "body": row.body, "instance_id": row.instance_id,
+            "task_id": row.task_id, "created_at": iso(row.created_at), "read_at": iso(row.read_at)}
 
 
 def audit_record(event: AuditEvent) -> dict[str, Any]:

@@ -8,9 +8,11 @@ from engine.models.audit import AuditEvent
 from engine.models.links import InstanceLink
 from engine.models.evidence import Evidence, EvidenceBlob
 from engine.models.schedules import StartSchedule
+from engine.models.jobs import Job, JobStatus, Notification
 
 __all__ = [
     "Base", "Department", "Membership", "Role", "User", "ProcessDefinition", "StartMessage",
     "InstanceStatus", "MessageSubscription", "ProcessInstance", "HumanTask", "TaskExclusion", "TaskStatus",
-    "AuditEvent", "InstanceLink", "Evidence", "EvidenceBlob", "StartSchedule",
+    "AuditEvent", "InstanceLink", "Evidence", "EvidenceBlob", "StartSchedule", "Job", "JobStatus", "Notification",
+    "Job", "JobStatus", "Notification",
 ]

@@ -58,6 +58,9 @@ class HumanTask(Base):
     priority: Mapped[int] = mapped_column(default=2)
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When the reminder before the due time and the overdue notice went out (background worker).
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(80))
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     submitted_data: Mapped[dict[str, Any] | None] = mapped_column(JsonData)

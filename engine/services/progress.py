@@ -15,7 +15,7 @@ from engine.bpmn.parsing import task_properties
 from engine.errors import CarbonFlowError
 from engine.models import HumanTask, InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance, TaskStatus, User
 from engine.models.tasks import NO_DUE_DATE, TaskExclusion
-from engine.services import audit
+from engine.services import audit, jobs
 
 
 @dataclass(frozen=True)
@@ -121,13 +121,21 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, workflow: Any
             session.execute(update(HumanTask).where(
                 HumanTask.spiff_task_id.in_(gone), HumanTask.status == TaskStatus.READY.value)
                 .values(status=TaskStatus.CANCELLED.value))
+    opened = []
     for spiff_id, task in ready.items():
         if spiff_id in known:
             continue
         try:
-            session.add(_new_human_task(session, instance, task, runtime))
+            opened.append(_new_human_task(session, instance, task, runtime))
         except Exception as exc:  # noqa: BLE001 - a bad expression in the model errors the instance
             return f"task {task.task_spec.bpmn_id!r}: {rt.describe_error(exc)}"
+    if opened:
+        session.add_all(opened)
+        session.flush()
+        # Telling the task's people is background work: it must not slow down the step.
+        for row in opened:
+            jobs.enqueue(session, kind="notify_task", payload={"task_id": row.id}, actor=jobs.SYSTEM,
+                         instance_id=instance.id)
     return None
 
 

@@ -104,23 +104,30 @@ def start_due(db: Database, now: datetime | None = None, *, runtime: rt.Runtime 
     """Start every process whose schedule is due at ``now``; each in its own transaction. Returns instance ids."""
     runtime = runtime or rt.shared_runtime()
     now = now or clock.now()
+    started = [start_one(db, schedule_id, now, runtime=runtime) for schedule_id in due_schedules(db, now)]
+    return [instance_id for instance_id in started if instance_id is not None]
+
+
+def due_schedules(db: Database, now: datetime) -> list[int]:
+    """Schedules whose next start is due, earliest first."""
     with db.reading() as session:
-        due = list(session.scalars(select(StartSchedule.id).where(StartSchedule.next_run_at <= now)
-                                   .order_by(StartSchedule.next_run_at, StartSchedule.id)))
-    started = []
-    for schedule_id in due:
-        try:
-            instance_id = _start_one(db, schedule_id, now, runtime)
-        except (DBAPIError, PoolTimeout, Conflict):  # passing trouble: it stays due for the next sweep
-            log.exception("could not start schedule %s now; the next sweep tries again", schedule_id)
-            continue
-        except Exception as exc:  # a start that cannot happen must not block the others or repeat forever
-            log.exception("scheduled start %s failed", schedule_id)
-            _skip(db, schedule_id, now, exc)
-            continue
-        if instance_id is not None:
-            started.append(instance_id)
-    return started
+        return list(session.scalars(select(StartSchedule.id).where(StartSchedule.next_run_at <= now)
+                                    .order_by(StartSchedule.next_run_at, StartSchedule.id)))
+
+
+def start_one(db: Database, schedule_id: int, now: datetime | None = None, *,
+              runtime: rt.Runtime | None = None) -> int | None:
+    """Start one due schedule's process in its own transaction; safe to run twice or from two workers."""
+    runtime = runtime or rt.shared_runtime()
+    now = now or clock.now()
+    try:
+        return _start_one(db, schedule_id, now, runtime)
+    except (DBAPIError, PoolTimeout, Conflict):  # passing trouble: it stays due for the next sweep
+        log.exception("could not start schedule %s now; the next sweep tries again", schedule_id)
+    except Exception as exc:  # a start that cannot happen must not block the others or repeat forever
+        log.exception("scheduled start %s failed", schedule_id)
+        _skip(db, schedule_id, now, exc)
+    return None
 
 
 def _start_one(db: Database, schedule_id: int, now: datetime, runtime: rt.Runtime) -> int | None:

@@ -11,7 +11,7 @@ from engine import clock
 from engine.bpmn import runtime as rt
 from engine.errors import Conflict, NotFound, NotPermitted
 from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
-from engine.services import audit, evidence, progress
+from engine.services import audit, evidence, jobs, notifications, progress
 from engine.services.form_data import validate
 from engine.services.users import ADMIN_ROLE, Actor, get_actor
 
@@ -114,6 +114,10 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
     audit.record(session, action="complete", actor=actor, instance_id=instance.id, task_id=task.id,
                  data={"task": task.name, "form_key": task.form_key, "data": submitted})
     evidence.attach(session, task=task, uploads=evidence_files, actor=actor)
+    decision = notifications.decision_in(submitted)
+    if decision is not None:
+        jobs.enqueue(session, kind="notify_decision", payload={"task_id": task.id, "decision": decision},
+                     actor=actor, instance_id=instance.id)
     progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error,
                   before=before)
     return _flushed(session, task)

@@ -35,17 +35,34 @@ def fire_due_timers(db: Database, now: datetime | None = None, *, batch: int = 5
     fired: list[FiredTimer] = []
     after_id = 0
     # Batches in id order, so every due instance is visited once per sweep however many there are.
-    while due_ids := _due_batch(db, now, after_id, batch):
+    while due_ids := due_instances(db, now, after_id=after_id, limit=batch):
         for instance_id in due_ids:
-            try:
-                fired.extend(_fire_instance(db, instance_id, now, runtime))
-            except DBAPIError:  # the database, not the instance: it stays due for the next sweep
-                log.exception("timer sweep could not reach the database for instance %s", instance_id)
-            except Exception as exc:  # one broken instance must not stop the sweep
-                log.exception("timer sweep failed on instance %s", instance_id)
-                _record_failure(db, instance_id, exc)
+            fired.extend(fire_instance(db, instance_id, now, runtime=runtime))
         after_id = due_ids[-1]
     return fired
+
+
+def fire_instance(db: Database, instance_id: int, now: datetime | None = None, *,
+                  runtime: rt.Runtime | None = None) -> list[FiredTimer]:
+    """Fire one instance's due timers in its own transaction (a background job, or part of a sweep).
+
+    Safe to run twice or from two workers at once: the instance is locked and its due time checked.
+    """
+    runtime = runtime or rt.shared_runtime()
+    now = now or clock.now()
+    try:
+        return _fire_instance(db, instance_id, now, runtime)
+    except DBAPIError:  # the database, not the instance: it stays due for the next sweep
+        log.exception("timer sweep could not reach the database for instance %s", instance_id)
+    except Exception as exc:  # one broken instance must not stop the sweep
+        log.exception("timer sweep failed on instance %s", instance_id)
+        _record_failure(db, instance_id, exc)
+    return []
+
+
+def due_instances(db: Database, now: datetime, *, after_id: int = 0, limit: int = 500) -> list[int]:
+    """Running instances whose next timer is due, in id order."""
+    return _due_batch(db, now, after_id, limit)
 
 
 def _due_batch(db: Database, now: datetime, after_id: int, size: int) -> list[int]:
