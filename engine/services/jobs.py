@@ -8,6 +8,7 @@ that keeps failing becomes an incident an admin retries after a fix.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,8 +29,11 @@ from engine.services.users import ADMIN_ROLE, get_actor
 log = logging.getLogger(__name__)
 SYSTEM = "system"
 MAX_ATTEMPTS = 5
-# A broker message not acted on within this long is taken as lost and sent again.
-LEASE = timedelta(seconds=60)
+
+
+def lease() -> timedelta:
+    """How long a broker message may go unanswered before it is taken as lost and sent again."""
+    return timedelta(seconds=float(os.environ.get("CARBONFLOW_JOB_LEASE_SECONDS", "60")))
 
 Handler = Callable[[Session, Job], "dict[str, Any] | None"]
 HANDLERS: dict[str, Handler] = {}
@@ -114,7 +118,7 @@ def dispatchable(db: Database, now: datetime | None = None, *, limit: int = 500)
     with db.transaction() as session:
         jobs = list(session.scalars(
             select(Job).where(Job.status == JobStatus.PENDING.value, Job.run_after <= now,
-                              or_(Job.dispatched_at.is_(None), Job.dispatched_at < now - LEASE))
+                              or_(Job.dispatched_at.is_(None), Job.dispatched_at < now - lease()))
             .order_by(Job.id).limit(limit).with_for_update(skip_locked=True)))
         for job in jobs:
             job.dispatched_at = now

@@ -1,0 +1,379 @@
+"""CarbonFlow worker benchmark: how many due timers per second `carbonflow worker` fires.
+
+Run from the project root:
+
+    .venv/bin/python benchmarks/worker_bench.py [--quick] [--json] [--no-pg] [--no-redis]
+
+Each run gets a fresh database (migrated, seeded like tests/factories.py, processes/ deployed)
+holding N corrective actions waiting at implement_correction with yesterday as the correction
+due date, so every boundary timer "correction overdue" is due now. The setup's own background
+work (new-task notifications, overdue reminders) is done before the clock starts. Then real
+worker processes (`python -m engine.cli worker --threads 2`, a tick every 0.2 s) run until every
+instance has fired its timer, and are stopped with SIGTERM.
+
+Runs: SQLite (WAL) with one worker; PostgreSQL with one and with two workers, each in a
+throwaway database dropped afterwards (skipped, with a note, when the server does not answer).
+The workers share a Redis queue when Redis answers; otherwise each has its own in-process
+broker and ticker, which works because firing a timer twice has its effect once.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine.background.broker import make_broker
+from engine.db import Database
+from engine.models import AuditEvent, HumanTask, ProcessInstance
+from engine.schema import migrate
+from engine.services import instances, jobs, notifications, tasks
+from engine_bench import PG_ADMIN_URL, progress, table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests/ is not installed; its factories seed the database
+from tests import factories  # noqa: E402
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+THREADS = 2
+TICK_SECONDS = 0.2
+POLL_SECONDS = 0.1
+FULL_COUNT, QUICK_COUNT = 500, 100
+
+
+@dataclass(frozen=True)
+class Result:
+    """One run: the workers' setting and how long they took to fire every timer."""
+
+    backend: str
+    workers: int
+    broker: str
+    timers: int
+    seconds: float  # worker start -> last timer fired
+    startup_seconds: float  # worker start -> first timer fired
+    setup_seconds: float
+    fired_once_each: bool
+    follow_ups: int  # instances now at follow_up_overdue, as the timer should leave them
+    errors: int  # instances the sweep put in error
+
+    @property
+    def rate(self) -> float:
+        return self.timers / self.seconds
+
+    @property
+    def firing_rate(self) -> float:
+        """Timers per second between the first and the last fire (worker start-up left out)."""
+        return (self.timers - 1) / max(self.seconds - self.startup_seconds, 1e-9)
+
+
+# ---------------------------------------------------------------------------------------------
+# Setup: a database full of due timers
+
+
+def prepare(url: str, count: int) -> float:
+    """Migrate and seed a fresh database and leave `count` overdue corrections in it; seconds taken."""
+    started = time.perf_counter()
+    migrate(url)
+    db = Database(url)
+    try:
+        factories.seed(db)
+        for number in range(count):
+            start_overdue_correction(db, number)
+        settle_setup_work(db)
+    finally:
+        db.dispose()
+    return time.perf_counter() - started
+
+
+def start_overdue_correction(db: Database, number: int) -> int:
+    """One corrective action taken to implement_correction with yesterday as its due date."""
+    with db.transaction() as session:
+        instance_id = instances.start(session, process_id="corrective_action", actor="staff_prod",
+                                      business_key=f"NC-{number:05d}", data=factories.raise_data()).id
+        complete_open(session, instance_id, "evaluate_consequences", "body",
+                      factories.FORM_DATA["evaluate_consequences"])
+        # analyse_cause takes any due date (follow-ups refuse past ones): yesterday makes it due now.
+        complete_open(session, instance_id, "analyse_cause", "head_prod",
+                      factories.analyse_data(correction_due=factories.days_ahead(-1)))
+        return instance_id
+
+
+def complete_open(session: Any, instance_id: int, name: str, actor: str, data: dict[str, Any]) -> None:
+    """Complete the instance's open task of this name, in the caller's transaction."""
+    task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.name == name,
+                                                  HumanTask.status == "ready"))
+    tasks.complete(session, task_id=task.id, actor=actor, data=data,
+                   evidence_files=[factories.EVIDENCE] if task.evidence_required else [])
+
+
+def settle_setup_work(db: Database) -> None:
+    """Run the setup's notification jobs and overdue reminders, so the workers find only the timers."""
+    while due := jobs.dispatchable(db):
+        for job_id in due:
+            jobs.run(db, job_id)
+    while notifications.remind(db):
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+# The workers
+
+
+def start_workers(url: str, count: int, broker_url: str | None, logs: Path) -> list[subprocess.Popen[bytes]]:
+    """`count` worker processes on the database, each logging to its own file."""
+    env = {**os.environ, "DATABASE_URL": url, "CARBONFLOW_TICK_SECONDS": str(TICK_SECONDS)}
+    env.pop("BROKER_URL", None)
+    if broker_url:
+        env["BROKER_URL"] = broker_url
+    command = [sys.executable, "-m", "engine.cli", "worker", "--threads", str(THREADS)]
+    return [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                             stderr=(logs / f"worker{n}.log").open("wb"))
+            for n in range(count)]
+
+
+def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every worker, then wait for each (kill one that does not stop within 60 s)."""
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def fired_count(db: Database) -> int:
+    """Timer fires recorded so far (one audit event each)."""
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.action == "timer_fired")) or 0
+
+
+def wait_for_fires(db: Database, count: int, workers: list[subprocess.Popen[bytes]], timeout: float,
+                   logs: Path) -> None:
+    """Poll until `count` timers have fired; fail if a worker exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while fired_count(db) < count:
+        if dead := [w for w in workers if w.poll() is not None]:
+            raise RuntimeError(f"worker exited with {dead[0].returncode}:\n{log_tail(logs)}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {fired_count(db)} of {count} timers fired in {timeout:.0f} s:\n"
+                               f"{log_tail(logs)}")
+        time.sleep(POLL_SECONDS)
+
+
+def log_tail(logs: Path, lines: int = 20) -> str:
+    """The last lines of every worker log, for an error message."""
+    return "\n".join(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+                     for log in sorted(logs.glob("worker*.log")))
+
+
+# ---------------------------------------------------------------------------------------------
+# One run
+
+
+def measure(backend: str, url: str, workers: int, broker_url: str | None, count: int, timeout: float) -> Result:
+    """Set up a fresh database at `url`, run the workers on it until every timer fired, and check."""
+    progress(f"{backend}, {workers} worker(s): setting up {count} due timers")
+    setup_seconds = prepare(url, count)
+    if broker_url:
+        flush_queue(broker_url)  # no messages left over from an earlier run
+    db = Database(url)
+    with tempfile.TemporaryDirectory(prefix="cf_worker_logs_") as logs:
+        progress(f"{backend}, {workers} worker(s): firing")
+        started_at = datetime.now(timezone.utc)
+        running = start_workers(url, workers, broker_url, Path(logs))
+        try:
+            wait_for_fires(db, count, running, timeout, Path(logs))
+        finally:
+            stop_workers(running)
+    try:
+        first, last = fire_window(db)
+        return Result(backend=backend, workers=workers, broker="Redis" if broker_url else "in-process",
+                      timers=count, seconds=(last - started_at).total_seconds(),
+                      startup_seconds=(first - started_at).total_seconds(), setup_seconds=setup_seconds,
+                      fired_once_each=fired_count(db) == count, follow_ups=follow_ups(db), errors=errors(db))
+    finally:
+        db.dispose()
+
+
+def fire_window(db: Database) -> tuple[datetime, datetime]:
+    """When the first and the last timer fired (the audit events' own times)."""
+    with db.reading() as session:
+        first, last = session.execute(select(func.min(AuditEvent.at), func.max(AuditEvent.at))
+                                      .where(AuditEvent.action == "timer_fired")).one()
+    return first, last
+
+
+def follow_ups(db: Database) -> int:
+    """Instances whose timer took them to follow_up_overdue."""
+    with db.reading() as session:
+        return session.scalar(select(func.count(func.distinct(HumanTask.instance_id))).where(
+            HumanTask.name == "follow_up_overdue", HumanTask.status == "ready")) or 0
+
+
+def errors(db: Database) -> int:
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(ProcessInstance)
+                              .where(ProcessInstance.status == "error")) or 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Databases and broker
+
+
+def sqlite_url(directory: Path) -> str:
+    """A SQLite file in a temporary directory (engine/db.py puts it in WAL mode)."""
+    return f"sqlite:///{directory / 'worker_bench.db'}"
+
+
+@contextmanager
+def postgres_url(admin_url: str, name: str) -> Iterator[str]:
+    """A throwaway PostgreSQL database next to the admin one, dropped afterwards."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def postgres_version(admin_url: str) -> str:
+    """The server's version ("15.20"); raises SQLAlchemyError when it does not answer."""
+    admin = create_engine(admin_url, connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as connection:
+            return str(connection.execute(text("SHOW server_version")).scalar()).split()[0]
+    finally:
+        admin.dispose()
+
+
+def redis_answers(url: str) -> str | None:
+    """None when Redis answers at `url`, else why not."""
+    import redis
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        return str(exc)
+    return None
+
+
+def flush_queue(url: str) -> None:
+    """Empty dramatiq's default queue and its delay queue in that Redis database (nothing else)."""
+    broker = make_broker(url)
+    broker.declare_queue("default")
+    broker.flush_all()
+    broker.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+def render(results: dict[str, Any]) -> str:
+    rows = [[r["backend"], r["workers"], r["broker"], r["timers"], r["seconds"], r["timers_per_s"],
+             r["startup_seconds"], r["firing_timers_per_s"], r["setup_seconds"]] for r in results["runs"]]
+    out = [f"CarbonFlow worker benchmark ({results['mode']}; Python {sys.version.split()[0]}, "
+           f"{os.cpu_count()} CPUs, {results['seconds']:.0f} s)", "",
+           f"Due timers fired by `carbonflow worker --threads {THREADS}` processes "
+           f"(tick {TICK_SECONDS:g} s), from worker start to the last fire",
+           table(["backend", "workers", "broker", "timers", "seconds", "timers/s", "first fire s",
+                  "timers/s after first", "setup s"], rows)]
+    for r in results["runs"]:
+        verdict = "checked" if r["fired_once_each"] and r["follow_ups"] == r["timers"] and not r["errors"] \
+            else f"FAILED (follow-ups {r['follow_ups']}, errors {r['errors']})"
+        out.append(f"   {r['backend']}, {r['workers']} worker(s): every timer fired once and left its "
+                   f"instance at follow_up_overdue: {verdict}")
+    out += [""] + [f"note: {note}" for note in results["notes"]]
+    return "\n".join(out)
+
+
+def as_record(result: Result) -> dict[str, Any]:
+    return {**asdict(result), "timers_per_s": result.rate, "firing_timers_per_s": result.firing_rate}
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    count = options.timers or (QUICK_COUNT if options.quick else FULL_COUNT)
+    started = time.perf_counter()
+    notes: list[str] = []
+    broker_url = choose_broker(options, notes)
+    runs: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="cf_worker_bench_") as tmp:
+        runs.append(measure("SQLite (WAL)", sqlite_url(Path(tmp)), 1, broker_url, count, options.timeout))
+    runs += postgres_runs(options, broker_url, count, notes)
+    notes.append("setup (not timed): migrate, seed, start and drive the instances, then run the "
+                 "setup's notification jobs and reminders so the workers find only the timers")
+    results = {"mode": "quick" if options.quick else "full", "runs": [as_record(r) for r in runs],
+               "notes": notes, "seconds": time.perf_counter() - started}
+    print(json.dumps(results, indent=2, default=str) if options.json else render(results))
+    return 0 if all(r.fired_once_each and r.follow_ups == r.timers and not r.errors for r in runs) else 1
+
+
+def choose_broker(options: argparse.Namespace, notes: list[str]) -> str | None:
+    """The Redis URL when Redis answers (and is wanted), else None for in-process brokers."""
+    why_not = "not requested (--no-redis)" if options.no_redis else redis_answers(options.redis_url)
+    if why_not is None:
+        notes.append(f"broker: Redis at {options.redis_url}; the workers share one queue")
+        return str(options.redis_url)
+    notes.append(f"broker: in-process, Redis {why_not}; each worker has its own queue and ticker, "
+                 "and a timer fired twice takes effect once")
+    return None
+
+
+def postgres_runs(options: argparse.Namespace, broker_url: str | None, count: int, notes: list[str]) -> list[Result]:
+    """One and two workers, each on a fresh throwaway database; none with a note if PostgreSQL is away."""
+    if options.no_pg:
+        notes.append("PostgreSQL not requested (--no-pg); its rows are skipped")
+        return []
+    try:
+        label = f"PostgreSQL {postgres_version(options.pg_admin_url)}"
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        notes.append(f"PostgreSQL unavailable at {options.pg_admin_url}: {reason}; its rows are skipped")
+        return []
+    runs = []
+    for workers in (1, 2):
+        with postgres_url(options.pg_admin_url, f"cf_worker_bench_{os.getpid()}_{workers}") as url:
+            runs.append(measure(label, url, workers, broker_url, count, options.timeout))
+    return runs
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_COUNT} timers instead of {FULL_COUNT}")
+    parser.add_argument("--timers", type=int, default=None, help="how many due timers (overrides --quick)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead")
+    parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--no-redis", action="store_true", help="in-process brokers even if Redis answers")
+    parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL,
+                        help="database to connect to for creating the throwaway ones (default: %(default)s)")
+    parser.add_argument("--redis-url", default=REDIS_URL, help="Redis for the shared queue (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the fires of one run")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
