@@ -1,6 +1,7 @@
 """The `carbonflow` command line: every use case, with stable --json output for scripts."""
 from __future__ import annotations
 
+import csv
 import json
 import mimetypes
 import signal
@@ -384,8 +385,13 @@ def fire_timers(ctx: click.Context, now_text: str | None, as_json: bool) -> None
     fired = timers.fire_due_timers(db, now)
     started = schedules.start_due(db, now)
     reminders = notifications.remind(db, now)
-    # Jobs the timers and starts just queued (notifications) run here too: cron needs no worker.
-    ran = {job_id: jobs.run(db, job_id, now=now) for job_id in jobs.dispatchable(db, now)}
+    # Jobs run here too, including those the jobs queue (a few rounds): cron needs no worker.
+    ran: dict[int, str] = {}
+    for _ in range(5):
+        due = jobs.dispatchable(db, now)
+        ran.update((job_id, jobs.run(db, job_id, now=now)) for job_id in due)
+        if not due:
+            break
     result = {"fired": [{"instance_id": f.instance_id, "timer": f.timer, "due_at": f.due_at.isoformat()}
                         for f in fired],
               "scheduled_starts": started, "reminders": reminders,
@@ -483,6 +489,28 @@ def notifications_(ctx: click.Context, actor: str, unread: bool, mark_read: bool
         or "no notifications")
 
 
+@main.command("import-users")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@as_option
+@click.option("--queue", is_flag=True, help="Import in the background (a job the worker runs).")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def import_users(ctx: click.Context, csv_file: Path, actor: str, queue: bool, as_json: bool) -> None:
+    """Create users from a CSV (username, display_name, roles, department, email); all or nothing."""
+    with csv_file.open(encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.DictReader(file))
+    with _transaction(ctx) as session:
+        if queue:
+            users.get_actor(session, actor)
+            result: dict[str, Any] = records.job_record(jobs.enqueue(
+                session, kind="import_users", payload={"rows": rows}, actor=actor))
+        else:
+            result = users.import_users(session, rows=rows, actor=actor)
+    _echo(result, as_json, lambda r: f"queued as job {r['id']}" if queue else
+          f"created {len(r['created'])} users; {len(r['existing'])} existed already")
+
+
 @main.command("schedules")
 @json_flag
 @click.pass_context
@@ -566,13 +594,25 @@ def evidence_(ctx: click.Context, actor: str, instance_id: int | None, evidence_
 @main.command("clauses")
 @click.option("--since", "since_text", default=None, help="Only records completed from this time (ISO 8601).")
 @click.option("--until", "until_text", default=None, help="Only records completed before this time (ISO 8601).")
+@click.option("--queue", is_flag=True, help="Build the report in the background (needs --as).")
+@click.option("--as", "actor", default=None, metavar="USER", help="Who asks for a queued report.")
 @json_flag
 @click.pass_context
 @_fail_cleanly
-def clauses_(ctx: click.Context, since_text: str | None, until_text: str | None, as_json: bool) -> None:
+def clauses_(ctx: click.Context, since_text: str | None, until_text: str | None, queue: bool, actor: str | None,
+             as_json: bool) -> None:
     """For every clause of the guideline: the tasks that cover it and the completed instances holding its records."""
     since = _moment(since_text, "--since") if since_text else None
     until = _moment(until_text, "--until") if until_text else None
+    if queue:
+        if not actor:
+            raise click.UsageError("a queued report needs --as USER")
+        with _transaction(ctx) as session:
+            users.get_actor(session, actor)
+            queued = records.job_record(jobs.enqueue(session, kind="clause_report", actor=actor, payload={
+                "since": since.isoformat() if since else None, "until": until.isoformat() if until else None}))
+        _echo(queued, as_json, lambda r: f"queued as job {r['id']}; `carbonflow job {r['id']}` shows the report")
+        return
     with _reading(ctx) as session:
         report = clauses.coverage(session, since=since, until=until)
     _echo(report, as_json, _clauses_text)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from engine import clauses
 from engine.background import mail
 from engine.models import HumanTask, Job, Notification, User
-from engine.services import jobs, messages, notifications
+from engine.services import jobs, messages, notifications, users
 
 
 @jobs.handler("notify_task")
@@ -37,6 +37,12 @@ def clause_report(session: Session, job: Job) -> dict[str, Any]:
     """The clause coverage report for a period, kept as the job's result."""
     since, until = (datetime.fromisoformat(job.payload[k]) if job.payload.get(k) else None for k in ("since", "until"))
     return clauses.coverage(session, since=since, until=until)
+
+
+@jobs.handler("import_users")
+def import_users(session: Session, job: Job) -> dict[str, Any]:
+    """Bulk import of users (an admin's CSV): new ones created, existing ones left as they are."""
+    return users.import_users(session, rows=job.payload["rows"], actor=job.created_by)
 
 
 @jobs.handler("send_email")

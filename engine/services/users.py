@@ -4,12 +4,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import CarbonFlowError, NotFound, NotPermitted
+from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
 from engine.models import Department, Membership, Role, User
 
 # The guideline's roles (4.1-4.3, 9.2), with the ids every process lane uses.
@@ -128,6 +129,35 @@ class SessionDirectory:
         if self._departments is None:
             self._departments = list(self._session.scalars(select(Department.code).order_by(Department.code)))
         return self._departments
+
+
+def import_users(session: Session, *, rows: Sequence[dict[str, Any]], actor: str) -> dict[str, Any]:
+    """Create the users of the rows that do not exist yet (process admins only); every bad row is named."""
+    user = get_actor(session, actor)
+    if ADMIN_ROLE not in user.role_ids:
+        raise NotPermitted(f"{actor} may not import users (needs role {ADMIN_ROLE})")
+    problems, created, existing = [], [], []
+    for number, row in enumerate(rows, start=1):
+        username = str(row.get("username") or "").strip()
+        roles = [r.strip() for r in str(row.get("roles") or "").replace(";", ",").split(",") if r.strip()]
+        if not username or not roles:
+            problems.append(f"row {number}: username and roles are required")
+            continue
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            existing.append(username)
+            continue
+        try:
+            create_user(session, username=username, display_name=str(row.get("display_name") or username),
+                        roles=roles, department=(str(row.get("department") or "").strip() or None),
+                        email=(str(row.get("email") or "").strip() or None))
+        except CarbonFlowError as exc:
+            problems.append(f"row {number} ({username}): {exc}")
+            continue
+        created.append(username)
+    if problems:
+        # All or nothing: a half-imported file is worse than none.
+        raise InvalidFormData("import_users", {"rows": problems})
+    return {"created": created, "existing": existing}
 
 
 @dataclass(frozen=True)

@@ -244,3 +244,20 @@ def test_a_decision_is_announced_to_whoever_started_the_instance(db, background)
     with db.reading() as session:
         [row] = notifications.inbox(session, "staff_prod")
     assert row.title.endswith("returned")
+
+
+def test_long_jobs_build_the_clause_report_and_import_users_in_the_background(db, background):
+    rows = [{"username": "liu.new", "display_name": "Liu", "roles": "carbon_staff", "department": "energy",
+             "email": "liu@plant.example"},
+            {"username": "body", "display_name": "Body", "roles": "carbon_body", "department": "carbon_office"}]
+    with db.transaction() as session:
+        report = jobs.enqueue(session, kind="clause_report", actor="auditor", payload={"since": None, "until": None})
+        imported = jobs.enqueue(session, kind="import_users", actor="admin", payload={"rows": rows})
+        refused = jobs.enqueue(session, kind="import_users", actor="gm", payload={"rows": rows})
+    settle(background)
+    with db.reading() as session:
+        report, imported, refused = (session.get(Job, j.id) for j in (report, imported, refused))
+        assert report.result["summary"]["records_required_uncovered"] == []
+        assert imported.result == {"created": ["liu.new"], "existing": ["body"]}
+        assert session.scalar(select(User.email).where(User.username == "liu.new")) == "liu@plant.example"
+        assert refused.status == "pending" and "may not import users" in refused.last_error

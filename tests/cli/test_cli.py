@@ -225,3 +225,28 @@ def test_links_and_the_clause_report_from_the_command_line(cli):
     nc = _json(cli, "start", "corrective_action", "--as", "zhao.staff", "--data", json.dumps(START))["id"]
     assert _json(cli, "links", str(nc)) == []
     assert cli("links", "999")[0] == 3
+
+
+def test_background_work_from_the_command_line(cli, tmp_path):
+    cli("init")
+    _json(cli, "demo-users")
+    queued = _json(cli, "send-message", "regulation_changed", "--as", "zhang.gm", "--queue", "--data", json.dumps({
+        "title": "New cement guide", "issuer": "MEE", "effective_date": "2027-01-01", "summary": "Factors."}))
+    assert queued["kind"] == "deliver_message" and queued["status"] == "pending"
+    swept = _json(cli, "fire-timers")  # cron-style: one sweep also runs queued jobs
+    assert {"id": queued["id"], "outcome": "done"} in swept["jobs"]
+    assert _json(cli, "job", str(queued["id"]))["result"]["started"]
+    assert [n["kind"] for n in _json(cli, "notifications", "--as", "li.carbon")] == ["new_task"]
+    assert _json(cli, "notifications", "--as", "li.carbon", "--unread", "--mark-read")
+    assert _json(cli, "notifications", "--as", "li.carbon", "--unread") == []
+    assert _json(cli, "incidents") == []
+
+    people = tmp_path / "people.csv"
+    people.write_text("username,display_name,roles,department,email\n"
+                      "hu.quality,胡工,carbon_staff,quality,hu@plant.example\n", encoding="utf-8")
+    assert _json(cli, "import-users", str(people), "--as", "admin")["created"] == ["hu.quality"]
+    code, _, err = cli("import-users", str(people), "--as", "zhao.staff")
+    assert code == 4 and "may not import users" in err
+    report = _json(cli, "clauses", "--queue", "--as", "sun.audit")
+    _json(cli, "fire-timers")
+    assert _json(cli, "job", str(report["id"]))["result"]["summary"]["clauses"] == 45
