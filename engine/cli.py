@@ -20,7 +20,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from engine import clauses, queries, records
+from engine import clauses, clock, queries, records
 from engine.config import Settings
 from engine.db import Database
 from engine.errors import CarbonFlowError, Conflict, InvalidFormData, InvalidProcess, NotFound, NotPermitted
@@ -324,17 +324,19 @@ def instances_(ctx: click.Context, process_id: str | None, status: str | None, a
 @as_option
 @click.option("--data", default=None, help="The message payload as a JSON object.")
 @click.option("--queue", is_flag=True, help="Deliver in the background (a job the worker runs).")
+@click.option("--key", default=None, help="With --queue: a second send with the same key is the first one.")
 @json_flag
 @click.pass_context
 @_fail_cleanly
-def send_message(ctx: click.Context, name: str, actor: str, data: str | None, queue: bool, as_json: bool) -> None:
+def send_message(ctx: click.Context, name: str, actor: str, data: str | None, queue: bool, key: str | None,
+                 as_json: bool) -> None:
     """Send a message: starts processes waiting for it, continues instances waiting for it."""
     payload = _json_option(data, "--data")
     if queue:
         with _transaction(ctx) as session:
-            users.get_actor(session, actor)
+            messages.check_sender(session, name=name, actor=actor)
             queued = jobs.enqueue(session, kind="deliver_message", payload={"name": name, "data": payload},
-                                  actor=actor)
+                                  actor=actor, key=f"message:{key}" if key else None)
             record = records.job_record(queued)
         _echo(record, as_json, lambda r: f"queued as job {r['id']}; the worker delivers it")
         return
@@ -384,12 +386,15 @@ def fire_timers(ctx: click.Context, now_text: str | None, as_json: bool) -> None
     db = ctx.obj.db()
     fired = timers.fire_due_timers(db, now)
     started = schedules.start_due(db, now)
-    reminders = notifications.remind(db, now)
+    # Looking ahead (--now later than now) fires timers as asked, but sends no reminder and runs
+    # no job as if it were that late: those happen at their real time.
+    real = None if now is None or now <= clock.now() else clock.now()
+    reminders = notifications.remind(db, real or now)
     # Jobs run here too, including those the jobs queue (a few rounds): cron needs no worker.
     ran: dict[int, str] = {}
     for _ in range(5):
-        due = jobs.dispatchable(db, now)
-        ran.update((job_id, jobs.run(db, job_id, now=now)) for job_id in due)
+        due = jobs.dispatchable(db, real or now)
+        ran.update((job_id, jobs.run(db, job_id, now=real or now)) for job_id in due)
         if not due:
             break
     result = {"fired": [{"instance_id": f.instance_id, "timer": f.timer, "due_at": f.due_at.isoformat()}
@@ -427,17 +432,19 @@ def worker(ctx: click.Context, threads: int, processes: int) -> None:
 
 
 def _run_processes(count: int, threads: int) -> None:
-    """Several worker processes (not daemonic: each keeps its own script workers)."""
+    """Several worker processes (not daemonic: each keeps its own script workers); stopped together."""
     children = [subprocess.Popen([sys.executable, "-m", "engine.cli", "worker", "--threads", str(threads)])
                 for _ in range(count)]
-    try:
+
+    def stop(*_: object) -> None:
         for child in children:
-            child.wait()
-    except KeyboardInterrupt:
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait()
+            if child.poll() is None:
+                child.terminate()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    for child in children:
+        child.wait()
 
 
 @main.command("incidents")
@@ -455,12 +462,22 @@ def incidents(ctx: click.Context, as_json: bool) -> None:
 
 @main.command("job")
 @click.argument("job_id", type=int)
+@click.option("--retry", "retry_it", is_flag=True, help="Run a failed job again after a fix.")
+@click.option("--cancel", "cancel_reason", default=None, metavar="REASON", help="Dismiss a failed job.")
+@click.option("--as", "actor", default=None, metavar="USER", help="The process_admin who retries or cancels.")
 @json_flag
 @click.pass_context
 @_fail_cleanly
-def job(ctx: click.Context, job_id: int, as_json: bool) -> None:
-    """Show a background job: status, attempts, error, result."""
-    with _reading(ctx) as session:
+def job(ctx: click.Context, job_id: int, retry_it: bool, cancel_reason: str | None, actor: str | None,
+        as_json: bool) -> None:
+    """Show a background job; a process_admin may retry a failed one or cancel it."""
+    if (retry_it or cancel_reason) and not actor:
+        raise click.UsageError("--retry and --cancel need --as USER")
+    with _transaction(ctx) as session:
+        if retry_it:
+            jobs.retry_failed(session, actor=actor or "", job_id=job_id)
+        elif cancel_reason:
+            jobs.cancel(session, job_id=job_id, actor=actor or "", reason=cancel_reason)
         row = session.get(Job, job_id)
         if row is None:
             raise NotFound(f"no job {job_id}")
@@ -502,7 +519,7 @@ def import_users(ctx: click.Context, csv_file: Path, actor: str, queue: bool, as
         rows = list(csv.DictReader(file))
     with _transaction(ctx) as session:
         if queue:
-            users.get_actor(session, actor)
+            users.require_admin(session, actor, "import users")
             result: dict[str, Any] = records.job_record(jobs.enqueue(
                 session, kind="import_users", payload={"rows": rows}, actor=actor))
         else:

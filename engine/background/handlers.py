@@ -5,10 +5,12 @@ import os
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import clauses
+from engine import clauses, clock
 from engine.background import mail
+from engine.db import Database
 from engine.models import HumanTask, Job, Notification, User
 from engine.services import jobs, messages, notifications, users
 
@@ -32,11 +34,12 @@ def deliver_message(session: Session, job: Job) -> dict[str, Any]:
     return {"started": delivery.started, "continued": delivery.continued}
 
 
-@jobs.handler("clause_report")
-def clause_report(session: Session, job: Job) -> dict[str, Any]:
-    """The clause coverage report for a period, kept as the job's result."""
+@jobs.io_handler("clause_report")
+def clause_report(db: Database, job: Job) -> dict[str, Any]:
+    """The clause coverage report for a period, kept as the job's result (read without the write lock)."""
     since, until = (datetime.fromisoformat(job.payload[k]) if job.payload.get(k) else None for k in ("since", "until"))
-    return clauses.coverage(session, since=since, until=until)
+    with db.reading() as session:
+        return clauses.coverage(session, since=since, until=until)
 
 
 @jobs.handler("import_users")
@@ -45,16 +48,24 @@ def import_users(session: Session, job: Job) -> dict[str, Any]:
     return users.import_users(session, rows=job.payload["rows"], actor=job.created_by)
 
 
-@jobs.handler("send_email")
-def send_email(session: Session, job: Job) -> dict[str, Any]:
-    """Mail a notification to its user (at least once: the mark is written after the send)."""
-    row = session.get(Notification, job.payload["notification_id"])
-    if row is None or row.emailed_at is not None:
-        return {"sent": False}
-    address = session.query(User.email).filter(User.username == row.username).scalar()
+@jobs.io_handler("send_email")
+def send_email(db: Database, job: Job) -> dict[str, Any]:
+    """Mail a notification to its user, outside any transaction (at least once: marked after the send)."""
     url = os.environ.get("MAIL_URL")
-    if not address or not url:
-        return {"sent": False, "reason": "no address" if url else "MAIL_URL not set"}
-    mail.send(url, to=address, subject=row.title, body=row.body)
-    row.emailed_at = job.finished_at or row.created_at
+    if not url:
+        # Keeps the job pending for a worker that has a mail server, rather than dropping the mail.
+        raise RuntimeError("MAIL_URL is not set on this worker")
+    with db.reading() as session:
+        row = session.get(Notification, job.payload["notification_id"])
+        if row is None or row.emailed_at is not None:
+            return {"sent": False}
+        address = session.scalar(select(User.email).where(User.username == row.username))
+        subject, body = row.title, row.body
+    if not address:
+        return {"sent": False, "reason": "no address"}
+    mail.send(url, to=address, subject=subject, body=body)
+    with db.transaction() as session:
+        sent = session.get(Notification, job.payload["notification_id"])
+        if sent is not None:
+            sent.emailed_at = clock.now()
     return {"sent": True, "to": address}

@@ -18,6 +18,14 @@ def send(url: str, *, to: str, subject: str, body: str) -> None:
     client = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
     with client(parts.hostname or "localhost", parts.port or (465 if parts.scheme == "smtps" else 25),
                 timeout=30) as smtp:
+        if parts.scheme == "smtp":
+            # Submission servers (587) want TLS before a password; use it whenever offered.
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls()
+                smtp.ehlo()
+            elif parts.username:
+                raise RuntimeError(f"{parts.hostname} offers no STARTTLS: refusing to send the password in clear")
         if parts.username:
             smtp.login(unquote(parts.username), unquote(parts.password or ""))
         smtp.send_message(message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -45,15 +46,18 @@ class Background:
         self.threads = threads
         self.tick_seconds = tick_seconds
         actor = self._actor
-        self.fire_timers = actor("fire_timers", self._fire_timers)
-        self.start_schedule = actor("start_schedule", self._start_schedule)
-        self.run_job = actor("run_job", self._run_job)
+        # Timers and jobs on queues of their own: a burst of one does not hold up the other.
+        self.fire_timers = actor("fire_timers", self._fire_timers, "timers")
+        self.start_schedule = actor("start_schedule", self._start_schedule, "timers")
+        self.run_job = actor("run_job", self._run_job, "jobs")
+        # What this process sent lately, so a tick does not send it again while it is being done.
+        self._sent: dict[tuple[str, int, object], float] = {}
         self._worker: dramatiq.Worker | None = None
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
 
-    def _actor(self, name: str, fn: object) -> dramatiq.Actor:
-        return dramatiq.actor(fn, actor_name=name, broker=self.broker, max_retries=0)
+    def _actor(self, name: str, fn: object, queue: str) -> dramatiq.Actor:
+        return dramatiq.actor(fn, actor_name=name, queue_name=queue, broker=self.broker, max_retries=0)
 
     # The actors: each takes the moment to act for (ISO text), or None for the current time.
     def _fire_timers(self, instance_id: int, at: str | None = None) -> None:
@@ -69,17 +73,41 @@ class Background:
         """Send an actor message for everything due at ``now``, and send the reminders due."""
         at = now.isoformat() if now else None
         now = now or clock.now()
-        found = Tick(timers=timers.due_instances(self.db, now), schedules=schedules.due_schedules(self.db, now))
-        for instance_id in found.timers:
-            self.fire_timers.send(instance_id, at)
-        for schedule_id in found.schedules:
-            self.start_schedule.send(schedule_id, at)
+        self._forget_old_sends()
+        found = Tick()
+        for instance_id in self._all_due_instances(now):
+            if self._once(("timer", instance_id, at)):
+                self.fire_timers.send(instance_id, at)
+                found.timers.append(instance_id)
+        for schedule_id in schedules.due_schedules(self.db, now):
+            if self._once(("schedule", schedule_id, at)):
+                self.start_schedule.send(schedule_id, at)
+                found.schedules.append(schedule_id)
         found.reminders = notifications.remind(self.db, now)
         # Last: timers and starts just sent may add jobs, which the next tick picks up.
         found.jobs = jobs.dispatchable(self.db, now)
         for job_id in found.jobs:
             self.run_job.send(job_id, at)
         return found
+
+    def _all_due_instances(self, now: datetime) -> list[int]:
+        """Every instance with a due timer, page by page (a few stuck ones must not hide the rest)."""
+        due: list[int] = []
+        while page := timers.due_instances(self.db, now, after_id=due[-1] if due else 0):
+            due.extend(page)
+        return due
+
+    def _once(self, key: tuple[str, int, object]) -> bool:
+        """True the first time within a lease: the message is in flight, or the work is being done."""
+        if key in self._sent:
+            return False
+        self._sent[key] = time.monotonic()
+        return True
+
+    def _forget_old_sends(self) -> None:
+        # After the lease a message may have been lost: the next tick sends it again.
+        horizon = time.monotonic() - jobs.lease().total_seconds()
+        self._sent = {key: sent for key, sent in self._sent.items() if sent > horizon}
 
     def start(self) -> None:
         """Start the worker threads and the ticker."""
@@ -98,10 +126,12 @@ class Background:
         self.broker.close()
 
     def drain(self) -> None:
-        """Wait until every message sent so far is handled (in-process broker: tests and one-shot runs)."""
-        self.broker.join("default")
+        """Wait until every message sent so far is handled (tests and one-shot runs)."""
+        for queue in ("timers", "jobs"):
+            self.broker.join(queue)
         if self._worker is not None:
             self._worker.join()
+        self._sent.clear()  # what was sent is done: a later tick may send it again
 
     def _tick_forever(self) -> None:
         while not self._stop.is_set():

@@ -15,6 +15,7 @@ class JobStatus(str, enum.Enum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"  # gave up after its retries: an incident an admin retries after a fix
+    CANCELLED = "cancelled"  # an admin dismissed the incident
 
 
 class Job(Base):
@@ -34,6 +35,8 @@ class Job(Base):
     run_after: Mapped[datetime] = mapped_column(UtcDateTime)
     # When a broker message for it was last sent: lost messages are sent again after a lease.
     dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When a worker took it (each take counts an attempt, so a job that kills its worker still ends).
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JsonData)
     created_by: Mapped[str] = mapped_column(String(80))

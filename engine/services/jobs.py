@@ -15,13 +15,12 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.bpmn.runtime import describe_error
-from engine.db import Database
-from engine.errors import CarbonFlowError, NotFound, NotPermitted
+from engine.db import Database, is_passing
+from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import InstanceStatus, Job, JobStatus, ProcessInstance
 from engine.services import audit
 from engine.services.users import ADMIN_ROLE, get_actor
@@ -36,13 +35,25 @@ def lease() -> timedelta:
     return timedelta(seconds=float(os.environ.get("CARBONFLOW_JOB_LEASE_SECONDS", "60")))
 
 Handler = Callable[[Session, Job], "dict[str, Any] | None"]
+IoHandler = Callable[[Database, Job], "dict[str, Any] | None"]
 HANDLERS: dict[str, Handler] = {}
+# Handlers that talk to the outside world (mail) or read a lot (reports): they run outside the
+# database's write lock and manage their own transactions, so they count at least once, not once.
+IO_HANDLERS: dict[str, IoHandler] = {}
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that does jobs of this kind (in the job's transaction)."""
+    """Register the function that does jobs of this kind, in the transaction that marks them done."""
     def register(function: Handler) -> Handler:
         HANDLERS[kind] = function
+        return function
+    return register
+
+
+def io_handler(kind: str) -> Callable[[IoHandler], IoHandler]:
+    """Register a job function that does slow outside work; it is given the database, not a session."""
+    def register(function: IoHandler) -> IoHandler:
+        IO_HANDLERS[kind] = function
         return function
     return register
 
@@ -71,22 +82,54 @@ def run(db: Database, job_id: int, *, now: datetime | None = None) -> str:
     """Run a pending job that is due; "done", "retry", "failed" (an incident) or "skipped"."""
     now = now or clock.now()
     try:
+        claimed = _claim(db, job_id, now)
+        if claimed is None:
+            return "skipped"  # done already, taken by another worker, not due, or given up
+        if claimed.kind in IO_HANDLERS:
+            result = IO_HANDLERS[claimed.kind](db, claimed)
+            return _finish(db, job_id, now, result)
         with db.transaction() as session, clock.frozen_at(now):
-            job = _lock(session, job_id, skip_locked=True)
-            if job is None or job.status != JobStatus.PENDING.value or job.run_after > now:
-                return "skipped"  # done already, another worker has it, or not yet due
-            do = HANDLERS.get(job.kind)
-            if do is None:
-                raise CarbonFlowError(f"no handler for jobs of kind {job.kind!r}")
-            job.result = do(session, job)
-            job.status, job.attempts, job.finished_at = JobStatus.DONE.value, job.attempts + 1, now
+            job = _lock(session, job_id)
+            if job is None or job.status != JobStatus.PENDING.value:
+                return "skipped"
+            job.result = HANDLERS[job.kind](session, job)
+            job.status, job.finished_at = JobStatus.DONE.value, now
             return "done"
-    except DBAPIError:  # the database, not the job: it stays pending and is sent again after the lease
-        log.exception("job %s could not reach the database", job_id)
-        return "retry"
     except Exception as exc:  # noqa: BLE001 - a failing job is recorded, never lost
+        if is_passing(exc):  # the database, not the job: taken up again after the lease
+            log.warning("job %s met passing database trouble: %s", job_id, exc)
+            return "retry"
         log.warning("job %s failed: %s", job_id, exc)
         return _record_failure(db, job_id, now, exc)
+
+
+def _claim(db: Database, job_id: int, now: datetime) -> Job | None:
+    """Take a due job for this worker in a short transaction; every take counts an attempt."""
+    with db.transaction() as session:
+        job = _lock(session, job_id, skip_locked=True)
+        if job is None or job.status != JobStatus.PENDING.value or job.run_after > now:
+            return None
+        if job.claimed_at is not None and job.claimed_at > now - lease():
+            return None  # another worker is on it
+        if job.kind not in HANDLERS and job.kind not in IO_HANDLERS:
+            raise InvalidFormData("job", {"kind": [f"No handler for jobs of kind {job.kind!r}."]})
+        if job.attempts >= MAX_ATTEMPTS:  # it took its worker down every time
+            _give_up(session, job, now, job.last_error or "the worker stopped while running it, every time")
+            return None
+        job.attempts += 1
+        job.claimed_at = now
+        session.flush()
+        session.expunge(job)
+        return job
+
+
+def _finish(db: Database, job_id: int, now: datetime, result: dict[str, Any] | None) -> str:
+    with db.transaction() as session:
+        job = _lock(session, job_id)
+        if job is None or job.status != JobStatus.PENDING.value:
+            return "skipped"
+        job.result, job.status, job.finished_at = result, JobStatus.DONE.value, now
+        return "done"
 
 
 def _record_failure(db: Database, job_id: int, now: datetime, exc: Exception) -> str:
@@ -94,17 +137,21 @@ def _record_failure(db: Database, job_id: int, now: datetime, exc: Exception) ->
         job = _lock(session, job_id)
         if job is None or job.status != JobStatus.PENDING.value:
             return "skipped"
-        job.attempts += 1
         job.last_error = describe_error(exc)
-        if job.attempts >= MAX_ATTEMPTS:
-            job.status, job.finished_at = JobStatus.FAILED.value, now
-            audit.record(session, action="incident", actor=SYSTEM, instance_id=job.instance_id, data={
-                "job_id": job.id, "kind": job.kind, "attempts": job.attempts, "error": job.last_error})
+        # Refused for its data or its sender: running it again cannot help, so it is an incident now.
+        if job.attempts >= MAX_ATTEMPTS or isinstance(exc, (NotPermitted, InvalidFormData)):
+            _give_up(session, job, now, job.last_error)
             return "failed"
         # Backoff: 10 s, 20 s, 40 s, ... at most an hour.
-        job.run_after = now + min(timedelta(seconds=10 * 2 ** (job.attempts - 1)), timedelta(hours=1))
-        job.dispatched_at = None
+        job.run_after = now + min(timedelta(seconds=10 * 2 ** max(job.attempts - 1, 0)), timedelta(hours=1))
+        job.dispatched_at = job.claimed_at = None
         return "retry"
+
+
+def _give_up(session: Session, job: Job, now: datetime, error: str) -> None:
+    job.status, job.finished_at, job.last_error = JobStatus.FAILED.value, now, error
+    audit.record(session, action="incident", actor=SYSTEM, instance_id=job.instance_id, data={
+        "job_id": job.id, "kind": job.kind, "attempts": job.attempts, "error": error})
 
 
 def _lock(session: Session, job_id: int, *, skip_locked: bool = False) -> Job | None:
@@ -118,7 +165,8 @@ def dispatchable(db: Database, now: datetime | None = None, *, limit: int = 500)
     with db.transaction() as session:
         jobs = list(session.scalars(
             select(Job).where(Job.status == JobStatus.PENDING.value, Job.run_after <= now,
-                              or_(Job.dispatched_at.is_(None), Job.dispatched_at < now - lease()))
+                              or_(Job.dispatched_at.is_(None), Job.dispatched_at < now - lease()),
+                              or_(Job.claimed_at.is_(None), Job.claimed_at < now - lease()))
             .order_by(Job.id).limit(limit).with_for_update(skip_locked=True)))
         for job in jobs:
             job.dispatched_at = now
@@ -152,8 +200,24 @@ def retry_failed(session: Session, *, actor: str, instance_id: int | None = None
         raise NotFound(f"no failed job {job_id}")
     now = clock.now()
     for job in jobs:
-        job.status, job.attempts, job.run_after, job.dispatched_at, job.finished_at = (
-            JobStatus.PENDING.value, 0, now, None, None)
+        job.status, job.attempts, job.run_after, job.dispatched_at, job.claimed_at, job.finished_at = (
+            JobStatus.PENDING.value, 0, now, None, None, None)
         audit.record(session, action="retry_job", actor=actor, instance_id=job.instance_id,
                      data={"job_id": job.id, "kind": job.kind, "last_error": job.last_error})
     return jobs
+
+
+def cancel(session: Session, *, job_id: int, actor: str, reason: str) -> Job:
+    """Dismiss a failed job that should not run again (process admins only)."""
+    user = get_actor(session, actor)
+    if ADMIN_ROLE not in user.role_ids:
+        raise NotPermitted(f"{actor} may not cancel jobs (needs role {ADMIN_ROLE})")
+    job = _lock(session, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    if job.status != JobStatus.FAILED.value:
+        raise Conflict(f"job {job_id} is {job.status}; only a failed job can be cancelled")
+    job.status = JobStatus.CANCELLED.value
+    audit.record(session, action="cancel_job", actor=actor, instance_id=job.instance_id,
+                 data={"job_id": job.id, "kind": job.kind, "reason": reason})
+    return job

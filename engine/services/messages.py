@@ -71,6 +71,12 @@ def _deliver(session: Session, name: str, payload: Any, actor: str, runtime: rt.
     return delivery
 
 
+def check_sender(session: Session, *, name: str, actor: str, runtime: rt.Runtime | None = None) -> None:
+    """Refuse now what delivering later would refuse: an unknown sender, or one who may not start it."""
+    sender = get_actor(session, actor)
+    _check_may_start(_starting_definitions(session, name), name, sender, runtime or rt.shared_runtime())
+
+
 def deliver_thrown(session: Session, *, source: ProcessInstance, thrown: list[rt.ThrownMessage],
                    actor: str, runtime: rt.Runtime) -> None:
     """Deliver the messages an instance threw, in this transaction: a list payload is one message per item."""

@@ -9,12 +9,14 @@ import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.config import Settings
 from engine.db import Database
 from engine.models import HumanTask, Membership, Notification, ProcessInstance, TaskStatus, User
 from engine.services import jobs
@@ -72,6 +74,7 @@ def task_opened(session: Session, task_id: int) -> int:
 def remind(db: Database, now: datetime | None = None, *, batch: int = 200) -> int:
     """Remind the people of tasks due within REMINDER_LEAD, and tell them when a task is overdue."""
     now = now or clock.now()
+    plant = ZoneInfo(Settings.from_env().timezone)
     sent = 0
     with db.transaction() as session:
         due_soon = session.scalars(select(HumanTask).where(
@@ -83,8 +86,9 @@ def remind(db: Database, now: datetime | None = None, *, batch: int = 200) -> in
             assert task.due_at is not None
             overdue = task.due_at <= now
             kind = "overdue" if overdue else "reminder"
+            due_text = task.due_at.astimezone(plant).strftime("%Y-%m-%d %H:%M")
             sent += notify(session, usernames=people_for(session, task), kind=kind, key=f"{kind}:{task.id}",
-                           title=_task_title(task), body=f"due {task.due_at.isoformat()}",
+                           title=_task_title(task), body=f"到期 due {due_text}",
                            instance_id=task.instance_id, task_id=task.id)
             task.reminded_at = task.reminded_at or now
             if overdue:

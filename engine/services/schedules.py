@@ -11,15 +11,13 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import ScheduleSpec
 from engine.config import Settings
-from engine.db import Database
+from engine.db import Database, is_passing
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import StartSchedule
 from engine.periods import InvalidPeriod, Period
@@ -122,11 +120,12 @@ def start_one(db: Database, schedule_id: int, now: datetime | None = None, *,
     now = now or clock.now()
     try:
         return _start_one(db, schedule_id, now, runtime)
-    except (DBAPIError, PoolTimeout, Conflict):  # passing trouble: it stays due for the next sweep
-        log.exception("could not start schedule %s now; the next sweep tries again", schedule_id)
-    except Exception as exc:  # a start that cannot happen must not block the others or repeat forever
-        log.exception("scheduled start %s failed", schedule_id)
-        _skip(db, schedule_id, now, exc)
+    except Exception as exc:  # noqa: BLE001 - a start that cannot happen must not block the others
+        if is_passing(exc) or isinstance(exc, Conflict):  # it stays due for the next sweep
+            log.warning("could not start schedule %s now (%s); the next sweep tries again", schedule_id, exc)
+        else:
+            log.exception("scheduled start %s failed", schedule_id)
+            _skip(db, schedule_id, now, exc)
     return None
 
 

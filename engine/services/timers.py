@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
 from engine import clock
 from engine.bpmn import runtime as rt
-from engine.db import Database
+from engine.db import Database, is_passing
+from engine.errors import Conflict
 from engine.models import InstanceStatus, ProcessInstance
 from engine.services import audit, progress
 
@@ -52,11 +52,12 @@ def fire_instance(db: Database, instance_id: int, now: datetime | None = None, *
     now = now or clock.now()
     try:
         return _fire_instance(db, instance_id, now, runtime)
-    except DBAPIError:  # the database, not the instance: it stays due for the next sweep
-        log.exception("timer sweep could not reach the database for instance %s", instance_id)
-    except Exception as exc:  # one broken instance must not stop the sweep
-        log.exception("timer sweep failed on instance %s", instance_id)
-        _record_failure(db, instance_id, exc)
+    except Exception as exc:  # noqa: BLE001 - one broken instance must not stop the sweep
+        if is_passing(exc) or isinstance(exc, Conflict):  # it stays due for the next sweep
+            log.warning("timer of instance %s not fired now (%s); the next sweep tries again", instance_id, exc)
+        else:
+            log.exception("timer sweep failed on instance %s", instance_id)
+            _record_failure(db, instance_id, exc)
     return []
 
 

@@ -131,11 +131,17 @@ class SessionDirectory:
         return self._departments
 
 
-def import_users(session: Session, *, rows: Sequence[dict[str, Any]], actor: str) -> dict[str, Any]:
-    """Create the users of the rows that do not exist yet (process admins only); every bad row is named."""
+def require_admin(session: Session, actor: str, what: str) -> Actor:
+    """The actor, if they are a process admin; NotPermitted naming what they may not do otherwise."""
     user = get_actor(session, actor)
     if ADMIN_ROLE not in user.role_ids:
-        raise NotPermitted(f"{actor} may not import users (needs role {ADMIN_ROLE})")
+        raise NotPermitted(f"{actor} may not {what} (needs role {ADMIN_ROLE})")
+    return user
+
+
+def import_users(session: Session, *, rows: Sequence[dict[str, Any]], actor: str) -> dict[str, Any]:
+    """Create the users of the rows that do not exist yet (process admins only); every bad row is named."""
+    require_admin(session, actor, "import users")
     problems, created, existing = [], [], []
     for number, row in enumerate(rows, start=1):
         username = str(row.get("username") or "").strip()

@@ -202,6 +202,15 @@ def test_notifications_are_mailed_when_a_mail_server_is_configured(db, backgroun
         def __exit__(self, *exc):
             return False
 
+        def ehlo(self):
+            return 250, b"ok"
+
+        def has_extn(self, name):
+            return name == "starttls"
+
+        def starttls(self):
+            sent.append(("starttls", self.port))
+
         def login(self, user, password):
             sent.append(("login", user))
 
@@ -216,8 +225,9 @@ def test_notifications_are_mailed_when_a_mail_server_is_configured(db, backgroun
     settle(background)
     assert ("body@plant.example", "评价并处置后果 / Evaluate and handle the consequences",
             "carbonflow@plant.example") in sent
-    # Users without an address get the in-app notification only.
-    assert [s for s in sent if s[0] not in ("login", "body@plant.example")] == []
+    # TLS before the password; users without an address get the in-app notification only.
+    assert sent[:2] == [("starttls", 587), ("login", "carbonflow")]
+    assert [s for s in sent if s[0] not in ("starttls", "login", "body@plant.example")] == []
     with db.reading() as session:
         mailed = session.scalar(select(Notification.emailed_at).where(Notification.username == "body"))
     assert mailed is not None
@@ -260,4 +270,36 @@ def test_long_jobs_build_the_clause_report_and_import_users_in_the_background(db
         assert report.result["summary"]["records_required_uncovered"] == []
         assert imported.result == {"created": ["liu.new"], "existing": ["body"]}
         assert session.scalar(select(User.email).where(User.username == "liu.new")) == "liu@plant.example"
-        assert refused.status == "pending" and "may not import users" in refused.last_error
+        # Refused for its sender: no use retrying, it is an incident at once.
+        assert (refused.status, refused.attempts) == ("failed", 1) and "may not import users" in refused.last_error
+
+
+def test_a_job_that_takes_its_worker_down_every_time_ends_as_an_incident(db, monkeypatch):
+    def crash(session, job):
+        raise SystemExit("the worker died")  # like SIGKILL or running out of memory: nothing is recorded
+
+    monkeypatch.setitem(jobs.HANDLERS, "test_crash", crash)
+    monkeypatch.setenv("CARBONFLOW_JOB_LEASE_SECONDS", "1")
+    with db.transaction() as session:
+        job_id = jobs.enqueue(session, kind="test_crash", payload={}, actor="admin").id
+    now = clock.now()
+    for _ in range(jobs.MAX_ATTEMPTS):
+        with pytest.raises(SystemExit):
+            jobs.run(db, job_id, now=now)
+        now += timedelta(seconds=2)  # past the lease: the next worker takes it
+    assert jobs.run(db, job_id, now=now) == "skipped"
+    with db.reading() as session:
+        job = session.get(Job, job_id)
+        assert (job.status, job.attempts) == ("failed", jobs.MAX_ATTEMPTS)
+        assert [i["job_id"] for i in jobs.incidents(session) if i["type"] == "job"] == [job_id]
+
+
+def test_only_passing_database_trouble_is_retried_without_counting():
+    from sqlalchemy.exc import DataError, IntegrityError, OperationalError, TimeoutError as PoolTimeout
+
+    from engine.db import is_passing
+    assert is_passing(OperationalError("SELECT 1", {}, Exception("database is locked")))
+    assert is_passing(PoolTimeout("QueuePool limit reached"))
+    assert not is_passing(DataError("INSERT", {}, Exception("value too long for type character varying(40)")))
+    assert not is_passing(IntegrityError("INSERT", {}, Exception("duplicate key")))
+    assert not is_passing(ValueError("a bug"))

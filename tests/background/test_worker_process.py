@@ -79,4 +79,4 @@ def test_a_job_whose_worker_is_killed_mid_way_is_done_exactly_once_by_the_next(d
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=30)
     assert _reports(db) == 1
-    assert _job(db, job_id).attempts == 1
+    assert _job(db, job_id).attempts == 2  # the killed try counts: a job that always kills its worker ends

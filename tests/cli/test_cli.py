@@ -247,6 +247,43 @@ def test_background_work_from_the_command_line(cli, tmp_path):
     assert _json(cli, "import-users", str(people), "--as", "admin")["created"] == ["hu.quality"]
     code, _, err = cli("import-users", str(people), "--as", "zhao.staff")
     assert code == 4 and "may not import users" in err
+    code, _, err = cli("import-users", str(people), "--as", "zhao.staff", "--queue")
+    assert code == 4 and "may not import users" in err  # refused when queued, not later
+    code, _, err = cli("send-message", "regulation_changed", "--as", "zhao.staff", "--queue", "--data", "{}")
+    assert code == 4 and "needs role carbon_body" in err
+    again = _json(cli, "send-message", "regulation_changed", "--as", "zhang.gm", "--queue", "--key", "MEE-2027-1",
+                  "--data", json.dumps({"title": "t", "issuer": "i", "effective_date": "2027-01-01", "summary": "s"}))
+    twice = _json(cli, "send-message", "regulation_changed", "--as", "zhang.gm", "--queue", "--key", "MEE-2027-1",
+                  "--data", json.dumps({"title": "t", "issuer": "i", "effective_date": "2027-01-01", "summary": "s"}))
+    assert again["id"] == twice["id"]  # the same key: one delivery
     report = _json(cli, "clauses", "--queue", "--as", "sun.audit")
     _json(cli, "fire-timers")
     assert _json(cli, "job", str(report["id"]))["result"]["summary"]["clauses"] == 45
+
+
+def test_looking_ahead_fires_timers_but_sends_no_early_reminders(cli):
+    cli("init")
+    _json(cli, "demo-users")
+    _json(cli, "start", "corrective_action", "--as", "zhao.staff", "--data", json.dumps(START))
+    ahead = _json(cli, "fire-timers", "--now", "2099-01-01T00:00:00+08:00")
+    assert ahead["reminders"] == 0
+    assert all(n["kind"] != "overdue" for n in _json(cli, "notifications", "--as", "li.carbon"))
+
+
+def test_a_failed_job_is_retried_or_dismissed_by_a_process_admin(cli, tmp_path):
+    cli("init")
+    _json(cli, "demo-users")
+    people = tmp_path / "people.csv"
+    people.write_text("username,display_name,roles,department\nnew.one,New,no_such_role,quality\n", encoding="utf-8")
+    queued = _json(cli, "import-users", str(people), "--as", "admin", "--queue")
+    _json(cli, "fire-timers")
+    failed = _json(cli, "job", str(queued["id"]))
+    assert failed["status"] == "failed" and "no_such_role" in failed["error"]  # bad data: no use retrying
+    assert [i["job_id"] for i in _json(cli, "incidents")] == [queued["id"]]
+    code, _, err = cli("job", str(queued["id"]), "--cancel", "typo in the file")
+    assert code == 2 and "--as" in err
+    assert cli("job", str(queued["id"]), "--cancel", "typo in the file", "--as", "zhang.gm")[0] == 4
+    assert _json(cli, "job", str(queued["id"]), "--cancel", "typo in the file", "--as", "admin")["status"] == "cancelled"
+    assert _json(cli, "incidents") == []
+    code, _, err = cli("job", str(queued["id"]), "--retry", "--as", "admin")
+    assert code == 3 and "no failed job" in err

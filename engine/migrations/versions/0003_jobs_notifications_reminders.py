@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('run_after', engine.models.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('dispatched_at', engine.models.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_at', engine.models.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('result', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('created_by', sa.String(length=80), nullable=False),
@@ -59,6 +60,9 @@ def upgrade() -> None:
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reminded_at', engine.models.base.UtcDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('overdue_notified_at', engine.models.base.UtcDateTime(timezone=True), nullable=True))
+    # Tasks already due when this runs were due before reminders existed: no burst of old notices.
+    op.execute(sa.text("UPDATE human_tasks SET reminded_at = CURRENT_TIMESTAMP, overdue_notified_at = CURRENT_TIMESTAMP "
+                       "WHERE status = 'ready' AND due_at IS NOT NULL AND due_at <= CURRENT_TIMESTAMP"))
 
 
 
