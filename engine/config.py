@@ -18,11 +18,14 @@ class Settings:
     script_timeout_seconds: float = 1.0
     broker_url: str | None = None  # redis:// or amqp://; None: in-process
     tick_seconds: float = 5.0
+    data_dir: Path = PROJECT_ROOT / "data"
+    secret_key: str | None = None  # signs web sessions; made once in data_dir when not given
+    secure_cookies: bool = True  # session cookies only over HTTPS (browsers allow localhost)
 
     @classmethod
     def from_env(cls) -> "Settings":
         """Settings from DATABASE_URL, CARBONFLOW_PROCESSES, CARBONFLOW_TZ, CARBONFLOW_SCRIPT_TIMEOUT,
-        BROKER_URL and CARBONFLOW_TICK_SECONDS."""
+        BROKER_URL, CARBONFLOW_TICK_SECONDS, CARBONFLOW_DATA, CARBONFLOW_SECRET_KEY, CARBONFLOW_SECURE_COOKIES."""
         data_dir = Path(os.environ.get("CARBONFLOW_DATA", PROJECT_ROOT / "data"))
         return cls(
             database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'carbonflow.db'}",
@@ -31,4 +34,7 @@ class Settings:
             script_timeout_seconds=float(os.environ.get("CARBONFLOW_SCRIPT_TIMEOUT", "1.0")),
             broker_url=os.environ.get("BROKER_URL") or None,
             tick_seconds=float(os.environ.get("CARBONFLOW_TICK_SECONDS", "5")),
+            data_dir=data_dir,
+            secret_key=os.environ.get("CARBONFLOW_SECRET_KEY") or None,
+            secure_cookies=os.environ.get("CARBONFLOW_SECURE_COOKIES", "1") != "0",
         )

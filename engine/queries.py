@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, case, exists, or_, select, union_all
+from sqlalchemy import and_, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -17,15 +17,14 @@ Scope = Literal["mine", "candidate", "all"]
 
 
 def tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overdue: bool = False,
-                   process_id: str | None = None, now: datetime | None = None,
-                   limit: int = 200, offset: int = 0) -> list[HumanTask]:
-    """Open tasks the user can act on: assigned to them, offered to their roles, or both; by due time."""
+                   process_id: str | None = None, now: datetime | None = None, priority: int | None = None,
+                   search: str | None = None, limit: int = 200, offset: int = 0) -> list[HumanTask]:
+    """Open tasks the user can act on: assigned to them, offered to their roles, or both; by due time.
+
+    ``search`` matches the task title (either language) or the instance's business key.
+    """
     window = limit + offset
-    # Segregation of duties also hides a task from those who may not do it.
-    allowed = ~exists().where(TaskExclusion.task_id == HumanTask.id, TaskExclusion.username == user.username)
-    if user.department_code:
-        allowed = and_(allowed, or_(HumanTask.excluded_department.is_(None),
-                                    HumanTask.excluded_department != user.department_code))
+    allowed = and_(_allowed(user), *_filters(priority, search))
     branches = [_inbox_branch(and_(condition, allowed), window, overdue=overdue, process_id=process_id, now=now)
                 for condition in _inbox_conditions(user, scope)]
     if not branches:
@@ -35,6 +34,40 @@ def tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overd
                                .limit(limit).offset(offset)))
     rows = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids)))}
     return [rows[i] for i in ids]
+
+
+def count_tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overdue: bool = False,
+                         now: datetime | None = None) -> int:
+    """How many open tasks ``tasks_for_user`` would list without paging."""
+    conditions = _inbox_conditions(user, scope)
+    if not conditions:
+        return 0
+    query = select(func.count()).select_from(HumanTask).where(
+        HumanTask.status == TaskStatus.READY.value, _allowed(user), or_(*conditions))
+    if overdue:
+        query = query.where(HumanTask.sort_due_at < (now or clock.now()))
+    return session.scalar(query) or 0
+
+
+def _allowed(user: Actor) -> Any:
+    """Segregation of duties also hides a task from those who may not do it."""
+    allowed = ~exists().where(TaskExclusion.task_id == HumanTask.id, TaskExclusion.username == user.username)
+    if user.department_code:
+        allowed = and_(allowed, or_(HumanTask.excluded_department.is_(None),
+                                    HumanTask.excluded_department != user.department_code))
+    return allowed
+
+
+def _filters(priority: int | None, search: str | None) -> list[Any]:
+    filters: list[Any] = []
+    if priority is not None:
+        filters.append(HumanTask.priority == priority)
+    if search:
+        pattern = f"%{search.strip()}%"
+        filters.append(or_(HumanTask.title.ilike(pattern), HumanTask.title_en.ilike(pattern),
+                           HumanTask.instance_id.in_(select(ProcessInstance.id)
+                                                     .where(ProcessInstance.business_key.ilike(pattern)))))
+    return filters
 
 
 def _inbox_conditions(user: Actor, scope: Scope) -> list[Any]:
@@ -93,6 +126,15 @@ def instances(session: Session, *, process_id: str | None = None, status: str | 
     if status:
         query = query.where(ProcessInstance.status == status)
     return list(session.scalars(query.order_by(ProcessInstance.id.desc()).limit(limit).offset(offset)))
+
+
+def business_keys(session: Session, instance_ids: list[int]) -> dict[int, str | None]:
+    """The business key of each of these instances, in one query."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(select(ProcessInstance.id, ProcessInstance.business_key)
+                           .where(ProcessInstance.id.in_(instance_ids))).all()
+    return {instance_id: key for instance_id, key in rows}
 
 
 def definition_version(session: Session, instance: ProcessInstance) -> int:

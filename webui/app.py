@@ -1,0 +1,75 @@
+"""The Flask application: sign-in, pages and (later) the JSON API, all calling engine services."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g, redirect, request, url_for
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from engine.config import Settings
+from engine.db import Database
+from webui import auth, i18n, inbox
+
+# Reachable without signing in: the sign-in page itself, the language switch on it, static files.
+PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "i18n.set_language", "static"})
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None, **config: Any) -> Flask:
+    """An application on the database of the settings (or the one given); ``config`` overrides Flask settings."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=_secret_key(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        BABEL_DEFAULT_LOCALE="zh",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        MAX_CONTENT_LENGTH=30 * 1024 * 1024,
+    )
+    app.config.update(config)
+    app.extensions["carbonflow.db"] = db or Database(settings.database_url)
+    CSRFProtect(app)
+    Babel(app, locale_selector=i18n.current_locale)
+    login = LoginManager(app)
+    login.login_view = "auth.sign_in"
+    login.user_loader(auth.load_user)
+    for blueprint in (auth.blueprint, i18n.blueprint, inbox.blueprint):
+        app.register_blueprint(blueprint)
+    app.before_request(_require_sign_in)
+    app.context_processor(i18n.template_helpers)
+    app.add_url_rule("/", "home", lambda: redirect(url_for("inbox.show")))
+    plant = ZoneInfo(settings.timezone)
+    app.jinja_env.filters["localtime"] = lambda moment: moment.astimezone(plant).strftime("%Y-%m-%d %H:%M")
+    return app
+
+
+def database() -> Database:
+    """The application's database (for views: open a transaction or a read on it)."""
+    from flask import current_app
+    return current_app.extensions["carbonflow.db"]
+
+
+def _require_sign_in() -> Any:
+    g.user = current_user
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
+
+
+def _secret_key(settings: Settings) -> str:
+    """CARBONFLOW_SECRET_KEY, or a key made once and kept beside the database (sessions survive restarts)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,110 @@
+"""Signing in and out: argon2 passwords, a session cookie, refused attempts slowed down and audited."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import UserMixin, login_user, logout_user
+from sqlalchemy import func, select
+
+from engine import clock
+from engine.errors import NotFound, NotPermitted
+from engine.models import AuditEvent, User
+from engine.services import audit
+from engine.services.users import get_actor, verify_password
+
+blueprint = Blueprint("auth", __name__)
+
+# After this many refused attempts for one name within the window, sign-in waits out the window.
+MAX_FAILURES = 5
+WINDOW = timedelta(minutes=15)
+# Every refusal costs this long, so guessing is slow even below the limit.
+REFUSAL_DELAY = 1.0
+
+
+@dataclass
+class SignedIn(UserMixin):
+    """The signed-in person as the pages see them."""
+
+    username: str
+    display_name: str
+    role_ids: tuple[str, ...]
+    department_code: str | None
+
+    def get_id(self) -> str:
+        return self.username
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(set(roles) & set(self.role_ids))
+
+
+def load_user(username: str) -> SignedIn | None:
+    """The session's user, if they still exist and are active (a deactivated user is signed out)."""
+    from webui.app import database
+    with database().reading() as session:
+        try:
+            actor = get_actor(session, username)
+        except (NotFound, NotPermitted):
+            return None
+        name = session.scalar(select(User.display_name).where(User.username == username)) or username
+    return SignedIn(actor.username, name, actor.role_ids, actor.department_code)
+
+
+@blueprint.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Any:
+    if request.method == "GET":
+        return render_template("sign_in.html")
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    error = _check(username, password)
+    if error:
+        time.sleep(REFUSAL_DELAY)
+        return render_template("sign_in.html", error=error, username=username), 401
+    user = load_user(username)
+    assert user is not None
+    login_user(user)
+    return redirect(_safe_next(request.args.get("next")) or url_for("inbox.show"))
+
+
+@blueprint.route("/sign-out", methods=["POST"])
+def sign_out() -> Any:
+    from flask_login import current_user
+    from webui.app import database
+    with database().transaction() as session:
+        audit.record(session, action="sign_out", actor=current_user.username)
+    logout_user()
+    flash(_("You are signed out."))
+    return redirect(url_for("auth.sign_in"))
+
+
+def _check(username: str, password: str) -> str | None:
+    """None when the password is right; else why not, with the refusal audited (in one transaction)."""
+    from webui.app import database
+    with database().transaction() as session:
+        since = clock.now() - WINDOW
+        failures = session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "sign_in_refused", AuditEvent.actor == username[:80], AuditEvent.at >= since))
+        if failures >= MAX_FAILURES:
+            audit.record(session, action="sign_in_refused", actor=username[:80], data={"reason": "too many attempts"})
+            return _("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=WINDOW.seconds // 60)
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or not user.active or not verify_password(user, password):
+            audit.record(session, action="sign_in_refused", actor=username[:80] or "-",
+                         data={"reason": "wrong name or password" if user is None or user.active else "deactivated",
+                               "address": request.remote_addr})
+            return _("Wrong user name or password.")
+        audit.record(session, action="sign_in", actor=username, data={"address": request.remote_addr})
+        return None
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never send someone signing in off to another host."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None

@@ -1,0 +1,36 @@
+"""The `carbonflow` command: the engine's commands plus `serve`, which needs the web layer."""
+from __future__ import annotations
+
+import click
+
+from engine.background.worker import Background
+from engine.cli import _fail_cleanly, main
+
+__all__ = ["main"]
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, help="Web server threads.")
+@click.option("--no-worker", is_flag=True, help="Do not run background work in this process.")
+@click.pass_context
+@_fail_cleanly
+def serve(ctx: click.Context, host: str, port: int, threads: int, no_worker: bool) -> None:
+    """Serve the web UI with waitress (and, unless --no-worker, the background worker in-process)."""
+    from waitress import serve as waitress_serve
+
+    from webui.app import create_app
+    settings = ctx.obj.settings
+    db = ctx.obj.db()
+    background = None
+    if not no_worker:
+        background = Background(db, broker_url=settings.broker_url, tick_seconds=settings.tick_seconds)
+        background.start()
+    click.echo(f"CarbonFlow on http://{host}:{port}/ (background worker: "
+               f"{'off' if no_worker else settings.broker_url or 'in-process'})", err=True)
+    try:
+        waitress_serve(create_app(settings, db=db), host=host, port=port, threads=threads)
+    finally:
+        if background is not None:
+            background.stop()

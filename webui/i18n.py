@@ -1,0 +1,35 @@
+"""Languages: Chinese by default, English on request; the choice is kept in the session."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, request, session
+from flask_babel import get_locale
+
+blueprint = Blueprint("i18n", __name__)
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+
+
+def current_locale() -> str:
+    return session.get("lang") if session.get("lang") in LANGUAGES else "zh"
+
+
+@blueprint.route("/language", methods=["POST"])
+def set_language() -> Any:
+    chosen = request.form.get("lang")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+    back = request.referrer or "/"
+    return redirect(back if back.startswith(request.host_url) or back.startswith("/") else "/")
+
+
+def bilingual(zh: str | None, en: str | None) -> str:
+    """The text in the page's language, the other one when it is missing."""
+    if str(get_locale()) == "en":
+        return en or zh or ""
+    return zh or en or ""
+
+
+def template_helpers() -> dict[str, Any]:
+    return {"languages": LANGUAGES, "current_lang": current_locale(), "bilingual": bilingual}
