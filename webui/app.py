@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.config import Settings
 from engine.db import Database
-from webui import auth, i18n, inbox
+from webui import api, auth, i18n, inbox
 
 # Reachable without signing in: the sign-in page itself, the language switch on it, static files.
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "i18n.set_language", "static"})
@@ -35,13 +35,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     )
     app.config.update(config)
     app.extensions["carbonflow.db"] = db or Database(settings.database_url)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     Babel(app, locale_selector=i18n.current_locale)
     login = LoginManager(app)
     login.login_view = "auth.sign_in"
     login.user_loader(auth.load_user)
     for blueprint in (auth.blueprint, i18n.blueprint, inbox.blueprint):
         app.register_blueprint(blueprint)
+    api.register(app, csrf)
     app.before_request(_require_sign_in)
     app.context_processor(i18n.template_helpers)
     app.add_url_rule("/", "home", lambda: redirect(url_for("inbox.show")))
@@ -60,6 +61,9 @@ def _require_sign_in() -> Any:
     g.user = current_user
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
+    if request.path.startswith("/api/"):
+        # The API answers 401 in JSON, never with a redirect to the sign-in page.
+        return {"code": 401, "status": "Unauthorized", "message": "sign in or send a bearer token"}, 401
     return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
 
 
