@@ -64,6 +64,9 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(80))
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     submitted_data: Mapped[dict[str, Any] | None] = mapped_column(JsonData)
+    # What the assignee typed so far and saved without submitting (not validated, not in the process).
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JsonData)
+    draft_saved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

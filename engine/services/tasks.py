@@ -1,6 +1,7 @@
 """Human task use cases: claim, unclaim, delegate, complete."""
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.bpmn import runtime as rt
-from engine.errors import Conflict, NotFound, NotPermitted
+from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.services import audit, evidence, jobs, notifications, progress
 from engine.services.form_data import validate
@@ -122,6 +123,23 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
                   before=before)
     return _flushed(session, task)
 
+
+
+MAX_DRAFT_BYTES = 256 * 1024
+
+
+def save_draft(session: Session, *, task_id: int, actor: str, data: Any) -> HumanTask:
+    """Keep what the person typed so far, unchecked, to finish later; only they (or their role) may."""
+    user = get_actor(session, actor)
+    task = _locked_open_task(session, task_id)
+    _require_permission(task, user, "save a draft of")
+    if not isinstance(data, dict):
+        raise InvalidFormData(task.form_key, {"_schema": ["A draft must be a JSON object."]})
+    if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
+        raise InvalidFormData(task.form_key, {"_schema": [f"A draft is limited to {MAX_DRAFT_BYTES} bytes."]})
+    task.draft, task.draft_saved_at = data, clock.now()
+    audit.record(session, action="draft_saved", actor=actor, instance_id=task.instance_id, task_id=task.id)
+    return _flushed(session, task)
 
 
 def _lock_for_completion(session: Session, task_id: int) -> tuple[ProcessInstance, HumanTask, str]:

@@ -1,0 +1,165 @@
+"""The task page: the form from its declaration, inline errors, drafts, evidence, and the instance's story."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from engine import queries
+from engine.errors import CarbonFlowError, InvalidFormData, NotPermitted
+from engine.models import HumanTask, User
+from engine.services import evidence, instances, tasks
+from engine.services.users import ADMIN_ROLE, Actor, SessionDirectory
+from forms import json_schema
+
+blueprint = Blueprint("tasks", __name__)
+_INDEXED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\](?:\[([A-Za-z_][A-Za-z0-9_]*)\])?$")
+
+
+@blueprint.route("/tasks/<int:task_id>", methods=["GET"])
+def show(task_id: int) -> Any:
+    from webui.app import database
+    with database().reading() as session:
+        return _page(session, task_id, values=None, errors={})
+
+
+@blueprint.route("/tasks/<int:task_id>", methods=["POST"])
+def submit(task_id: int) -> Any:
+    from webui.app import database
+    db = database()
+    with db.reading() as session:
+        task = _visible_task(session, task_id)
+        schema = json_schema(task.form_key, SessionDirectory(session))
+    values = parse_form(schema, request.form)
+    try:
+        with db.transaction() as session:
+            if request.form.get("action") == "draft":
+                tasks.save_draft(session, task_id=task_id, actor=current_user.username, data=values)
+                flash(_("Draft saved."), "success")
+                return redirect(url_for("tasks.show", task_id=task_id))
+            tasks.complete(session, task_id=task_id, actor=current_user.username, data=values,
+                           evidence_files=_uploads())
+    except InvalidFormData as exc:
+        with db.reading() as session:
+            return _page(session, task_id, values=values, errors=exc.errors), 422
+    except CarbonFlowError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("tasks.show", task_id=task_id))
+    flash(_("Task completed."), "success")
+    return redirect(url_for("inbox.show"))
+
+
+@blueprint.route("/tasks/<int:task_id>/delegate", methods=["POST"])
+def delegate(task_id: int) -> Any:
+    from webui.app import database
+    try:
+        with database().transaction() as session:
+            tasks.delegate(session, task_id=task_id, actor=current_user.username,
+                           to_user=request.form.get("to_user", ""))
+        flash(_("Task handed over."), "success")
+    except CarbonFlowError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: dict[str, Any]) -> str:
+    task = _visible_task(session, task_id)
+    actor = _actor()
+    instance = instances.get_instance(session, task.instance_id)
+    schema = json_schema(task.form_key, SessionDirectory(session))
+    history = queries.completed_tasks_of(session, task.instance_id)
+    names = dict(session.execute(select(User.username, User.display_name)
+                                 .where(User.username.in_({t.completed_by for t in history} | {task.assignee}))).all())
+    return render_template(
+        "task.html", task=task, instance=instance, schema=schema, history=history, names=names,
+        values=values if values is not None else (task.draft or {}), errors=errors,
+        may_work=task.status == "ready" and tasks.may_work_on(task, actor),
+        evidence_files=queries.evidence_of(session, instance_id=task.instance_id),
+        users=list(session.scalars(select(User.username).where(User.active.is_(True)).order_by(User.username))))
+
+
+def _visible_task(session: Any, task_id: int) -> HumanTask:
+    """The task, for someone who may do it, took part in its instance, oversees the system, or administers it."""
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        abort(404)
+    actor = _actor()
+    if tasks.may_work_on(task, actor) or ADMIN_ROLE in actor.role_ids:
+        return task
+    try:
+        evidence.listing(session, instance_id=task.instance_id, actor=actor.username)
+    except NotPermitted:
+        abort(403)
+    return task
+
+
+def _actor() -> Actor:
+    return Actor(current_user.username, current_user.department_code, current_user.role_ids)
+
+
+def _uploads() -> list[evidence.Upload]:
+    return [evidence.Upload(f.filename or "", f.read(), f.mimetype or "application/octet-stream")
+            for f in request.files.getlist("evidence") if f and f.filename]
+
+
+def parse_form(schema: dict[str, Any], form: Any) -> dict[str, Any]:
+    """The posted HTML form as the JSON the form's schema describes (rows from ``name[i][field]``)."""
+    data: dict[str, Any] = {}
+    rows: dict[str, dict[int, dict[str, Any]]] = {}
+    properties = schema.get("properties", {})
+    for key in form.keys():
+        match = _INDEXED.match(key)
+        if match and match.group(1) in properties:
+            name, index, field = match.group(1), int(match.group(2)), match.group(3)
+            item_schema = properties[name].get("items", {})
+            if field is None:
+                rows.setdefault(name, {})[index] = _value(item_schema, form.get(key))
+            else:
+                sub = item_schema.get("properties", {}).get(field, {})
+                rows.setdefault(name, {}).setdefault(index, {})[field] = _value(sub, form.get(key))
+    for name, prop in properties.items():
+        if name in rows:
+            data[name] = [rows[name][i] for i in sorted(rows[name])]
+        elif _type(prop) == "array":
+            picked = [v for v in form.getlist(name) if v != ""]
+            if picked or name in form:
+                data[name] = picked
+        elif _type(prop) == "boolean":
+            if name in form or f"{name}__present" in form:
+                data[name] = form.get(name) in ("on", "true", "1")
+        elif name in form:
+            value = _value(prop, form.get(name))
+            if value is not None or "null" in _types(prop):
+                data[name] = value
+    return data
+
+
+def _value(prop: dict[str, Any], text: str | None) -> Any:
+    if _type(prop) == "boolean":
+        return text in ("on", "true", "1")
+    if text is None or text.strip() == "":
+        return None if "null" in _types(prop) or _type(prop) != "string" else ""
+    if _type(prop) == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            return text  # the form refuses it, naming the field
+    if _type(prop) == "number":
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _types(prop: dict[str, Any]) -> list[str]:
+    kind = prop.get("type", "string")
+    return kind if isinstance(kind, list) else [kind]
+
+
+def _type(prop: dict[str, Any]) -> str:
+    return next((t for t in _types(prop) if t != "null"), "string")
