@@ -25,6 +25,7 @@ from engine import clock
 from engine.bpmn.scripting import RestrictedEnvironment, SandboxViolation, ScriptTimeout, data_only
 
 GRACE_SECONDS = 1.0  # past the in-process deadline, before the worker is killed
+STARTUP_SECONDS = 60.0  # for a new worker process to be ready (not counted against a script)
 
 try:
     _CONTEXT = multiprocessing.get_context("forkserver")
@@ -38,6 +39,7 @@ def _serve(connection: Any, timezone: str, timeout: float, memory_bytes: int) ->
     """The worker's loop: run one request at a time and answer ("ok", value) or ("err", type, text)."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     environment = RestrictedEnvironment(timezone=timezone, timeout=timeout)
+    connection.send(("ready",))
     while True:
         try:
             mode, source, context, external, now = connection.recv()
@@ -67,6 +69,11 @@ class _Worker:
                                         daemon=True, name="carbonflow-script-worker")
         self.process.start()
         child_end.close()
+        # Starting a process takes a while on a busy machine; that time is not the script's, so
+        # the deadline starts only once the worker says it is ready.
+        if not self.connection.poll(STARTUP_SECONDS) or self.connection.recv() != ("ready",):
+            self.kill()
+            raise SandboxViolation(f"the script worker did not start within {STARTUP_SECONDS:g} s")
 
     def kill(self) -> None:
         self.process.kill()
