@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.config import Settings
 from engine.db import Database
-from webui import api, auth, i18n, inbox, tasks
+from webui import api, auth, i18n, inbox, instances, tasks
 
 # Reachable without signing in: the sign-in page itself, the language switch on it, static files.
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "i18n.set_language", "static"})
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     login = LoginManager(app)
     login.login_view = "auth.sign_in"
     login.user_loader(auth.load_user)
-    for blueprint in (auth.blueprint, i18n.blueprint, inbox.blueprint, tasks.blueprint):
+    for blueprint in (auth.blueprint, i18n.blueprint, inbox.blueprint, tasks.blueprint, instances.blueprint):
         app.register_blueprint(blueprint)
     api.register(app, csrf)
     app.before_request(_require_sign_in)
@@ -59,11 +59,13 @@ def database() -> Database:
 
 def _require_sign_in() -> Any:
     g.user = current_user
-    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+    if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if request.path.startswith("/api/"):
-        # The API answers 401 in JSON, never with a redirect to the sign-in page.
-        return {"code": 401, "status": "Unauthorized", "message": "sign in or send a bearer token"}, 401
+        # A bearer token or the session; the API answers 401 in JSON, never with a redirect to the sign-in page.
+        return api.authenticate()
+    if current_user.is_authenticated:
+        return None
     return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
 
 

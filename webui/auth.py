@@ -61,9 +61,8 @@ def sign_in() -> Any:
         return render_template("sign_in.html")
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
-    error = _check(username, password)
+    error = check_credentials(username, password)
     if error:
-        time.sleep(REFUSAL_DELAY)
         return render_template("sign_in.html", error=error, username=username), 401
     user = load_user(username)
     assert user is not None
@@ -82,7 +81,19 @@ def sign_out() -> Any:
     return redirect(url_for("auth.sign_in"))
 
 
-def _check(username: str, password: str) -> str | None:
+def check_credentials(username: str, password: str, *, via: str | None = None) -> str | None:
+    """None when the password is right; else why not, audited and then answered slowly (pages and API alike).
+
+    ``via`` names the way in (the API's "api_token") in the audit events; the sign-in page leaves it out.
+    """
+    error = _check(username, password, {"via": via} if via else {})
+    if error:
+        # After the transaction: the refusal is on record, and no lock is held while we wait.
+        time.sleep(REFUSAL_DELAY)
+    return error
+
+
+def _check(username: str, password: str, how: dict[str, str]) -> str | None:
     """None when the password is right; else why not, with the refusal audited (in one transaction)."""
     from webui.app import database
     with database().transaction() as session:
@@ -90,15 +101,16 @@ def _check(username: str, password: str) -> str | None:
         failures = session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "sign_in_refused", AuditEvent.actor == username[:80], AuditEvent.at >= since))
         if failures >= MAX_FAILURES:
-            audit.record(session, action="sign_in_refused", actor=username[:80], data={"reason": "too many attempts"})
+            audit.record(session, action="sign_in_refused", actor=username[:80],
+                         data={"reason": "too many attempts", **how})
             return _("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=WINDOW.seconds // 60)
         user = session.scalar(select(User).where(User.username == username))
         if user is None or not user.active or not verify_password(user, password):
             audit.record(session, action="sign_in_refused", actor=username[:80] or "-",
                          data={"reason": "wrong name or password" if user is None or user.active else "deactivated",
-                               "address": request.remote_addr})
+                               "address": request.remote_addr, **how})
             return _("Wrong user name or password.")
-        audit.record(session, action="sign_in", actor=username, data={"address": request.remote_addr})
+        audit.record(session, action="sign_in", actor=username, data={"address": request.remote_addr, **how})
         return None
 
 

@@ -1,12 +1,19 @@
 """The JSON API (flask-smorest): bearer tokens, marshmallow schemas, OpenAPI at /api/openapi.json.
 
 Each resource module defines a flask-smorest Blueprint; `register` mounts them. The API answers
-with JSON errors (401, 403, 404, 409, 422) and never redirects to the sign-in page.
+with JSON errors (401, 403, 404, 409, 422) and never redirects to the sign-in page. Who may call
+it is decided in `auth.authenticate`, which webui.app runs before every /api/ request.
 """
 from __future__ import annotations
 
 from flask import Flask
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
+
+from engine.db import Database
+from webui.api.auth import authenticate
+from webui.api.errors import JsonErrorApi
+
+__all__ = ["authenticate", "database", "register"]
 
 
 def register(app: Flask, csrf: object) -> Api:
@@ -16,13 +23,26 @@ def register(app: Flask, csrf: object) -> Api:
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    api = Api(app)
+    app.config.setdefault("API_SPEC_OPTIONS", {"security": [{"bearer": []}]})
+    api = JsonErrorApi(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "description": (
+        "POST /api/v1/auth/token for a token; a signed-in page session is accepted too (writes then "
+        "need its X-CSRFToken header).")})
     for blueprint in _blueprints():
+        # Session callers' writes are checked for CSRF in auth.authenticate, token callers' are not.
         csrf.exempt(blueprint)  # type: ignore[attr-defined]
         api.register_blueprint(blueprint)
     return api
 
 
-def _blueprints() -> list[object]:
+def database() -> Database:
+    """The application's database (looked up when called: webui.app imports this package)."""
+    from webui.app import database as app_database
+    return app_database()
+
+
+def _blueprints() -> list[Blueprint]:
     """The API's resource blueprints (each module under webui/api/ adds its own here)."""
-    return []
+    # Imported here, not at the top: they import this package's `database`.
+    from webui.api import auth, instances, messages, processes, tasks
+    return [auth.blueprint, processes.blueprint, instances.blueprint, tasks.blueprint, messages.blueprint]

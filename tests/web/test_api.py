@@ -1,0 +1,420 @@
+"""The JSON API: bearer tokens, each endpoint tried by the right role, a wrong role and nobody, JSON errors."""
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from engine.models import AuditEvent, HumanTask, Job, ProcessInstance, User
+from tests.factories import FORM_DATA, PASSWORD, analyse_data, complete, open_task, start_corrective_action
+from tests.web.conftest import csrf_token
+from webui import auth
+from webui.api import auth as api_auth
+
+REGULATION = {"title": "New cement guide", "issuer": "MEE", "effective_date": "2027-01-01", "summary": "Factors."}
+PATHS = {
+    "/api/v1/auth/token", "/api/v1/processes", "/api/v1/processes/{process_id}/instances",
+    "/api/v1/instances/{instance_id}", "/api/v1/instances/{instance_id}/audit", "/api/v1/tasks",
+    "/api/v1/tasks/{task_id}", "/api/v1/tasks/{task_id}/claim", "/api/v1/tasks/{task_id}/unclaim",
+    "/api/v1/tasks/{task_id}/complete", "/api/v1/messages/{name}",
+}
+
+
+class Caller:
+    """A test client that sends one user's bearer token with every request."""
+
+    def __init__(self, client, token: str):
+        self.client, self.headers = client, {"Authorization": f"Bearer {token}"}
+
+    def get(self, url, **query):
+        return self.client.get(url, query_string=query, headers=self.headers)
+
+    def post(self, url, json=None):
+        return self.client.post(url, json=json, headers=self.headers)
+
+
+@pytest.fixture
+def api(app):
+    """api(username) -> a Caller holding a token of that user (issued once per test)."""
+    tokens: dict[str, str] = {}
+
+    def caller(username: str) -> Caller:
+        if username not in tokens:
+            response = app.test_client().post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+            assert response.status_code == 200, response.get_json()
+            tokens[username] = response.get_json()["token"]
+        return Caller(app.test_client(), tokens[username])
+    return caller
+
+
+@pytest.fixture
+def no_delay(monkeypatch):
+    """Refusals wait without sleeping; the list holds each wait."""
+    waits: list[float] = []
+    monkeypatch.setattr(auth, "time", SimpleNamespace(sleep=waits.append))
+    return waits
+
+
+def _count(db, model, *where) -> int:
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _task(db, instance_id, name="evaluate_consequences") -> int:
+    return open_task(db, instance_id, name).id
+
+
+# Tokens
+
+
+def test_a_token_is_issued_for_the_right_password_and_the_sign_in_audited(db, app):
+    response = app.test_client().post("/api/v1/auth/token", json={"username": "body", "password": PASSWORD})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 12 * 3600 and "password" not in body
+    assert URLSafeTimedSerializer("test-secret", salt="api-token").loads(body["token"]) == "body"
+    with db.reading() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in")).one()
+    assert event.actor == "body" and event.data["via"] == "api_token"
+
+
+def test_wrong_passwords_get_401_audited_slowed_and_then_blocked(db, app, no_delay):
+    client = app.test_client()
+    for _ in range(auth.MAX_FAILURES):
+        refused = client.post("/api/v1/auth/token", json={"username": "body", "password": "guess"})
+        assert refused.status_code == 401 and refused.get_json()["message"] == "Wrong user name or password."
+    blocked = client.post("/api/v1/auth/token", json={"username": "body", "password": PASSWORD})
+    assert blocked.status_code == 401 and "Too many failed attempts" in blocked.get_json()["message"]
+    assert no_delay == [auth.REFUSAL_DELAY] * (auth.MAX_FAILURES + 1)
+    assert _count(db, AuditEvent, AuditEvent.action == "sign_in_refused") == auth.MAX_FAILURES + 1
+    assert _count(db, AuditEvent, AuditEvent.action == "sign_in") == 0
+
+
+def test_a_deactivated_user_gets_no_token_and_their_tokens_stop_working(db, app, api, no_delay):
+    caller = api("staff_prod")
+    assert caller.get("/api/v1/processes").status_code == 200
+    with db.transaction() as session:
+        session.scalar(select(User).where(User.username == "staff_prod")).active = False
+    assert caller.get("/api/v1/processes").status_code == 401
+    refused = app.test_client().post("/api/v1/auth/token", json={"username": "staff_prod", "password": PASSWORD})
+    assert refused.status_code == 401
+
+
+def test_the_token_endpoint_wants_json_and_names_missing_fields(db, app):
+    client = app.test_client()
+    assert client.post("/api/v1/auth/token", data={"username": "body"}).status_code == 400
+    missing = client.post("/api/v1/auth/token", json={})
+    assert missing.status_code == 422
+    assert set(missing.get_json()["errors"]) == {"username", "password"}
+    assert _count(db, AuditEvent, AuditEvent.action.like("sign_in%")) == 0
+
+
+# Signed out, bad tokens, the session
+
+
+def test_every_api_route_but_the_token_answers_401_in_json_signed_out(app):
+    client = app.test_client()
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/")]
+    assert len(rules) == len(PATHS) + 1  # and /api/openapi.json
+    for rule in rules:
+        if rule.endpoint == "api_auth.issue_token":
+            continue
+        url = (rule.rule.replace("<int:task_id>", "1").replace("<int:instance_id>", "1")
+               .replace("<process_id>", "corrective_action").replace("<name>", "regulation_changed"))
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(url, method=method, json={})
+            assert response.status_code == 401, (method, url)
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+            assert response.get_json()["message"] == "sign in or send a bearer token"
+
+
+@pytest.mark.parametrize("header", [
+    "Bearer not-a-token", "Bearer ", "Basic Ym9keTpwYXNzd29yZA==",
+    "Bearer " + URLSafeTimedSerializer("test-secret", salt="other").dumps("body"),
+    "Bearer " + URLSafeTimedSerializer("another-secret", salt="api-token").dumps("body"),
+    "Bearer " + URLSafeTimedSerializer("test-secret", salt="api-token").dumps("nobody"),
+])
+def test_a_bad_token_gets_401(app, header):
+    response = app.test_client().get("/api/v1/processes", headers={"Authorization": header})
+    assert response.status_code == 401 and "bearer token" in response.get_json()["message"]
+
+
+def test_a_token_expires_after_12_hours(app, monkeypatch):
+    token = URLSafeTimedSerializer("test-secret", salt="api-token").dumps("body")
+    issued = time.time()
+    for age, status in ((api_auth.MAX_AGE_SECONDS - 60, 200), (api_auth.MAX_AGE_SECONDS + 1, 401)):
+        monkeypatch.setattr("itsdangerous.timed.time.time", lambda age=age: issued + age)
+        response = app.test_client().get("/api/v1/processes", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == status, age
+
+
+def test_the_pages_session_may_call_the_api_and_writes_need_its_csrf_token(db, sign_in):
+    nc = start_corrective_action(db)
+    client = sign_in("body")
+    assert client.get("/api/v1/processes").status_code == 200
+    url = f"/api/v1/tasks/{_task(db, nc)}/claim"
+    refused = client.post(url)
+    assert refused.status_code == 400 and refused.is_json
+    token = csrf_token(client.get("/inbox").get_data(as_text=True))
+    claimed = client.post(url, headers={"X-CSRFToken": token})
+    assert claimed.status_code == 200 and claimed.get_json()["assignee"] == "body"
+
+
+def test_the_pages_keep_their_own_error_pages(sign_in):
+    missing = sign_in("body").get("/no-such-page")
+    assert missing.status_code == 404 and not missing.is_json
+
+
+# OpenAPI
+
+
+def test_the_openapi_document_lists_every_path_for_a_caller_with_a_token(app, api):
+    assert app.test_client().get("/api/openapi.json").status_code == 401
+    document = api("staff_prod").get("/api/openapi.json").get_json()
+    assert set(document["paths"]) == PATHS
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert document["paths"]["/api/v1/auth/token"]["post"]["security"] == []
+    task = document["components"]["schemas"]["TaskWithForm"]["properties"]
+    assert "form" in task and "assignee" in task
+    assert "422" in document["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]["responses"]
+
+
+# Processes and instances
+
+
+def test_anyone_signed_in_lists_the_deployed_processes(api):
+    processes = api("staff_energy").get("/api/v1/processes").get_json()
+    assert "corrective_action" in {p["id"] for p in processes}
+    assert all(p["version"] >= 1 for p in processes)
+
+
+def test_starting_an_instance_answers_201_with_where_it_is(db, api):
+    from tests.factories import raise_data
+    response = api("staff_prod").post("/api/v1/processes/corrective_action/instances",
+                                      json={"business_key": "NC-API-1", "data": raise_data()})
+    assert response.status_code == 201, response.get_json()
+    started = response.get_json()
+    assert started["business_key"] == "NC-API-1" and started["status"] == "running"
+    assert [t["name"] for t in started["open_tasks"]] == ["evaluate_consequences"]
+    assert response.headers["Location"].endswith(f"/api/v1/instances/{started['id']}")
+
+
+def test_starting_is_refused_to_a_wrong_role_an_unknown_process_and_bad_data_without_writing(db, api):
+    caller = api("staff_prod")
+    before = _count(db, AuditEvent)
+    forbidden = caller.post("/api/v1/processes/compliance_reevaluation/instances", json={"data": {}})
+    assert forbidden.status_code == 403 and "carbon_body" in forbidden.get_json()["message"]
+    assert caller.post("/api/v1/processes/no_such_process/instances", json={}).status_code == 404
+    invalid = caller.post("/api/v1/processes/corrective_action/instances",
+                          json={"data": {"title": "", "detected_on": "yesterday"}})
+    assert invalid.status_code == 422
+    errors = invalid.get_json()["errors"]
+    assert {"title", "detected_on", "description", "department"} <= set(errors)
+    assert all(isinstance(messages, list) and messages for messages in errors.values())
+    assert _count(db, ProcessInstance) == 0 and _count(db, AuditEvent) == before
+    not_an_object = caller.post("/api/v1/processes/corrective_action/instances", json={"data": [1, 2]})
+    assert not_an_object.status_code == 422 and set(not_an_object.get_json()["errors"]) == {"data"}
+
+
+@pytest.mark.parametrize("username, status", [
+    ("staff_prod", 200),    # started it
+    ("body", 200),          # may work on its open task (and oversees the system)
+    ("gm", 200), ("auditor", 200), ("admin", 200),  # oversee or administer the system
+    ("staff_energy", 403), ("head_energy", 403), ("docs", 403),
+])
+def test_an_instance_and_its_audit_trail_are_for_its_readers(db, api, username, status):
+    nc = start_corrective_action(db, business_key="NC-7")
+    caller = api(username)
+    shown = caller.get(f"/api/v1/instances/{nc}")
+    trail = caller.get(f"/api/v1/instances/{nc}/audit")
+    assert (shown.status_code, trail.status_code) == (status, status)
+    if status == 200:
+        assert shown.get_json()["business_key"] == "NC-7" and shown.get_json()["completed_steps"]
+        assert [e["action"] for e in trail.get_json()][:1] == ["start"]
+    else:
+        assert f"may not see instance {nc}" in shown.get_json()["message"]
+
+
+def test_whoever_is_offered_the_next_step_may_read_the_instance(db, api):
+    nc = start_corrective_action(db)
+    complete(db, nc, "evaluate_consequences", "body")
+    assert api("head_prod").get(f"/api/v1/instances/{nc}").status_code == 200  # analyse_cause: production head
+    assert api("head_energy").get(f"/api/v1/instances/{nc}").status_code == 403
+
+
+def test_unknown_instances_are_404(api):
+    caller = api("admin")
+    assert caller.get("/api/v1/instances/999").status_code == 404
+    response = caller.get("/api/v1/instances/999/audit")
+    assert response.status_code == 404 and response.get_json()["message"] == "no process instance 999"
+
+
+def test_the_audit_trail_pages(db, api):
+    nc = start_corrective_action(db)
+    complete(db, nc, "evaluate_consequences", "body")
+    caller = api("admin")
+    everything = caller.get(f"/api/v1/instances/{nc}/audit").get_json()
+    page = caller.get(f"/api/v1/instances/{nc}/audit", limit=2, offset=1).get_json()
+    assert page == everything[1:3]
+    assert set(caller.get(f"/api/v1/instances/{nc}/audit", limit=0).get_json()["errors"]) == {"limit"}
+
+
+# Tasks
+
+
+def test_the_inbox_by_scope_process_and_overdue(db, api):
+    start_corrective_action(db, business_key="NC-A")
+    body = api("body")
+    offered = body.get("/api/v1/tasks", scope="candidate").get_json()
+    assert [(t["name"], t["business_key"]) for t in offered] == [("evaluate_consequences", "NC-A")]
+    assert "form" not in offered[0]
+    assert body.get("/api/v1/tasks", scope="mine").get_json() == []
+    assert body.get("/api/v1/tasks", process="internal_audit").get_json() == []
+    assert body.get("/api/v1/tasks", overdue="true").get_json() == []
+    assert api("staff_energy").get("/api/v1/tasks").get_json() == []
+    invalid = body.get("/api/v1/tasks", scope="everyone", limit=0)
+    assert invalid.status_code == 422 and set(invalid.get_json()["errors"]) == {"scope", "limit"}
+
+
+def test_a_task_comes_with_its_form_for_the_readers_of_its_instance(db, api):
+    nc = start_corrective_action(db)
+    task_id = _task(db, nc)
+    shown = api("body").get(f"/api/v1/tasks/{task_id}")
+    assert shown.status_code == 200
+    form = shown.get_json()["form"]
+    assert form["$id"] == "corrective_action.evaluate_consequences"
+    assert {"consequences", "immediate_handling"} <= set(form["properties"])
+    assert api("staff_prod").get(f"/api/v1/tasks/{task_id}").status_code == 200  # started the instance
+    assert api("staff_energy").get(f"/api/v1/tasks/{task_id}").status_code == 403
+    assert api("body").get("/api/v1/tasks/999").status_code == 404
+
+
+def test_claim_and_unclaim_by_the_right_and_wrong_people(db, api):
+    nc = start_corrective_action(db)
+    task_id = _task(db, nc)
+    url = f"/api/v1/tasks/{task_id}"
+    assert api("head_prod").post(f"{url}/claim").status_code == 403  # not offered to department heads
+    claimed = api("body").post(f"{url}/claim")
+    assert claimed.status_code == 200 and claimed.get_json()["assignee"] == "body"
+    taken = api("body2").post(f"{url}/claim")  # the same role, too late
+    assert taken.status_code == 409 and "already claimed by body" in taken.get_json()["message"]
+    assert api("body2").post(f"{url}/unclaim").status_code == 403
+    given_back = api("body").post(f"{url}/unclaim")
+    assert given_back.status_code == 200 and given_back.get_json()["assignee"] is None
+    assert api("body").post(f"{url}/unclaim").status_code == 409  # not claimed any more
+    assert api("body").post("/api/v1/tasks/999/claim").status_code == 404
+    assert api("body").post("/api/v1/tasks/999/unclaim").status_code == 404
+    actions = [a for a in _actions(db, nc) if a in ("claim", "unclaim")]
+    assert actions == ["claim", "unclaim"]  # refusals left nothing behind
+
+
+def test_completing_names_every_bad_field_and_writes_nothing(db, api):
+    nc = start_corrective_action(db)
+    task_id = _task(db, nc)
+    before = _actions(db, nc)
+    invalid = api("body").post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"consequences": ""}})
+    assert invalid.status_code == 422
+    assert set(invalid.get_json()["errors"]) == {"consequences", "immediate_handling"}
+    assert "invalid_data" not in invalid.get_json()["message"]
+    missing = api("body").post(f"/api/v1/tasks/{task_id}/complete", json={})
+    assert missing.status_code == 422 and set(missing.get_json()["errors"]) == {"data"}
+    assert _actions(db, nc) == before and open_task(db, nc, "evaluate_consequences").assignee is None
+
+
+def test_completing_by_the_right_role_moves_the_process_on_and_a_wrong_role_is_refused(db, api):
+    nc = start_corrective_action(db)
+    task_id = _task(db, nc)
+    url = f"/api/v1/tasks/{task_id}/complete"
+    assert api("staff_prod").post(url, json={"data": FORM_DATA["evaluate_consequences"]}).status_code == 403
+    assert api("body").post("/api/v1/tasks/999/complete", json={"data": {}}).status_code == 404
+    done = api("body").post(url, json={"data": FORM_DATA["evaluate_consequences"]})
+    assert done.status_code == 200
+    assert done.get_json()["status"] == "completed" and done.get_json()["completed_by"] == "body"
+    again = api("body2").post(url, json={"data": FORM_DATA["evaluate_consequences"]})
+    assert again.status_code == 409 and "already completed" in again.get_json()["message"]
+    instance = api("body").get(f"/api/v1/instances/{nc}").get_json()
+    assert [t["name"] for t in instance["open_tasks"]] == ["analyse_cause"]
+
+
+def test_completing_a_task_claimed_by_another_is_a_conflict(db, api):
+    nc = start_corrective_action(db)
+    task_id = _task(db, nc)
+    api("body").post(f"/api/v1/tasks/{task_id}/claim")
+    taken = api("body2").post(f"/api/v1/tasks/{task_id}/complete", json={"data": FORM_DATA["evaluate_consequences"]})
+    assert taken.status_code == 409 and "claimed by body" in taken.get_json()["message"]
+
+
+def test_two_clients_completing_the_same_task_at_once_one_gets_409(db, api):
+    for round_ in range(3):
+        nc = start_corrective_action(db, business_key=f"NC-{round_}")
+        url = f"/api/v1/tasks/{_task(db, nc)}/complete"
+        callers = [api("body"), api("body2")]
+        barrier = threading.Barrier(len(callers))
+        statuses: list[int] = []
+
+        def send(caller):
+            barrier.wait()
+            statuses.append(caller.post(url, json={"data": FORM_DATA["evaluate_consequences"]}).status_code)
+
+        threads = [threading.Thread(target=send, args=(c,)) for c in callers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(statuses) == [200, 409]
+        assert _actions(db, nc).count("complete") == 1
+        assert _count(db, HumanTask, HumanTask.instance_id == nc, HumanTask.name == "analyse_cause") == 1
+
+
+def test_evidence_files_travel_as_base64(db, api):
+    nc = start_corrective_action(db)
+    complete(db, nc, "evaluate_consequences", "body")
+    complete(db, nc, "analyse_cause", "head_prod", analyse_data())
+    url = f"/api/v1/tasks/{_task(db, nc, 'implement_correction')}/complete"
+    caller = api("staff_prod")
+    broken = caller.post(url, json={"data": FORM_DATA["implement_correction"],
+                                    "evidence": [{"file_name": "scan.pdf", "content": "%%% not base64"}]})
+    assert broken.status_code == 422 and set(broken.get_json()["errors"]) == {"evidence"}
+    certificate = {"file_name": "certificate.pdf", "content_type": "application/pdf",
+                   "content": base64.b64encode(b"%PDF-1.7 calibration certificate").decode()}
+    done = caller.post(url, json={"data": FORM_DATA["implement_correction"], "evidence": [certificate]})
+    assert done.status_code == 200, done.get_json()
+    files = caller.get(f"/api/v1/instances/{nc}").get_json()["evidence"]
+    assert [(f["file_name"], f["uploaded_by"]) for f in files] == [("certificate.pdf", "staff_prod")]
+
+
+# Messages
+
+
+def test_a_message_is_queued_as_a_job_and_a_key_makes_it_once(db, api):
+    caller = api("gm")
+    queued = caller.post("/api/v1/messages/regulation_changed", json={"data": REGULATION})
+    assert queued.status_code == 202
+    job = queued.get_json()
+    assert job["kind"] == "deliver_message" and job["status"] == "pending" and job["created_by"] == "gm"
+    first = caller.post("/api/v1/messages/regulation_changed", json={"data": REGULATION, "key": "MEE-2027-1"})
+    second = caller.post("/api/v1/messages/regulation_changed", json={"data": REGULATION, "key": "MEE-2027-1"})
+    assert first.get_json()["id"] == second.get_json()["id"] != job["id"]
+    with db.reading() as session:
+        payloads = [j.payload for j in session.scalars(select(Job).order_by(Job.id))]
+    assert payloads == [{"name": "regulation_changed", "data": REGULATION}] * 2
+
+
+def test_a_message_is_refused_now_to_someone_who_may_not_start_its_process(db, api):
+    caller = api("staff_prod")
+    refused = caller.post("/api/v1/messages/regulation_changed", json={"data": REGULATION})
+    assert refused.status_code == 403 and "needs role carbon_body" in refused.get_json()["message"]
+    invalid = api("gm").post("/api/v1/messages/regulation_changed", json={"data": "text", "key": ""})
+    assert invalid.status_code == 422 and set(invalid.get_json()["errors"]) == {"data", "key"}
+    assert _count(db, Job) == 0
+
+
+def _actions(db, instance_id) -> list[str]:
+    with db.reading() as session:
+        return list(session.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)
+                                    .order_by(AuditEvent.id)))

@@ -1,0 +1,36 @@
+"""Starting a process from its start form, and the instance page with its steps, links and evidence."""
+from __future__ import annotations
+
+from tests.factories import raise_data
+from tests.web.conftest import csrf_token
+
+
+def test_the_start_page_lists_only_what_the_user_may_start(sign_in):
+    staff = sign_in("staff_prod").get("/start").get_data(as_text=True)
+    assert "纠正措施" in staff and "内部审核" not in staff  # anyone raises a nonconformity; audits are not theirs
+    auditor = sign_in("auditor").get("/start").get_data(as_text=True)
+    assert "内部审核" in auditor
+    assert sign_in("staff_prod").get("/start/internal_audit").status_code == 404
+
+
+def test_starting_with_bad_data_names_the_fields_then_the_instance_page_shows_the_first_step(db, sign_in):
+    client = sign_in("staff_prod")
+    token = csrf_token(client.get("/start/corrective_action").get_data(as_text=True))
+    data = raise_data()
+    refused = client.post("/start/corrective_action", data={**data, "clause": "x.y", "csrf_token": token,
+                                                             "business_key": "NC-77"})
+    assert refused.status_code == 422 and "Not a clause number" in refused.get_data(as_text=True)
+    assert "NC-77" in refused.get_data(as_text=True)
+    started = client.post("/start/corrective_action", data={**data, "csrf_token": token, "business_key": "NC-77"})
+    assert started.status_code == 302
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "NC-77" in page and "running" in page and "评价并处置后果" in page
+
+
+def test_the_instance_page_is_for_those_who_took_part_or_oversee(db, sign_in):
+    from tests.factories import start_corrective_action
+    nc = start_corrective_action(db, actor="staff_prod")
+    assert sign_in("staff_prod").get(f"/instances/{nc}").status_code == 200
+    assert sign_in("auditor").get(f"/instances/{nc}").status_code == 200
+    assert sign_in("staff_energy").get(f"/instances/{nc}").status_code == 403
+    assert sign_in("auditor").get("/instances/9999").status_code == 404

@@ -1,0 +1,129 @@
+"""The shapes of the API's answers: engine/records.py's records, described for the OpenAPI document.
+
+The views return those records; these schemas only choose and document their fields.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import marshmallow as ma
+from marshmallow import fields
+
+# Records carry times as ISO 8601 strings already.
+Moment = partial(fields.String, allow_none=True, metadata={"format": "date-time"})
+AnyObject = partial(fields.Dict, keys=fields.String())
+
+
+class Process(ma.Schema):
+    id = fields.String(metadata={"description": "the process id (its BPMN file's stem)"})
+    version = fields.Integer()
+    name = fields.String(allow_none=True)
+    definition_id = fields.Integer()
+    start_form_key = fields.String(allow_none=True)
+    content_hash = fields.String()
+    deployed_by = fields.String()
+    deployed_at = Moment()
+
+
+class Evidence(ma.Schema):
+    id = fields.Integer()
+    task_id = fields.Integer()
+    instance_id = fields.Integer()
+    file_name = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = fields.String()
+    uploaded_at = Moment()
+
+
+class Task(ma.Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    business_key = fields.String(allow_none=True)
+    name = fields.String(metadata={"description": "the BPMN task id"})
+    title = fields.String()
+    title_en = fields.String(allow_none=True)
+    role = fields.String()
+    assignee = fields.String(allow_none=True)
+    candidate_department = fields.String(allow_none=True)
+    due_at = Moment()
+    priority = fields.Integer()
+    status = fields.String(metadata={"description": "ready, completed or cancelled"})
+    form_key = fields.String()
+    evidence_required = fields.Boolean()
+    clauses = fields.List(fields.String())
+    documentation = fields.String(allow_none=True)
+    created_at = Moment()
+    completed_by = fields.String(allow_none=True)
+    completed_at = Moment()
+    data = AnyObject(metadata={"description": "what was submitted (completed tasks)"})
+    evidence = fields.List(fields.Nested(Evidence), metadata={"description": "files attached (completed tasks)"})
+
+
+class TaskWithForm(Task):
+    form = AnyObject(metadata={"description": "the form as JSON Schema (draft 2020-12)"})
+
+
+class Step(ma.Schema):
+    name = fields.String()
+    title = fields.String(allow_none=True)
+    at = Moment()
+
+
+class Link(ma.Schema):
+    direction = fields.String(metadata={"description": "out: this instance led to it; in: it led to this one"})
+    kind = fields.String()
+    instance_id = fields.Integer()
+    process_id = fields.String()
+    status = fields.String()
+    business_key = fields.String(allow_none=True)
+    created_at = Moment()
+    created_by = fields.String()
+
+
+class Instance(ma.Schema):
+    id = fields.Integer()
+    process_id = fields.String()
+    version = fields.Integer()
+    business_key = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "running, suspended, completed, terminated or error"})
+    data = AnyObject()
+    started_by = fields.String()
+    started_at = Moment()
+    ended_at = Moment()
+    next_timer_at = Moment()
+    error = fields.String(allow_none=True)
+    row_version = fields.Integer()
+    open_tasks = fields.List(fields.Nested(Task))
+    links = fields.List(fields.Nested(Link))
+
+
+class InstanceDetail(Instance):
+    completed_steps = fields.List(fields.Nested(Step))
+    completed_tasks = fields.List(fields.Nested(Task))
+    evidence = fields.List(fields.Nested(Evidence))
+
+
+class AuditEvent(ma.Schema):
+    id = fields.Integer()
+    at = Moment()
+    actor = fields.String()
+    action = fields.String()
+    instance_id = fields.Integer(allow_none=True)
+    task_id = fields.Integer(allow_none=True)
+    data = fields.Raw(allow_none=True)
+
+
+class Job(ma.Schema):
+    id = fields.Integer(metadata={"description": "the job id"})
+    kind = fields.String()
+    status = fields.String(metadata={"description": "pending, done, failed or cancelled"})
+    instance_id = fields.Integer(allow_none=True)
+    attempts = fields.Integer()
+    run_after = Moment()
+    error = fields.String(allow_none=True)
+    result = fields.Raw(allow_none=True)
+    created_by = fields.String()
+    created_at = Moment()
+    finished_at = Moment()

@@ -1,0 +1,123 @@
+"""Human tasks: the caller's inbox, one task with its form, and claim, unclaim and complete."""
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any
+
+import marshmallow as ma
+
+from engine import clock, queries, records
+from engine.models import HumanTask
+from engine.services import evidence, tasks
+from engine.services.users import get_actor
+from webui.api import database, schemas
+from webui.api.access import readable_task
+from webui.api.auth import current_actor
+from webui.api.errors import resource
+
+blueprint = resource("api_tasks", "/api/v1/tasks",
+                     "Human tasks: the inbox, a task's form, claim, unclaim and complete.")
+
+
+class InboxQuery(ma.Schema):
+    scope = ma.fields.String(load_default="all", validate=ma.validate.OneOf(["mine", "candidate", "all"]),
+                             metadata={"description": "mine: assigned to me; candidate: offered to my roles"})
+    overdue = ma.fields.Boolean(load_default=False)
+    process = ma.fields.String(load_default=None, metadata={"description": "only this process id"})
+    priority = ma.fields.Integer(load_default=None, validate=ma.validate.OneOf([1, 2, 3]))
+    q = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=200),
+                         metadata={"description": "search the title or the business key"})
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+
+
+class Base64(ma.fields.String):
+    """Bytes sent as base64 text."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bytes:
+        try:
+            return base64.b64decode(super()._deserialize(value, attr, data, **kwargs), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ma.ValidationError("Not valid base64.") from exc
+
+
+class EvidenceFile(ma.Schema):
+    file_name = ma.fields.String(required=True)
+    content_type = ma.fields.String(load_default="application/octet-stream")
+    content = Base64(required=True, metadata={"format": "byte", "description": "the file, base64-encoded"})
+
+    @ma.post_load
+    def upload(self, data: dict[str, Any], **_: Any) -> evidence.Upload:
+        return evidence.Upload(data["file_name"], data["content"], data["content_type"])
+
+
+class CompleteRequest(ma.Schema):
+    data = ma.fields.Dict(keys=ma.fields.String(), required=True,
+                          metadata={"description": "the form's data, as its JSON Schema describes"})
+    evidence = ma.fields.List(ma.fields.Nested(EvidenceFile), load_default=list,
+                              metadata={"description": "evidence files (required where the task says so)"})
+
+
+@blueprint.route("")
+@blueprint.arguments(InboxQuery, location="query")
+@blueprint.response(200, schemas.Task(many=True))
+def inbox(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Open tasks the caller may act on, by due time; without their forms (GET one task for its form)."""
+    with database().reading() as session:
+        user = get_actor(session, current_actor())
+        rows = queries.tasks_for_user(session, user, scope=query["scope"], overdue=query["overdue"],
+                                      process_id=query["process"], priority=query["priority"], search=query["q"],
+                                      now=clock.now(), limit=query["limit"], offset=query["offset"])
+        keys = queries.business_keys(session, [t.instance_id for t in rows])
+        return [{**records.task_record(session, t, with_form=False), "business_key": keys.get(t.instance_id)}
+                for t in rows]
+
+
+@blueprint.route("/<int:task_id>")
+@blueprint.response(200, schemas.TaskWithForm)
+@blueprint.alt_response(403, description="This user may not see the task's instance.")
+@blueprint.alt_response(404, description="No such task.")
+def show(task_id: int) -> dict[str, Any]:
+    """The task with its form as JSON Schema, for the readers of its instance (see webui/api/access.py)."""
+    with database().reading() as session:
+        return records.task_record(session, readable_task(session, task_id, current_actor()))
+
+
+@blueprint.route("/<int:task_id>/claim", methods=["POST"])
+@blueprint.response(200, schemas.Task)
+@blueprint.alt_response(403, description="The task is not offered to this user.")
+@blueprint.alt_response(404, description="No such task.")
+@blueprint.alt_response(409, description="Already claimed, completed, or its instance is not running.")
+def claim(task_id: int) -> dict[str, Any]:
+    """Take a task offered to one of the caller's roles."""
+    return _act(tasks.claim, task_id)
+
+
+@blueprint.route("/<int:task_id>/unclaim", methods=["POST"])
+@blueprint.response(200, schemas.Task)
+@blueprint.alt_response(403, description="Claimed by someone else (only a process_admin may take it back).")
+@blueprint.alt_response(404, description="No such task.")
+@blueprint.alt_response(409, description="Not claimed, completed, or assigned by the process itself.")
+def unclaim(task_id: int) -> dict[str, Any]:
+    """Give a claimed task back to its role."""
+    return _act(tasks.unclaim, task_id)
+
+
+@blueprint.route("/<int:task_id>/complete", methods=["POST"])
+@blueprint.arguments(CompleteRequest)
+@blueprint.response(200, schemas.Task)
+@blueprint.alt_response(403, description="The task is not this user's to do.")
+@blueprint.alt_response(404, description="No such task.")
+@blueprint.alt_response(409, description="Already completed, claimed by another, or its instance is not running.")
+def complete(body: dict[str, Any], task_id: int) -> dict[str, Any]:
+    """Submit the task's form (422 names every bad field); the process moves on in the same transaction."""
+    return _act(tasks.complete, task_id, data=body["data"], evidence_files=body["evidence"])
+
+
+def _act(verb: Callable[..., HumanTask], task_id: int, **arguments: Any) -> dict[str, Any]:
+    with database().transaction() as session:
+        task = verb(session, task_id=task_id, actor=current_actor(), **arguments)
+        record = records.task_record(session, task, with_form=False)
+    return record

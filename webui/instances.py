@@ -1,0 +1,93 @@
+"""Starting a process, and an instance's page: status, steps so far, open tasks, links, evidence."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from engine import queries
+from engine.bpmn.parsing import start_events
+from engine.bpmn.runtime import shared_runtime
+from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
+from engine.models import ProcessDefinition, User
+from engine.services import evidence, instances
+from engine.services.definitions import latest_definition, latest_definitions
+from engine.services.users import SessionDirectory
+from forms import json_schema
+from webui.tasks import parse_form
+
+blueprint = Blueprint("instances", __name__)
+
+
+def startable(session: Any, role_ids: tuple[str, ...]) -> list[ProcessDefinition]:
+    """The newest version of each process this person may start by hand."""
+    runtime = shared_runtime()
+    found = []
+    for definition in latest_definitions(session):
+        spec, _subs = runtime.specs(definition.content_hash, lambda d=definition: d.spec_json)
+        by_hand = next((s for s in start_events(spec) if s.trigger == "none"), None)
+        if by_hand is not None and (not by_hand.start_roles or set(by_hand.start_roles) & set(role_ids)):
+            found.append(definition)
+    return found
+
+
+@blueprint.route("/start")
+def choose() -> Any:
+    from webui.app import database
+    with database().reading() as session:
+        processes = startable(session, current_user.role_ids)
+    return render_template("start.html", processes=processes)
+
+
+@blueprint.route("/start/<process_id>", methods=["GET", "POST"])
+def start(process_id: str) -> Any:
+    from webui.app import database
+    db = database()
+    with db.reading() as session:
+        definition = latest_definition(session, process_id, required=False)
+        if definition is None or definition.id not in {d.id for d in startable(session, current_user.role_ids)}:
+            abort(404)
+        schema = json_schema(definition.start_form_key, SessionDirectory(session)) if definition.start_form_key \
+            else {"properties": {}, "required": []}
+    values: dict[str, Any] = {}
+    errors: dict[str, Any] = {}
+    if request.method == "POST":
+        values = parse_form(schema, request.form)
+        try:
+            with db.transaction() as session:
+                started = instances.start(session, process_id=process_id, actor=current_user.username,
+                                          business_key=request.form.get("business_key") or None, data=values)
+                instance_id = started.id
+            flash(_("Started."), "success")
+            return redirect(url_for("instances.show", instance_id=instance_id))
+        except InvalidFormData as exc:
+            errors = exc.errors
+        except CarbonFlowError as exc:
+            flash(str(exc), "error")
+    return render_template("start_form.html", definition=definition, schema=schema, values=values,
+                           errors=errors, business_key=request.form.get("business_key", "")), (422 if errors else 200)
+
+
+@blueprint.route("/instances/<int:instance_id>")
+def show(instance_id: int) -> Any:
+    from webui.app import database
+    with database().reading() as session:
+        try:
+            instance = instances.get_instance(session, instance_id)
+        except NotFound:
+            abort(404)
+        try:  # who may read the evidence may see the instance: its people and those who oversee
+            files = evidence.listing(session, instance_id=instance_id, actor=current_user.username)
+        except NotPermitted:
+            abort(403)
+        history = queries.completed_tasks_of(session, instance_id)
+        open_tasks = queries.open_tasks_of(session, instance_id)
+        people = {t.completed_by for t in history} | {t.assignee for t in open_tasks} | {instance.started_by}
+        names = dict(session.execute(select(User.username, User.display_name).where(User.username.in_(people))).all())
+        definition = session.get(ProcessDefinition, instance.definition_id)
+        return render_template("instance.html", instance=instance, definition=definition, history=history,
+                               open_tasks=open_tasks, names=names, files=files,
+                               links=queries.instance_links(session, instance_id))
