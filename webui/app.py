@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.config import Settings
 from engine.db import Database
-from webui import api, auth, i18n, inbox, instances, tasks
+from webui import api, approvals, auth, i18n, inbox, instances, tasks
 
 # Reachable without signing in: the sign-in page itself, the language switch on it, static files.
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "i18n.set_language", "static"})
@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     login = LoginManager(app)
     login.login_view = "auth.sign_in"
     login.user_loader(auth.load_user)
-    for blueprint in (auth.blueprint, i18n.blueprint, inbox.blueprint, tasks.blueprint, instances.blueprint):
+    for blueprint in (auth.blueprint, i18n.blueprint, inbox.blueprint, tasks.blueprint, instances.blueprint,
+                      approvals.blueprint):
         app.register_blueprint(blueprint)
     api.register(app, csrf)
     app.before_request(_require_sign_in)

@@ -41,8 +41,13 @@ def submit(task_id: int) -> Any:
                 tasks.save_draft(session, task_id=task_id, actor=current_user.username, data=values)
                 flash(_("Draft saved."), "success")
                 return redirect(url_for("tasks.show", task_id=task_id))
-            tasks.complete(session, task_id=task_id, actor=current_user.username, data=values,
-                           evidence_files=_uploads())
+            if tasks.requires_signature(task):
+                tasks.complete_signed(session, task_id=task_id, actor=current_user.username, data=values,
+                                      password=request.form.get("signature_password", ""),
+                                      evidence_files=_uploads())
+            else:
+                tasks.complete(session, task_id=task_id, actor=current_user.username, data=values,
+                               evidence_files=_uploads())
     except InvalidFormData as exc:
         with db.reading() as session:
             return _page(session, task_id, values=values, errors=exc.errors), 422
@@ -77,7 +82,7 @@ def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: 
     return render_template(
         "task.html", task=task, instance=instance, schema=schema, history=history, names=names,
         values=values if values is not None else (task.draft or {}), errors=errors,
-        may_work=task.status == "ready" and tasks.may_work_on(task, actor),
+        may_work=task.status == "ready" and tasks.may_work_on(task, actor), signing=tasks.requires_signature(task),
         evidence_files=queries.evidence_of(session, instance_id=task.instance_id),
         users=list(session.scalars(select(User.username).where(User.active.is_(True)).order_by(User.username))))
 

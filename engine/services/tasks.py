@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import forms
 from engine import clock
 from engine.bpmn import runtime as rt
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
-from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
+from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus, User
 from engine.services import audit, evidence, jobs, notifications, progress
 from engine.services.form_data import validate
-from engine.services.users import ADMIN_ROLE, Actor, get_actor
+from engine.services.users import ADMIN_ROLE, Actor, get_actor, verify_password
 
 
 def may_work_on(task: HumanTask, user: Actor) -> bool:
@@ -92,7 +93,10 @@ def delegate(session: Session, *, task_id: int, actor: str, to_user: str) -> Hum
 
 def complete(session: Session, *, task_id: int, actor: str, data: Any,
              evidence_files: Sequence[evidence.Upload] = (), runtime: rt.Runtime | None = None) -> HumanTask:
-    """Submit a task's form, with any evidence files: validated, snapshotted, and the process moves on."""
+    """Submit a task's form, with any evidence files: validated, snapshotted, and the process moves on.
+
+    A decision that needs a signature (``requires_signature``) goes through ``complete_signed``.
+    """
     runtime = runtime or rt.shared_runtime()
     user = get_actor(session, actor)
     # Lock order everywhere: instance, then task. The second of two racing completions waits here
@@ -126,6 +130,31 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
 
 
 MAX_DRAFT_BYTES = 256 * 1024
+SIGNING_ROLE = "top_management"
+
+
+def requires_signature(task: HumanTask) -> bool:
+    """A decision of top management (approve or send back) is signed by re-entering the password."""
+    if task.role != SIGNING_ROLE:
+        return False
+    fields = forms.get_form(task.form_key).schema._declared_fields
+    return "approval_decision" in fields or any(n == "approved" or n.endswith("_approved") for n in fields)
+
+
+def complete_signed(session: Session, *, task_id: int, actor: str, data: Any, password: str,
+                    evidence_files: Sequence[evidence.Upload] = (), runtime: rt.Runtime | None = None) -> HumanTask:
+    """Complete a decision with an electronic signature: the password again, and what the signature means."""
+    user = session.scalar(select(User).where(User.username == actor))
+    if user is None or not verify_password(user, password):
+        raise NotPermitted(f"{actor}: the password does not match, so the decision is not signed")
+    task = complete(session, task_id=task_id, actor=actor, data=data, evidence_files=evidence_files, runtime=runtime)
+    meaning = notifications.decision_in(task.submitted_data or {}) or "completed"
+    audit.record(session, action="signature", actor=actor, instance_id=task.instance_id, task_id=task.id, data={
+        "meaning": "rejected" if meaning == "returned" else meaning, "task": task.name, "title": task.title,
+        "statement": f"{actor} signed “{task.title}”: {'rejected' if meaning == 'returned' else meaning}"})
+    return task
+
+
 
 
 def save_draft(session: Session, *, task_id: int, actor: str, data: Any) -> HumanTask:
