@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set everything up and run CarbonFlow: virtualenv, SQLite database, processes, demo users, a walk-through,
-# then the background worker.
+# then the web UI with the background worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -14,11 +14,11 @@ echo
 echo "==> a corrective action, step by step through the CLI"
 python scripts/walkthrough.py
 
-# The main job: keep the cycles running. Timers, yearly schedules, reminders and notifications
-# need nobody to click; with no BROKER_URL the worker brings its own in-process broker.
+# The main job: the web UI on localhost, with the background worker in the same process (timers,
+# yearly schedules, reminders and notifications need nobody to click; no broker server needed).
 # CARBONFLOW_RUN_ONCE=1 stops here instead (for scripted checks of this command).
 if [ "${CARBONFLOW_RUN_ONCE:-}" != "1" ]; then
     echo
-    echo "==> the background worker (timers, schedules, reminders); Ctrl-C stops it"
-    exec carbonflow worker
+    echo "==> serving CarbonFlow on http://127.0.0.1:8080/ (sign in with a demo user above; Ctrl-C stops it)"
+    exec carbonflow serve --host 127.0.0.1 --port "${PORT:-8080}"
 fi
