@@ -1,20 +1,22 @@
-"""Starting a process, and an instance's page: status, steps so far, open tasks, links, evidence."""
+"""Starting a process, and an instance's page: status, diagram, steps so far, open tasks, links, evidence."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from engine import queries
+from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import start_events
 from engine.bpmn.runtime import shared_runtime
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
-from engine.models import ProcessDefinition, User
+from engine.models import ProcessDefinition, ProcessInstance, User
 from engine.services import evidence, instances
 from engine.services.definitions import latest_definition, latest_definitions
+from engine.services.progress import load_workflow
 from engine.services.users import SessionDirectory
 from forms import json_schema
 from webui.tasks import parse_form
@@ -71,18 +73,25 @@ def start(process_id: str) -> Any:
                            errors=errors, business_key=request.form.get("business_key", "")), (422 if errors else 200)
 
 
+def visible_instance(session: Any, instance_id: int) -> ProcessInstance:
+    """The instance, for someone who may see it; 404 when there is none, 403 for anyone else."""
+    try:
+        instance = instances.get_instance(session, instance_id)
+        # Who may read the evidence may see the instance: its people and those who oversee.
+        evidence.listing(session, instance_id=instance_id, actor=current_user.username)
+    except NotFound:
+        abort(404)
+    except NotPermitted:
+        abort(403)
+    return instance
+
+
 @blueprint.route("/instances/<int:instance_id>")
 def show(instance_id: int) -> Any:
     from webui.app import database
     with database().reading() as session:
-        try:
-            instance = instances.get_instance(session, instance_id)
-        except NotFound:
-            abort(404)
-        try:  # who may read the evidence may see the instance: its people and those who oversee
-            files = evidence.listing(session, instance_id=instance_id, actor=current_user.username)
-        except NotPermitted:
-            abort(403)
+        instance = visible_instance(session, instance_id)
+        files = queries.evidence_of(session, instance_id=instance_id)
         history = queries.completed_tasks_of(session, instance_id)
         open_tasks = queries.open_tasks_of(session, instance_id)
         people = {t.completed_by for t in history} | {t.assignee for t in open_tasks} | {instance.started_by}
@@ -91,3 +100,18 @@ def show(instance_id: int) -> Any:
         return render_template("instance.html", instance=instance, definition=definition, history=history,
                                open_tasks=open_tasks, names=names, files=files,
                                links=queries.instance_links(session, instance_id))
+
+
+@blueprint.route("/instances/<int:instance_id>/diagram")
+def diagram(instance_id: int) -> Any:
+    """The BPMN of the version the instance runs on, with its completed and current elements (for diagram.js)."""
+    from webui.app import database
+    with database().reading() as session:
+        instance = visible_instance(session, instance_id)
+        definition = session.get(ProcessDefinition, instance.definition_id)
+        assert definition is not None  # foreign key
+        workflow = load_workflow(session, instance, shared_runtime())
+        completed = list(dict.fromkeys(step["name"] for step in rt.completed_steps(workflow)))
+        waiting = [element for element, _due in rt.waiting_timers(workflow).values()]
+        current = list(dict.fromkeys([t.name for t in queries.open_tasks_of(session, instance_id)] + waiting))
+        return jsonify(bpmn=definition.bpmn_source, completed=completed, current=current)
