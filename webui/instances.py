@@ -14,7 +14,7 @@ from engine.bpmn.parsing import start_events
 from engine.bpmn.runtime import shared_runtime
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
 from engine.models import ProcessDefinition, ProcessInstance, User
-from engine.services import evidence, instances
+from engine.services import access, instances
 from engine.services.definitions import latest_definition, latest_definitions
 from engine.services.progress import load_workflow
 from engine.services.users import SessionDirectory
@@ -74,16 +74,13 @@ def start(process_id: str) -> Any:
 
 
 def visible_instance(session: Any, instance_id: int) -> ProcessInstance:
-    """The instance, for someone who may see it; 404 when there is none, 403 for anyone else."""
+    """The instance, for someone who may see it (engine/services/access.py); 404 or 403 otherwise."""
     try:
-        instance = instances.get_instance(session, instance_id)
-        # Who may read the evidence may see the instance: its people and those who oversee.
-        evidence.listing(session, instance_id=instance_id, actor=current_user.username)
+        return access.readable_instance(session, instance_id, current_user.username)[0]
     except NotFound:
         abort(404)
     except NotPermitted:
         abort(403)
-    return instance
 
 
 @blueprint.route("/instances/<int:instance_id>")

@@ -10,10 +10,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engine import queries
-from engine.errors import CarbonFlowError, InvalidFormData, NotPermitted
+from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
 from engine.models import HumanTask, User
-from engine.services import evidence, instances, tasks
-from engine.services.users import ADMIN_ROLE, Actor, SessionDirectory
+from engine.services import access, evidence, instances, tasks
+from engine.services.users import Actor, SessionDirectory
 from forms import json_schema
 
 blueprint = Blueprint("tasks", __name__)
@@ -88,18 +88,13 @@ def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: 
 
 
 def _visible_task(session: Any, task_id: int) -> HumanTask:
-    """The task, for someone who may do it, took part in its instance, oversees the system, or administers it."""
-    task = session.get(HumanTask, task_id)
-    if task is None:
-        abort(404)
-    actor = _actor()
-    if tasks.may_work_on(task, actor) or ADMIN_ROLE in actor.role_ids:
-        return task
+    """The task, for a reader of its instance (engine/services/access.py); 404 or 403 otherwise."""
     try:
-        evidence.listing(session, instance_id=task.instance_id, actor=actor.username)
+        return access.readable_task(session, task_id, current_user.username)
+    except NotFound:
+        abort(404)
     except NotPermitted:
         abort(403)
-    return task
 
 
 def _actor() -> Actor:

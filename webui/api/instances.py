@@ -7,7 +7,7 @@ import marshmallow as ma
 
 from engine import queries, records
 from webui.api import database, schemas
-from webui.api.access import readable_instance
+from engine.services.access import readable_instance
 from webui.api.auth import current_actor
 from webui.api.errors import resource
 

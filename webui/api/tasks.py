@@ -13,7 +13,7 @@ from engine.models import HumanTask
 from engine.services import evidence, tasks
 from engine.services.users import get_actor
 from webui.api import database, schemas
-from webui.api.access import readable_task
+from engine.services.access import readable_task
 from webui.api.auth import current_actor
 from webui.api.errors import resource
 

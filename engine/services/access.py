@@ -1,4 +1,4 @@
-"""Who may read an instance (its record, tasks and audit trail) through the API, from the engine's own rules.
+"""Who may read an instance (its record, tasks, evidence and audit trail), for the pages and the API alike.
 
 An instance's readers are its evidence readers (engine/services/evidence.py: those who took part
 in it, and the roles that oversee the system, process_admin among them) and whoever may work on
