@@ -145,6 +145,28 @@ def demo_users(ctx: click.Context, as_json: bool) -> None:
         f"{r['username']:<12} {r['password']:<14} {', '.join(r['roles'])}" for r in rs))
 
 
+@main.command("demo-data")
+@json_flag
+@click.pass_context
+@_fail_cleanly
+def demo_data(ctx: click.Context, as_json: bool) -> None:
+    """Seed a Shanxi cement plant: departments, a user per role and a year of instances (once only)."""
+    from engine import demo
+
+    try:
+        created, seeded = demo.seed(ctx.obj.db())
+    except demo.AlreadySeeded as exc:
+        raise Conflict(f"{exc}; nothing changed (use `carbonflow demo-users` for new passwords)") from exc
+    result = {"users": [{"username": u.username, "password": u.password, "roles": list(u.roles),
+                         "department": u.department, "display_name": u.display_name} for u in created],
+              "instances": seeded.instances, "fired_timers": seeded.fired_timers}
+    _echo(result, as_json, lambda r: "\n".join(
+        [f"{demo.COMPANY}: {len(r['instances'])} demo instances"]
+        + [f"  {key:<18} instance {iid}" for key, iid in r["instances"].items()]
+        + ["sign in as:"] + [f"  {u['username']:<12} {u['password']:<14} {', '.join(u['roles'])}"
+                             for u in r["users"]]))
+
+
 @main.command("users")
 @json_flag
 @click.pass_context

@@ -8,6 +8,14 @@ export PATH="$PWD/.venv/bin:$PATH"
 
 echo "==> initialising the database and deploying processes/"
 carbonflow init
+echo "==> a Shanxi cement plant's year of carbon management (demo data; loaded once)"
+if carbonflow demo-data > /dev/null; then
+    echo "    loaded"
+else
+    status=$?
+    [ "$status" -eq 5 ] || exit "$status"  # 5: already loaded, nothing changed
+    echo "    already loaded"
+fi
 echo "==> demo users (one per role; new passwords each run)"
 carbonflow demo-users
 echo
