@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 from sqlalchemy import select
 
 from engine import clock
@@ -22,7 +22,7 @@ from engine.models import HumanTask, ProcessInstance
 from engine.services import evidence, instances, messages, tasks, timers, users
 from engine.services.definitions import latest_definition
 from forms import get_form
-from forms.fields import DepartmentRef, UserRef
+from forms.samples import Sampler, fit
 
 PLANT_TZ = ZoneInfo("Asia/Shanghai")
 KEY_PREFIX = "DEMO-"
@@ -152,63 +152,17 @@ def fill(form_key: str, data: dict[str, Any], *, everything: bool = False) -> di
     schema = get_form(form_key).schema()
     # The shared approval form's first choice is "approve", which needs its statement ticked.
     approval = {"approval_statement": True} if "approval_statement" in schema.fields else {}
-    return {**_fill_schema(schema, everything), **approval, **data}
+    return {**SAMPLER.schema(schema, required_only=not everything), **approval, **data}
 
 
-def _fill_schema(schema: Schema, everything: bool = False) -> dict[str, Any]:
-    return {f.data_key or name: _fill_field(f) for name, f in schema.fields.items()
-            if (f.required or everything) and not f.dump_only}
-
-
-def _fill_field(f: fields.Field) -> Any:  # noqa: C901 - one branch per field type
-    if "example" in f.metadata:
-        return f.metadata["example"]
-    for v in f.validators:
-        if isinstance(v, validate.OneOf):
-            return list(v.choices)[0]
-        if isinstance(v, validate.Equal):
-            return v.comparable
-    if isinstance(f, fields.List):
-        return [_fill_field(f.inner) for _ in range(max(_bound(f, "min") or 1, 1))]
-    if isinstance(f, fields.Nested):
-        return _fill_schema(f.schema)
-    if isinstance(f, UserRef):
-        return ROLE_USER.get(f.role or "", BODY)
-    if isinstance(f, DepartmentRef):
-        return "production"
-    if isinstance(f, fields.Boolean):
-        return True
-    if isinstance(f, (fields.Integer, fields.Float, fields.Decimal)):
-        low = _bound(f, "min")
-        value = max(low if low is not None else 1, 1)
-        return str(value) if isinstance(f, fields.Decimal) else value
-    if isinstance(f, fields.DateTime):
-        return clock.now().astimezone(PLANT_TZ).isoformat()
-    if isinstance(f, fields.Date):
-        return clock.now().astimezone(PLANT_TZ).date().isoformat()
-    if isinstance(f, fields.Email):
-        return "carbon@sx-cement.example.cn"
-    if isinstance(f, fields.Url):
-        return "https://sx-cement.example.cn/records"
-    if isinstance(f, fields.Dict):
-        return {}
-    return _label_text(f)
-
-
-def _label_text(f: fields.Field) -> str:
+def _label_text(f: fields.Field, _where: str) -> str:
     label = f.metadata.get("label") or {}
-    text = f"{label.get('zh', '')}：见记录 / {label.get('en', '')}: see the records"
-    low, high = _bound(f, "min"), _bound(f, "max")
-    if low and len(text) < low:
-        text = text.ljust(low, "。")
-    return text[:high] if high else text
+    return fit(f, f"{label.get('zh', '')}：见记录 / {label.get('en', '')}: see the records", pad="。")
 
 
-def _bound(f: fields.Field, side: str) -> Any:
-    for v in f.validators:
-        if isinstance(v, (validate.Length, validate.Range)):
-            return getattr(v, side)
-    return None
+SAMPLER = Sampler(user_for=lambda role: ROLE_USER.get(role or "", BODY), department="production",
+                  text_for=_label_text, now=lambda: clock.now().astimezone(PLANT_TZ),
+                  email="carbon@sx-cement.example.cn", url="https://sx-cement.example.cn/records")
 
 
 # --- the stories, oldest first ------------------------------------------------------------------
