@@ -20,10 +20,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.carbonflow-installed
-wanted=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+wanted=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "==> installing CarbonFlow and its pinned dependencies"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
     echo "$wanted" > "$stamp"
 fi
