@@ -33,7 +33,7 @@ class NoteForm(Schema):
 
 
 # username: (roles, department)
-USERS: dict[str, tuple[tuple[str, ...], str]] = {
+USERS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "gm": (("top_management", "carbon_body"), "executive"),
     "body": (("carbon_body",), "carbon_office"),
     "body2": (("carbon_body",), "carbon_office"),
@@ -46,6 +46,7 @@ USERS: dict[str, tuple[tuple[str, ...], str]] = {
     "auditor_prod": (("internal_auditor",), "production"),
     "docs": (("document_controller",), "carbon_office"),
     "admin": (("process_admin",), "carbon_office"),
+    "verifier": (("auditor",), None),
 }
 
 

@@ -15,13 +15,13 @@ from engine import clock, queries
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import Evidence, EvidenceBlob, HumanTask, ProcessInstance
 from engine.services import audit
-from engine.services.users import ADMIN_ROLE, Actor, get_actor
+from engine.services.users import ADMIN_ROLE, READ_ONLY_ROLE, Actor, get_actor
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_FILES = 20
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$")
 # Who may read any instance's evidence: the people who oversee and audit the system.
-READER_ROLES = frozenset({"top_management", "carbon_body", "internal_auditor", ADMIN_ROLE})
+READER_ROLES = frozenset({"top_management", "carbon_body", "internal_auditor", READ_ONLY_ROLE, ADMIN_ROLE})
 
 
 @dataclass(frozen=True)

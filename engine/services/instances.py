@@ -13,7 +13,7 @@ from engine.errors import Conflict, NotFound, NotPermitted
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
 from engine.services import audit, form_data, progress
 from engine.services.definitions import latest_definition
-from engine.services.users import ADMIN_ROLE, get_actor
+from engine.services.users import ADMIN_ROLE, get_actor, get_writer
 
 RUNNING, SUSPENDED, ERROR = InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value
 COMPLETED, TERMINATED = InstanceStatus.COMPLETED.value, InstanceStatus.TERMINATED.value
@@ -31,7 +31,7 @@ def start(session: Session, *, process_id: str, actor: str, business_key: str | 
           data: dict[str, Any] | None = None, runtime: rt.Runtime | None = None) -> ProcessInstance:
     """Start the newest version of a process by hand, with validated start data."""
     runtime = runtime or rt.shared_runtime()
-    user = get_actor(session, actor)
+    user = get_writer(session, actor)
     definition = latest_definition(session, process_id)
     assert definition is not None
     event = _hand_start(definition, runtime)
@@ -127,7 +127,7 @@ def retry(session: Session, *, instance_id: int, actor: str, data: dict[str, Any
 
 def _transition(session: Session, instance_id: int, actor: str, action: str,
                 details: dict[str, Any] | None = None) -> ProcessInstance:
-    user = get_actor(session, actor)
+    user = get_actor(session, actor)  # admins only: an auditor never is one
     if ADMIN_ROLE not in user.role_ids:
         raise NotPermitted(f"{actor} may not {action} instances (needs role {ADMIN_ROLE})")
     instance = lock_instance(session, instance_id)

@@ -22,7 +22,7 @@ from engine.models import (
 from engine.services import audit, form_data, progress
 from engine.services.definitions import latest_definitions
 from engine.services.instances import lock_instance, start_with_workflow
-from engine.services.users import ADMIN_ROLE, Actor, get_actor
+from engine.services.users import ADMIN_ROLE, Actor, get_writer
 
 
 @dataclass
@@ -42,7 +42,7 @@ MAX_DEPTH = 8
 def send_message(session: Session, *, name: str, payload: Any, actor: str,
                  runtime: rt.Runtime | None = None) -> Delivery:
     """Deliver a message by name; NotFound when no process starts on it and no instance waits for it."""
-    sender = get_actor(session, actor)
+    sender = get_writer(session, actor)
     return _deliver(session, name, payload, actor, runtime or rt.shared_runtime(), None, sender)
 
 
@@ -73,7 +73,7 @@ def _deliver(session: Session, name: str, payload: Any, actor: str, runtime: rt.
 
 def check_sender(session: Session, *, name: str, actor: str, runtime: rt.Runtime | None = None) -> None:
     """Refuse now what delivering later would refuse: an unknown sender, or one who may not start it."""
-    sender = get_actor(session, actor)
+    sender = get_writer(session, actor)
     _check_may_start(_starting_definitions(session, name), name, sender, runtime or rt.shared_runtime())
 
 

@@ -15,7 +15,7 @@ from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus, User
 from engine.services import audit, evidence, jobs, notifications, progress
 from engine.services.form_data import validate
-from engine.services.users import ADMIN_ROLE, Actor, get_actor, verify_password
+from engine.services.users import ADMIN_ROLE, Actor, get_writer, verify_password
 
 
 def may_work_on(task: HumanTask, user: Actor) -> bool:
@@ -42,7 +42,7 @@ def _excluded(task: HumanTask, user: Actor) -> bool:
 
 def claim(session: Session, *, task_id: int, actor: str) -> HumanTask:
     """Take a task offered to one's role, so that it is in one's own inbox."""
-    user = get_actor(session, actor)
+    user = get_writer(session, actor)
     task = _locked_open_task(session, task_id)
     if task.assignee == actor:
         raise Conflict(f"task {task_id} is already claimed by you")
@@ -56,7 +56,7 @@ def claim(session: Session, *, task_id: int, actor: str) -> HumanTask:
 
 def unclaim(session: Session, *, task_id: int, actor: str) -> HumanTask:
     """Give a claimed task back to its role."""
-    user = get_actor(session, actor)
+    user = get_writer(session, actor)
     task = _locked_open_task(session, task_id)
     if task.assignee is None:
         raise Conflict(f"task {task_id} is not claimed")
@@ -72,8 +72,8 @@ def unclaim(session: Session, *, task_id: int, actor: str) -> HumanTask:
 
 def delegate(session: Session, *, task_id: int, actor: str, to_user: str) -> HumanTask:
     """Hand a task to another user, who becomes its assignee."""
-    user = get_actor(session, actor)
-    target = get_actor(session, to_user)
+    user = get_writer(session, actor)
+    target = get_writer(session, to_user)
     task = _locked_open_task(session, task_id)
     if not (may_work_on(task, user) or ADMIN_ROLE in user.role_ids):
         raise NotPermitted(f"{actor} may not delegate task {task_id}")
@@ -98,7 +98,7 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
     A decision that needs a signature (``requires_signature``) goes through ``complete_signed``.
     """
     runtime = runtime or rt.shared_runtime()
-    user = get_actor(session, actor)
+    user = get_writer(session, actor)
     # Lock order everywhere: instance, then task. The second of two racing completions waits here
     # and then finds the task completed.
     instance, task, content_hash = _lock_for_completion(session, task_id)
@@ -159,7 +159,7 @@ def complete_signed(session: Session, *, task_id: int, actor: str, data: Any, pa
 
 def save_draft(session: Session, *, task_id: int, actor: str, data: Any) -> HumanTask:
     """Keep what the person typed so far, unchecked, to finish later; only they (or their role) may."""
-    user = get_actor(session, actor)
+    user = get_writer(session, actor)
     task = _locked_open_task(session, task_id)
     _require_permission(task, user, "save a draft of")
     if not isinstance(data, dict):

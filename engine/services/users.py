@@ -22,10 +22,13 @@ ROLES: dict[str, tuple[str, str]] = {
     "internal_auditor": ("内部审核员", "Internal auditor"),
     "document_controller": ("文件管理员", "Document controller"),
     "process_admin": ("流程管理员", "Process administrator"),
+    "auditor": ("审核员（只读）", "Auditor (read-only)"),
 }
 
 # Administers processes: deploys, suspends, resumes, terminates, retries, delegates anywhere.
 ADMIN_ROLE = "process_admin"
+# Internal and external auditors (a verifier, a regulator): read everything, change nothing.
+READ_ONLY_ROLE = "auditor"
 
 _hasher = PasswordHasher()
 
@@ -58,6 +61,9 @@ def create_user(session: Session, *, username: str, display_name: str, roles: Se
     unknown = [r for r in roles if r not in known]
     if unknown:
         raise NotFound(f"unknown role(s): {', '.join(unknown)}")
+    if READ_ONLY_ROLE in roles and len(set(roles)) > 1:
+        raise InvalidFormData("user", {"roles": [f"{READ_ONLY_ROLE} is read-only and cannot be combined "
+                                                 f"with other roles ({', '.join(sorted(set(roles) - {READ_ONLY_ROLE}))})"]})
     if department is not None and session.get(Department, department) is None:
         raise NotFound(f"unknown department: {department!r}")
     user = User(username=username, display_name=display_name, department_code=department,
@@ -89,6 +95,14 @@ def get_actor(session: Session, username: str) -> Actor:
         raise NotPermitted(f"user {username!r} is deactivated")
     roles = tuple(sorted(r.role_id for r in rows if r.role_id is not None))
     return Actor(username, rows[0].department_code, roles)
+
+
+def get_writer(session: Session, username: str) -> Actor:
+    """The acting user of a use case that changes something; an auditor is refused (NotPermitted)."""
+    user = get_actor(session, username)
+    if READ_ONLY_ROLE in user.role_ids:
+        raise NotPermitted(f"{username} holds the {READ_ONLY_ROLE} role, which is read-only: it may change nothing")
+    return user
 
 
 def verify_password(user: User, password: str) -> bool:
@@ -171,7 +185,7 @@ class DemoUser:
     username: str
     password: str
     roles: tuple[str, ...]
-    department: str
+    department: str | None
     display_name: str
 
 
@@ -195,6 +209,7 @@ _DEMO = [
     ("ma.audit", "马审 Ma (internal auditor)", ("internal_auditor",), "production"),
     ("zhou.docs", "周文 Zhou (document controller)", ("document_controller",), "carbon_office"),
     ("admin", "系统管理员 Admin", ("process_admin",), "carbon_office"),
+    ("he.verifier", "何审 He (external verifier, read-only)", ("auditor",), None),
 ]
 
 

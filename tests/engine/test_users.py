@@ -2,25 +2,27 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from engine.errors import CarbonFlowError, NotFound, NotPermitted
-from engine.models import Role, User
-from engine.services import users
+from engine import queries
+from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
+from engine.models import ProcessInstance, Role, User
+from engine.services import access, instances, messages, tasks, users
+from tests import factories
 
 
 def test_the_guideline_roles_are_seeded_with_their_ids(db):
     with db.reading() as session:
         assert set(session.scalars(select(Role.id))) == {
             "top_management", "carbon_body", "department_head", "carbon_staff",
-            "internal_auditor", "document_controller", "process_admin"}
+            "internal_auditor", "document_controller", "process_admin", "auditor"}
 
 
 def test_seeding_roles_twice_changes_nothing(db):
     with db.transaction() as session:
         users.seed_roles(session)
     with db.reading() as session:
-        assert len(session.scalars(select(Role.id)).all()) == 7
+        assert len(session.scalars(select(Role.id)).all()) == 8
 
 
 def test_an_actor_carries_roles_and_department(db):
@@ -54,3 +56,34 @@ def test_passwords_are_stored_as_argon2_hashes(db):
                                  password="s3cret-enough")
         assert user.password_hash.startswith("$argon2")
         assert users.verify_password(user, "s3cret-enough") and not users.verify_password(user, "guess")
+
+
+def test_the_auditor_role_cannot_be_combined_with_a_role_that_writes(db):
+    with pytest.raises(InvalidFormData, match="auditor is read-only"), db.transaction() as session:
+        users.create_user(session, username="both", display_name="Both", roles=["auditor", "carbon_staff"])
+
+
+def test_an_auditor_reads_any_instance_and_its_tasks_but_changes_nothing(db):
+    instance_id = factories.start_corrective_action(db)
+    task = factories.open_task(db, instance_id, "evaluate_consequences")
+    with db.reading() as session:
+        instance, _files = access.readable_instance(session, instance_id, "verifier")
+        assert instance.id == instance_id and access.readable_task(session, task.id, "verifier").id == task.id
+    refusals = [
+        lambda s: tasks.claim(s, task_id=task.id, actor="verifier"),
+        lambda s: tasks.complete(s, task_id=task.id, actor="verifier", data=factories.FORM_DATA[task.name]),
+        lambda s: tasks.save_draft(s, task_id=task.id, actor="verifier", data={}),
+        lambda s: tasks.delegate(s, task_id=task.id, actor="body", to_user="verifier"),
+        lambda s: instances.start(s, process_id="corrective_action", actor="verifier",
+                                  data=factories.raise_data()),
+        lambda s: messages.send_message(s, name="nonconformity_raised", actor="verifier",
+                                        payload=factories.raise_data()),
+    ]
+    with db.reading() as session:
+        events_before = len(queries.audit_events(session, instance_id=instance_id))
+    for attempt in refusals:
+        with pytest.raises(NotPermitted, match="read-only"), db.transaction() as session:
+            attempt(session)
+    with db.reading() as session:
+        assert len(queries.audit_events(session, instance_id=instance_id)) == events_before
+        assert session.scalar(select(func.count(ProcessInstance.id))) == 1
