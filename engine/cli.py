@@ -27,11 +27,13 @@ from engine.errors import CarbonFlowError, Conflict, InvalidFormData, InvalidPro
 from engine.schema import migrate
 from engine.background.worker import Background
 from engine.models import Job
+from engine.services import audit as audit_service
 from engine.services import (
     deployments, evidence, instances, jobs, messages, notifications, schedules, tasks, timers, users,
 )
 
 EXIT_CODES = {NotFound: 3, NotPermitted: 4, Conflict: 5, InvalidFormData: 6, InvalidProcess: 7}
+EXIT_TAMPERED = 8  # `audit --verify`: the audit trail's hash chain is broken
 
 
 class _State:
@@ -681,11 +683,19 @@ def _moment(text: str, option: str) -> datetime:
 
 @main.command()
 @click.option("--instance", "instance_id", type=int, default=None)
+@click.option("--verify", is_flag=True, help="Check the whole hash chain; exit 8 naming the first bad event.")
 @json_flag
 @click.pass_context
 @_fail_cleanly
-def audit(ctx: click.Context, instance_id: int | None, as_json: bool) -> None:
-    """Print the audit trail (of one instance, or all)."""
+def audit(ctx: click.Context, instance_id: int | None, verify: bool, as_json: bool) -> None:
+    """Print the audit trail (of one instance, or all), or --verify its hash chain."""
+    if verify:
+        with _reading(ctx) as session:
+            result = audit_service.verify_chain(session)
+        _echo(records.chain_record(result), as_json, lambda _r: result.summary)
+        if not result.ok:
+            sys.exit(EXIT_TAMPERED)
+        return
     with _reading(ctx) as session:
         rows = [records.audit_record(e) for e in queries.audit_events(session, instance_id=instance_id)]
     _echo(rows, as_json, lambda rs: "\n".join(

@@ -11,6 +11,7 @@ from engine.bpmn import runtime as rt
 from engine.models import (
     AuditEvent, Evidence, HumanTask, Job, Notification, ProcessDefinition, ProcessInstance, StartSchedule, User,
 )
+from engine.services.audit import ChainVerification
 from engine.services.progress import load_workflow
 from engine.services.users import SessionDirectory
 from forms import json_schema
@@ -93,8 +94,15 @@ def notification_record(row: Notification) -> dict[str, Any]:
 
 
 def audit_record(event: AuditEvent) -> dict[str, Any]:
-    return {"id": event.id, "at": iso(event.at), "actor": event.actor, "action": event.action,
-            "instance_id": event.instance_id, "task_id": event.task_id, "data": event.data}
+    return {"id": event.id, "seq": event.seq, "at": iso(event.at), "actor": event.actor, "action": event.action,
+            "instance_id": event.instance_id, "task_id": event.task_id, "data": event.data,
+            "prev_hash": event.prev_hash, "hash": event.hash}
+
+
+def chain_record(result: ChainVerification) -> dict[str, Any]:
+    return {"ok": result.ok, "events": result.events, "head_seq": result.head_seq, "head_hash": result.head_hash,
+            "checked_at": iso(result.checked_at), "first_bad_id": result.first_bad_id,
+            "first_bad_seq": result.first_bad_seq, "problem": result.problem, "summary": result.summary}
 
 
 def user_record(user: User) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from engine.db import Database
 from engine.models import Base
+from engine.models.audit import GENESIS
 from engine.schema import migrate
 from tests import factories
 
@@ -70,3 +71,4 @@ def _truncate(database: Database) -> None:
         # The append-only tables refuse TRUNCATE; a test database is wiped with triggers off.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text(f"INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '{GENESIS}')"))

@@ -4,7 +4,7 @@ from engine.models.identity import Department, Membership, Role, User
 from engine.models.definitions import ProcessDefinition, StartMessage
 from engine.models.instances import InstanceStatus, MessageSubscription, ProcessInstance
 from engine.models.tasks import HumanTask, TaskExclusion, TaskStatus
-from engine.models.audit import AuditEvent
+from engine.models.audit import AuditChainHead, AuditEvent
 from engine.models.links import InstanceLink
 from engine.models.evidence import Evidence, EvidenceBlob
 from engine.models.schedules import StartSchedule
@@ -13,6 +13,6 @@ from engine.models.jobs import Job, JobStatus, Notification
 __all__ = [
     "Base", "Department", "Membership", "Role", "User", "ProcessDefinition", "StartMessage",
     "InstanceStatus", "MessageSubscription", "ProcessInstance", "HumanTask", "TaskExclusion", "TaskStatus",
-    "AuditEvent", "InstanceLink", "Evidence", "EvidenceBlob", "StartSchedule", "Job", "JobStatus", "Notification",
+    "AuditChainHead", "AuditEvent", "InstanceLink", "Evidence", "EvidenceBlob", "StartSchedule", "Job", "JobStatus", "Notification",
     "Job", "JobStatus", "Notification",
 ]
