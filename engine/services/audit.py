@@ -24,6 +24,12 @@ def record(session: Session, *, action: str, actor: str, instance_id: int | None
     return event
 
 
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What an edit changed, field by field: {"field": {"from": old, "to": new}} (JSON-ready)."""
+    return {name: {"from": json_safe(before.get(name)), "to": json_safe(after.get(name))}
+            for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)}
+
+
 @dataclass(frozen=True)
 class ChainVerification:
     """What checking the whole audit chain found: intact, or the first event that breaks it and how."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -65,6 +66,7 @@ def configure(session: Session, *, process_id: str, actor: str, next_run_at: dat
                          .with_for_update())
     if row is None:
         raise NotFound(f"process {process_id!r} has no schedule: it has no timer start event")
+    before = _settings(row)
     if period is not None:
         try:
             Period.parse(period)
@@ -81,10 +83,13 @@ def configure(session: Session, *, process_id: str, actor: str, next_run_at: dat
         raise InvalidFormData("schedule", {"next_run_at": ["Give the next start to switch the schedule on."]})
     row.configured, row.updated_by, row.updated_at = True, actor, clock.now()
     audit.record(session, action="schedule", actor=actor, data={
-        "process_id": process_id, "period": row.period,
-        "next_run_at": row.next_run_at.isoformat() if row.next_run_at else None})
+        "process_id": process_id, **_settings(row), "changes": audit.changes(before, _settings(row))})
     session.flush()
     return row
+
+
+def _settings(row: StartSchedule) -> dict[str, Any]:
+    return {"period": row.period, "next_run_at": row.next_run_at.isoformat() if row.next_run_at else None}
 
 
 def _first_after(row: StartSchedule, moment: datetime, *, strictly: bool = False) -> datetime:

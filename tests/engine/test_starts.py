@@ -126,6 +126,17 @@ def test_only_a_process_admin_changes_a_schedule_and_a_redeploy_keeps_it(db):
     assert (row.next_run_at, row.period, row.configured) == (april, "P6M", True)
 
 
+def test_the_audit_trail_says_what_a_schedule_change_changed(db):
+    deploy(db, THREE_WAYS)
+    before = _schedule(db)
+    with db.transaction() as session:
+        schedules.configure(session, process_id="three_ways", actor="admin", period="P6M")
+    with db.reading() as session:
+        event = [e for e in queries.audit_events(session) if e.action == "schedule"][-1]
+    assert event.actor == "admin"
+    assert event.data["changes"] == {"period": {"from": before.period, "to": "P6M"}}
+
+
 def test_a_switched_off_schedule_starts_nothing(db):
     deploy(db, THREE_WAYS)
     with db.transaction() as session:
