@@ -703,5 +703,8 @@ def audit(ctx: click.Context, instance_id: int | None, verify: bool, as_json: bo
         f"instance {r['instance_id'] or '-'} task {r['task_id'] or '-'}" for r in rs))
 
 
+# Registers `carbonflow export` on main (kept in engine/exports, beside what it exports).
+from engine.exports import command as _export_command  # noqa: E402,F401
+
 if __name__ == "__main__":
     main()

@@ -1,6 +1,7 @@
 """The read side: inbox, overdue, instance views and audit trail as indexed queries."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -142,12 +143,45 @@ def definition_version(session: Session, instance: ProcessInstance) -> int:
                           .where(ProcessDefinition.id == instance.definition_id)) or 0
 
 
-def audit_events(session: Session, *, instance_id: int | None = None,
-                 limit: int = 1000, offset: int = 0) -> list[AuditEvent]:
-    query = select(AuditEvent)
-    if instance_id is not None:
-        query = query.where(AuditEvent.instance_id == instance_id)
-    return list(session.scalars(query.order_by(AuditEvent.id).limit(limit).offset(offset)))
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which audit events: a time window [since, until), an actor, an action, an instance (each optional)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    actor: str | None = None
+    action: str | None = None
+    instance_id: int | None = None
+
+    def apply(self, query: Any) -> Any:
+        if self.since is not None:
+            query = query.where(AuditEvent.at >= self.since)
+        if self.until is not None:
+            query = query.where(AuditEvent.at < self.until)
+        if self.actor:
+            query = query.where(AuditEvent.actor == self.actor)
+        if self.action:
+            query = query.where(AuditEvent.action == self.action)
+        if self.instance_id is not None:
+            query = query.where(AuditEvent.instance_id == self.instance_id)
+        return query
+
+
+def audit_events(session: Session, *, instance_id: int | None = None, where: AuditFilter | None = None,
+                 limit: int | None = 1000, offset: int = 0) -> list[AuditEvent]:
+    """Audit events in chain order, filtered; ``limit=None`` for all of them."""
+    where = where or AuditFilter(instance_id=instance_id)
+    query = where.apply(select(AuditEvent)).order_by(AuditEvent.seq, AuditEvent.id)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count_audit_events(session: Session, where: AuditFilter) -> int:
+    return session.scalar(where.apply(select(func.count(AuditEvent.id)))) or 0
+
+
+def audit_actions(session: Session) -> list[str]:
+    """Every action the trail holds (for a filter's choices)."""
+    return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
 
 def instance_links(session: Session, instance_id: int) -> list[dict[str, Any]]:

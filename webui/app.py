@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.config import Settings
 from engine.db import Database
-from webui import api, approvals, auth, i18n, inbox, instances, tasks
+from webui import api, approvals, audit, auth, i18n, inbox, instances, tasks
 
 # Reachable without signing in: the sign-in page itself, the language switch on it, static files.
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "i18n.set_language", "static"})
@@ -35,13 +35,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     )
     app.config.update(config)
     app.extensions["carbonflow.db"] = db or Database(settings.database_url)
+    app.extensions["carbonflow.settings"] = settings
     csrf = CSRFProtect(app)
     Babel(app, locale_selector=i18n.current_locale)
     login = LoginManager(app)
     login.login_view = "auth.sign_in"
     login.user_loader(auth.load_user)
     for blueprint in (auth.blueprint, i18n.blueprint, inbox.blueprint, tasks.blueprint, instances.blueprint,
-                      approvals.blueprint):
+                      approvals.blueprint, audit.blueprint):
         app.register_blueprint(blueprint)
     api.register(app, csrf)
     app.before_request(_require_sign_in)
@@ -56,6 +57,12 @@ def database() -> Database:
     """The application's database (for views: open a transaction or a read on it)."""
     from flask import current_app
     return current_app.extensions["carbonflow.db"]
+
+
+def settings() -> Settings:
+    """The application's settings (the plant's time zone, among others)."""
+    from flask import current_app
+    return current_app.extensions["carbonflow.settings"]
 
 
 def _require_sign_in() -> Any:

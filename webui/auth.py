@@ -16,6 +16,7 @@ from engine import clock
 from engine.errors import NotFound, NotPermitted
 from engine.models import AuditEvent, User
 from engine.services import audit
+from engine.services.evidence import READER_ROLES
 from engine.services.users import get_actor, verify_password
 
 blueprint = Blueprint("auth", __name__)
@@ -41,6 +42,11 @@ class SignedIn(UserMixin):
 
     def has_role(self, *roles: str) -> bool:
         return bool(set(roles) & set(self.role_ids))
+
+    @property
+    def oversees(self) -> bool:
+        """May read every record (the audit trail, registers, exports): the oversight roles, auditors included."""
+        return self.has_role(*READER_ROLES)
 
 
 def load_user(username: str) -> SignedIn | None:

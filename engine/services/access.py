@@ -13,7 +13,7 @@ from engine import queries
 from engine.errors import NotFound, NotPermitted
 from engine.models import Evidence, HumanTask, ProcessInstance
 from engine.services import evidence, instances, tasks
-from engine.services.users import get_actor
+from engine.services.users import Actor, get_actor
 
 
 def readable_instance(session: Session, instance_id: int, actor: str) -> tuple[ProcessInstance, list[Evidence]]:
@@ -28,6 +28,15 @@ def readable_instance(session: Session, instance_id: int, actor: str) -> tuple[P
         raise NotPermitted(f"{actor} may not see instance {instance_id}: it is for those who took part, "
                            f"may work on one of its open tasks, or oversee the system "
                            f"({', '.join(sorted(evidence.READER_ROLES))})") from exc
+
+
+def require_oversight(session: Session, actor: str, what: str) -> Actor:
+    """The actor, if they oversee the system (may read every record); NotPermitted otherwise."""
+    user = get_actor(session, actor)
+    if not set(user.role_ids) & evidence.READER_ROLES:
+        raise NotPermitted(f"{actor} may not see {what}: it is for those who oversee the system "
+                           f"({', '.join(sorted(evidence.READER_ROLES))})")
+    return user
 
 
 def readable_task(session: Session, task_id: int, actor: str) -> HumanTask:

@@ -43,3 +43,25 @@ def test_verify_exits_non_zero_naming_the_first_bad_event(cli):
     db.dispose()
     code, out, _err = cli("audit", "--verify")
     assert code == 8 and f"event {victim} " in out and "altered" in out
+
+
+def test_export_writes_the_audit_trail_of_a_period_and_never_overwrites(cli, tmp_path):
+    out = tmp_path / "trail.csv"
+    code, out_text, err = cli("export", "audit", "--format", "csv", "--out", str(out), "--from", "2000-01-01",
+                              "--to", "2999-12-31", "--action", "deploy", "--as", "he.verifier")
+    assert code == 0, err
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    rows = [line for line in lines if not line.startswith("# ")][1:]
+    assert len(rows) == 14 and all(",deploy," in row for row in rows)  # one deploy per process
+    assert "verified intact" in out_text and "# Filter: action = deploy" in lines
+    code, _out, err = cli("export", "audit", "--format", "csv", "--out", str(out), "--as", "he.verifier")
+    assert code == 1 and "exists" in err
+
+
+def test_export_is_refused_to_someone_who_does_not_oversee_and_names_a_bad_date(cli, tmp_path):
+    code, _out, err = cli("export", "audit", "--format", "xlsx", "--out", str(tmp_path / "x.xlsx"),
+                          "--as", "zhao.staff")
+    assert code == 4 and "oversee" in err and not (tmp_path / "x.xlsx").exists()
+    code, _out, err = cli("export", "audit", "--format", "pdf", "--out", str(tmp_path / "x.pdf"),
+                          "--from", "2026-02-30", "--as", "he.verifier")
+    assert code == 6 and "from" in err and "2026-02-30" in err

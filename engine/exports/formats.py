@@ -1,0 +1,178 @@
+"""One table, three formats: CSV and XLSX for working with the rows, PDF for reading them offline.
+
+Every export opens with the same statement: what it holds (title, period, filter), when and by whom it
+was made, and the result of checking the audit trail's hash chain at that moment.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from engine.errors import InvalidFormData
+
+FORMATS = ("csv", "xlsx", "pdf")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    width: float = 1.0  # relative width in the PDF
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows to export, with the statement that heads them (list of (label, value) pairs)."""
+
+    title: str
+    columns: Sequence[Column]
+    rows: Sequence[dict[str, Any]]
+    statement: Sequence[tuple[str, str]] = field(default_factory=tuple)
+
+    def cells(self) -> list[list[str]]:
+        return [[_text(row.get(c.key)) for c in self.columns] for row in self.rows]
+
+
+def render(table: Table, fmt: str) -> bytes:
+    """The table as a file in the format (csv, xlsx or pdf)."""
+    writers = {"csv": to_csv, "xlsx": to_xlsx, "pdf": to_pdf}
+    if fmt not in writers:
+        raise InvalidFormData("export", {"format": [f"{fmt!r} is not one of {', '.join(FORMATS)}"]})
+    return writers[fmt](table)
+
+
+def to_csv(table: Table) -> bytes:
+    """UTF-8 with a BOM (Excel reads Chinese right); the statement as leading `#` lines, then header and rows."""
+    out = io.StringIO()
+    for label, value in table.statement:
+        out.write(f"# {label}: {value}\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.key for c in table.columns])
+    writer.writerows(table.cells())
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: Table) -> bytes:
+    """A sheet of rows (header frozen, filters on) and a sheet with the statement."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _sheet_name(table.title)
+    sheet.append([c.key for c in table.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in table.cells():
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for index, column in enumerate(table.columns, start=1):
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(12 + 14 * column.width, 80)
+    about = book.create_sheet("About")
+    about.append(["", table.title])
+    for label, value in table.statement:
+        about.append([label, value])
+    about.column_dimensions["A"].width, about.column_dimensions["B"].width = 28, 100
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def to_pdf(table: Table) -> bytes:
+    """Landscape A4: the statement, then the rows with the header repeated on every page."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.platypus import LongTable, TableStyle
+
+    styles = pdf_styles()
+    header = [pdf_paragraph(c.title, styles["head"]) for c in table.columns]
+    body = [[pdf_paragraph(text, styles["cell"]) for text in row] for row in table.cells()]
+    page_width = landscape(A4)[0] - 2 * MARGIN
+    total = sum(c.width for c in table.columns)
+    grid = LongTable([header, *body], repeatRows=1,
+                     colWidths=[page_width * c.width / total for c in table.columns])
+    grid.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8efe9")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story = [*statement_flowables(table.title, table.statement), grid]
+    if not table.rows:
+        story.append(pdf_paragraph("(no rows)", styles["body"]))
+    return build_pdf(story, landscape(A4))
+
+
+# --- PDF building blocks, shared with the documents that are not one table (a trace, records by clause) ---
+
+MARGIN = 36  # points
+FONT = "STSong-Light"  # one of the Adobe Asian fonts every PDF reader has: no font file to ship
+
+
+def pdf_styles() -> dict[str, Any]:
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12, wordWrap="CJK")
+    return {
+        "title": ParagraphStyle("title", parent=base, fontSize=16, leading=20, spaceAfter=6),
+        "heading": ParagraphStyle("heading", parent=base, fontSize=12, leading=16, spaceBefore=10, spaceAfter=4),
+        "body": base,
+        "statement": ParagraphStyle("statement", parent=base, fontSize=8.5, leading=11),
+        "head": ParagraphStyle("head", parent=base, fontSize=8, leading=10),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9.5),
+    }
+
+
+def pdf_paragraph(text: str, style: Any) -> Any:
+    from reportlab.platypus import Paragraph
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def statement_flowables(title: str, statement: Sequence[tuple[str, str]]) -> list[Any]:
+    from reportlab.platypus import Spacer
+    styles = pdf_styles()
+    return [pdf_paragraph(title, styles["title"]),
+            *(pdf_paragraph(f"{label}: {value}", styles["statement"]) for label, value in statement),
+            Spacer(1, 8)]
+
+
+def build_pdf(story: list[Any], pagesize: tuple[float, float]) -> bytes:
+    from reportlab.platypus import SimpleDocTemplate
+
+    out = io.BytesIO()
+
+    def number_pages(canvas: Any, doc: Any) -> None:
+        canvas.setFont(FONT, 7)
+        canvas.drawRightString(pagesize[0] - MARGIN, MARGIN / 2, f"CarbonFlow  p. {doc.page}")
+
+    SimpleDocTemplate(out, pagesize=pagesize, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+                      bottomMargin=MARGIN, title="CarbonFlow export", author="CarbonFlow",
+                      invariant=True).build(story, onFirstPage=number_pages, onLaterPages=number_pages)
+    return out.getvalue()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _sheet_name(title: str) -> str:
+    # Excel allows 31 characters and none of []:*?/\ in a sheet name.
+    return "".join(ch for ch in title if ch not in "[]:*?/\\")[:31] or "Export"
