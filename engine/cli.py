@@ -26,7 +26,7 @@ from engine.db import Database
 from engine.errors import CarbonFlowError, Conflict, InvalidFormData, InvalidProcess, NotFound, NotPermitted
 from engine.schema import migrate
 from engine.background.worker import Background
-from engine.models import Job
+from engine.models import HumanTask, Job
 from engine.services import audit as audit_service
 from engine.services import (
     deployments, evidence, instances, jobs, messages, notifications, schedules, tasks, timers, users,
@@ -299,22 +299,50 @@ def delegate(ctx: click.Context, task_id: int, actor: str, to_user: str, as_json
 @click.option("--attach", "attachments", multiple=True, metavar="FILE",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Attach an evidence file (repeatable); stored with its SHA-256, never altered.")
+@click.option("--password-stdin", is_flag=True,
+              help="Sign a decision of top management with the password read from stdin (one line); "
+                   "at a terminal it is asked for, hidden.")
 @json_flag
 @click.pass_context
 @_fail_cleanly
 def complete(ctx: click.Context, task_id: int, actor: str, data: str, attachments: tuple[Path, ...],
-             as_json: bool) -> None:
-    """Complete a task with its form data and any evidence files."""
+             password_stdin: bool, as_json: bool) -> None:
+    """Complete a task with its form data and any evidence files; a decision to sign needs the password."""
     payload = _json_option(data, "--data")
     uploads = [evidence.Upload(path.name, path.read_bytes(),
                                mimetypes.guess_type(path.name)[0] or "application/octet-stream")
                for path in attachments]
+    password = _signing_password(ctx, task_id, from_stdin=password_stdin)
     with _transaction(ctx) as session:
-        task = tasks.complete(session, task_id=task_id, actor=actor, data=payload, evidence_files=uploads)
+        if password is None:
+            task = tasks.complete(session, task_id=task_id, actor=actor, data=payload, evidence_files=uploads)
+        else:
+            task = tasks.complete_signed(session, task_id=task_id, actor=actor, data=payload, password=password,
+                                         evidence_files=uploads)
         record = records.task_record(session, task, with_form=False)
         record["instance"] = records.instance_record(session, instances.get_instance(session, task.instance_id))
     _echo(record, as_json, lambda r: f"task {r['id']} ({r['name']}) completed; instance "
                                      f"{r['instance_id']} is {r['instance']['status']}")
+
+
+def _signing_password(ctx: click.Context, task_id: int, *, from_stdin: bool) -> str | None:
+    """The password that signs the task, when it is a decision to sign: from stdin, or asked for at a terminal."""
+    # Asked before the write transaction opens, so that no lock is held while someone types.
+    with _reading(ctx) as session:
+        task = session.get(HumanTask, task_id)
+        if task is None or not tasks.requires_signature(task):
+            return None
+        name = task.name
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if _at_a_terminal():
+        return str(click.prompt("Password (signs the decision)", hide_input=True, err=True))
+    raise NotPermitted(f"task {task_id} ({name}) is a decision that must be signed: give the password "
+                       "with --password-stdin, or run the command at a terminal to be asked for it")
+
+
+def _at_a_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
 @main.command()

@@ -66,7 +66,8 @@ def seed(db: Database, today: date | None = None) -> tuple[list[users.DemoUser],
         demo_users = users.load_demo_users(session)
         for code, (zh, en) in WORKSHOPS.items():
             users.ensure_department(session, code=code, name_zh=zh, name_en=en)
-    story = _Story(db, today or datetime.now(PLANT_TZ).date(), Seeded())
+    passwords = {user.username: user.password for user in demo_users}
+    story = _Story(db, today or datetime.now(PLANT_TZ).date(), Seeded(), passwords)
     for tell in STORIES:
         tell(story)
     return demo_users, story.seeded
@@ -79,6 +80,7 @@ class _Story:
     db: Database
     today: date
     seeded: Seeded
+    passwords: dict[str, str]  # top management signs its decisions with them
 
     def day(self, days_ago: int, hour: int = 10) -> datetime:
         """A working hour that many days ago, in UTC."""
@@ -123,9 +125,12 @@ class _Story:
                                   f"{instance and instance.error_message}) has no open task {name}; "
                                   f"open: {[t.name for t in open_tasks]}")
             files = [_evidence(task)] if task.evidence_required else []
-            tasks.complete(session, task_id=task.id, actor=actor or _who_may(session, task),
-                           data=fill(task.form_key, data, everything=everything),
-                           evidence_files=files)
+            who, filled = actor or _who_may(session, task), fill(task.form_key, data, everything=everything)
+            if tasks.requires_signature(task):
+                tasks.complete_signed(session, task_id=task.id, actor=who, data=filled, password=self.passwords[who],
+                                      evidence_files=files)
+            else:
+                tasks.complete(session, task_id=task.id, actor=who, data=filled, evidence_files=files)
 
     def fire_timers(self, days_ago: int) -> None:
         self.seeded.fired_timers += len(timers.fire_due_timers(self.db, self.day(days_ago, 8)))

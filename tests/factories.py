@@ -1,6 +1,7 @@
 """Small functions that build what tests need: seeded users, BPMN snippets, started instances."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -10,11 +11,13 @@ from argon2 import PasswordHasher
 from marshmallow import Schema, fields, validate
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.config import PROJECT_ROOT
 from forms import form
 from forms.fields import label
 from engine.db import Database
+from engine.errors import InvalidFormData
 from engine.models import HumanTask, ProcessInstance
 from engine.services import deployments, evidence, instances, tasks, users
 
@@ -133,9 +136,10 @@ def complete_task(db: Database, task_id: int, actor: str, data: dict[str, Any],
                   files: list[evidence.Upload] | None = None) -> HumanTask:
     """Complete one task by its id (for multi-instance tasks, where the name is not enough)."""
     with db.transaction() as session:
+        task = session.get(HumanTask, task_id)
         if files is None:
-            files = [EVIDENCE] if session.get(HumanTask, task_id).evidence_required else []
-        return tasks.complete(session, task_id=task_id, actor=actor, data=data, evidence_files=files)
+            files = [EVIDENCE] if task.evidence_required else []
+        return complete_as(session, task, actor, data, files)
 
 
 def complete(db: Database, instance_id: int, name: str, actor: str, data: dict[str, Any] | None = None,
@@ -145,8 +149,37 @@ def complete(db: Database, instance_id: int, name: str, actor: str, data: dict[s
     if files is None:
         files = [EVIDENCE] if task.evidence_required else []
     with db.transaction() as session:
-        return tasks.complete(session, task_id=task.id, actor=actor,
-                              data=FORM_DATA.get(name, {}) if data is None else data, evidence_files=files)
+        return complete_as(session, task, actor, FORM_DATA.get(name, {}) if data is None else data, files)
+
+
+def complete_as(session: Session, task: HumanTask, actor: str, data: dict[str, Any],
+                files: Sequence[evidence.Upload] = ()) -> HumanTask:
+    """Complete the task as the actor, signing with the seeded password where it is a decision to sign."""
+    if tasks.requires_signature(task):
+        return tasks.complete_signed(session, task_id=task.id, actor=actor, data=data, password=PASSWORD,
+                                     evidence_files=files)
+    return tasks.complete(session, task_id=task.id, actor=actor, data=data, evidence_files=files)
+
+
+def walk_to_approval(db: Database) -> HumanTask:
+    """A baseline adjustment walked with valid data up to top management's decision, which needs a signature."""
+    from tests.formdata import sample_form
+
+    with db.transaction() as session:
+        iid = instances.start(session, process_id="baseline_adjustment", actor="body",
+                              data=sample_form("baseline_adjustment.start")).id
+    for _ in range(10):
+        with db.reading() as session:
+            task = session.scalar(select(HumanTask).where(HumanTask.instance_id == iid, HumanTask.status == "ready"))
+            if tasks.requires_signature(task):
+                return task
+            actor = next(u for u in sorted(USERS, key=lambda u: len(USERS[u][0]))
+                         if tasks.may_work_on(task, users.get_actor(session, u)))
+        try:
+            complete_task(db, task.id, actor, sample_form(task.form_key))
+        except InvalidFormData:  # as the walker does: the optional fields may clash
+            complete_task(db, task.id, actor, sample_form(task.form_key, required_only=True))
+    raise AssertionError("no approval reached")
 
 
 def instance(db: Database, instance_id: int) -> ProcessInstance:

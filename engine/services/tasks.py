@@ -95,8 +95,14 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
              evidence_files: Sequence[evidence.Upload] = (), runtime: rt.Runtime | None = None) -> HumanTask:
     """Submit a task's form, with any evidence files: validated, snapshotted, and the process moves on.
 
-    A decision that needs a signature (``requires_signature``) goes through ``complete_signed``.
+    A decision that needs a signature (``requires_signature``) is refused here: ``complete_signed`` does it.
     """
+    return _complete(session, task_id=task_id, actor=actor, data=data, evidence_files=evidence_files,
+                     runtime=runtime, signed=False)
+
+
+def _complete(session: Session, *, task_id: int, actor: str, data: Any, evidence_files: Sequence[evidence.Upload],
+              runtime: rt.Runtime | None, signed: bool) -> HumanTask:
     runtime = runtime or rt.shared_runtime()
     user = get_writer(session, actor)
     # Lock order everywhere: instance, then task. The second of two racing completions waits here
@@ -105,6 +111,10 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
     if task.assignee is not None and task.assignee != actor and _eligible_ignoring_assignee(task, user):
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     _require_permission(task, user, "complete")
+    # Checked after the permission, so that someone who may not do the task at all is told so first.
+    if not signed and requires_signature(task):
+        raise NotPermitted(f"task {task_id} ({task.name}) is a decision that must be signed: "
+                           "a signature (the password, entered again) is needed to complete it")
     submitted = validate(session, task.form_key, data)
     evidence.check(evidence_files, task.form_key, required=task.evidence_required)
     workflow = progress.load_workflow(session, instance, runtime, content_hash)
@@ -147,7 +157,8 @@ def complete_signed(session: Session, *, task_id: int, actor: str, data: Any, pa
     user = session.scalar(select(User).where(User.username == actor))
     if user is None or not verify_password(user, password):
         raise NotPermitted(f"{actor}: the password does not match, so the decision is not signed")
-    task = complete(session, task_id=task_id, actor=actor, data=data, evidence_files=evidence_files, runtime=runtime)
+    task = _complete(session, task_id=task_id, actor=actor, data=data, evidence_files=evidence_files,
+                     runtime=runtime, signed=True)
     meaning = notifications.decision_in(task.submitted_data or {}) or "completed"
     audit.record(session, action="signature", actor=actor, instance_id=task.instance_id, task_id=task.id, data={
         "meaning": "rejected" if meaning == "returned" else meaning, "task": task.name, "title": task.title,

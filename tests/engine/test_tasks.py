@@ -9,7 +9,10 @@ from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import AuditEvent, HumanTask
 from engine.services import tasks
 from engine.services.users import get_actor
-from tests.factories import analyse_data, complete, instance, open_task, start_corrective_action
+from tests.factories import (
+    PASSWORD, analyse_data, complete, instance, open_task, start_corrective_action, walk_to_approval,
+)
+from tests.formdata import sample_form
 
 
 def _first_task(db):
@@ -178,3 +181,36 @@ def test_inbox_pages_skip_tasks_the_user_is_excluded_from(db):
     assert [t.name for t in page] == ["review_effectiveness"]
     assert [t.name for t in everything] == ["review_effectiveness"]
     assert "body" not in everything[0].excluded_users
+
+
+def _decision(task):
+    return {**sample_form(task.form_key), "approved": True}
+
+
+def test_a_decision_to_sign_cannot_be_completed_without_the_signature(db):
+    task = walk_to_approval(db)
+    before = _counts(db)
+    with db.transaction() as session, pytest.raises(NotPermitted, match=rf"task {task.id} .*signature.*password"):
+        tasks.complete(session, task_id=task.id, actor="gm", data=_decision(task))
+    assert _counts(db) == before
+    assert open_task(db, task.instance_id, task.name).id == task.id
+
+
+def test_someone_who_may_not_decide_is_told_so_before_the_signature(db):
+    task = walk_to_approval(db)
+    with db.transaction() as session, pytest.raises(NotPermitted, match="offered to role top_management"):
+        tasks.complete(session, task_id=task.id, actor="body2", data=_decision(task))
+
+
+def test_a_wrong_password_signs_nothing_and_the_right_one_completes_with_its_meaning(db):
+    task = walk_to_approval(db)
+    before = _counts(db)
+    with db.transaction() as session, pytest.raises(NotPermitted, match="password does not match"):
+        tasks.complete_signed(session, task_id=task.id, actor="gm", data=_decision(task), password="wrong")
+    assert _counts(db) == before
+    with db.transaction() as session:
+        tasks.complete_signed(session, task_id=task.id, actor="gm", data=_decision(task), password=PASSWORD)
+    with db.reading() as session:
+        signature = session.scalar(select(AuditEvent).where(AuditEvent.action == "signature"))
+        assert (signature.actor, signature.task_id, signature.data["meaning"]) == ("gm", task.id, "approved")
+        assert session.get(HumanTask, task.id).status == "completed"

@@ -11,7 +11,7 @@ from engine.db import Database
 from engine.errors import InvalidFormData, NotPermitted
 from engine.services import instances, tasks, timers
 from engine.services.users import get_actor
-from tests.factories import complete, instance, open_task, open_task_names
+from tests.factories import PASSWORD, complete, instance, open_task, open_task_names
 
 
 def request_data(**overrides: Any) -> dict[str, Any]:
@@ -331,9 +331,9 @@ def test_a_return_may_not_carry_the_signed_approval_statement(db):
     complete(db, iid, "review_by_body", "body2", PASS)
     approval = open_task(db, iid, "approve_document")
     with db.transaction() as session, pytest.raises(InvalidFormData, match="approval_statement"):
-        tasks.complete(session, task_id=approval.id, actor="gm",
-                       data={**APPROVE, "approval_decision": "return", "approval_comments": "Too long."})
+        tasks.complete_signed(session, task_id=approval.id, actor="gm", password=PASSWORD,
+                              data={**APPROVE, "approval_decision": "return", "approval_comments": "Too long."})
     with db.transaction() as session, pytest.raises(InvalidFormData, match="approval_statement"):
-        tasks.complete(session, task_id=approval.id, actor="gm",
-                       data={**APPROVE, "approval_statement": False})
+        tasks.complete_signed(session, task_id=approval.id, actor="gm", password=PASSWORD,
+                              data={**APPROVE, "approval_statement": False})
     assert open_task_names(db, iid) == ["approve_document"]

@@ -14,7 +14,7 @@ from engine.models import HumanTask, InstanceStatus, ProcessInstance
 from engine.services import instances, messages, tasks, timers
 from engine.services.definitions import latest_definition
 from engine.services.users import get_actor
-from tests.factories import EVIDENCE, USERS
+from tests.factories import EVIDENCE, USERS, complete_as
 from tests.formdata import sample_form
 
 PROCESSES = sorted(path.stem for path in (PROJECT_ROOT / "processes").glob("*.bpmn"))
@@ -77,8 +77,7 @@ def _work_one_task(db, running: list[int]) -> bool:
     for data in (sample_form(task.form_key), sample_form(task.form_key, required_only=True)):
         try:
             with db.transaction() as session:
-                tasks.complete(session, task_id=task.id, actor=actor, data=data,
-                               evidence_files=[EVIDENCE] if task.evidence_required else [])
+                complete_as(session, task, actor, data, [EVIDENCE] if task.evidence_required else [])
             return True
         except InvalidFormData as exc:
             error = exc

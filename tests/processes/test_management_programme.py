@@ -10,6 +10,7 @@ from engine.errors import InvalidFormData, NotPermitted
 from engine.models import StartSchedule
 from engine.services import instances, schedules, tasks
 from tests.factories import (
+    PASSWORD,
     complete,
     complete_task,
     days_ahead,
@@ -153,11 +154,11 @@ def test_sending_back_needs_comments_and_approval_commits_the_resources(db):
     confirm_all(db, iid)
     task = open_task(db, iid, "approve_programme")
     with db.transaction() as session, pytest.raises(InvalidFormData, match="comments"):
-        tasks.complete(session, task_id=task.id, actor="gm",
-                       data={"approved": False, "resources_committed": False, "comments": ""})
+        tasks.complete_signed(session, task_id=task.id, actor="gm", password=PASSWORD,
+                              data={"approved": False, "resources_committed": False, "comments": ""})
     with db.transaction() as session, pytest.raises(InvalidFormData, match="resources_committed"):
-        tasks.complete(session, task_id=task.id, actor="gm",
-                       data={"approved": True, "resources_committed": False, "comments": ""})
+        tasks.complete_signed(session, task_id=task.id, actor="gm", password=PASSWORD,
+                              data={"approved": True, "resources_committed": False, "comments": ""})
 
 
 def test_a_change_request_needs_comments(db):

@@ -10,6 +10,7 @@ from engine.db import Database
 from engine.errors import InvalidFormData, NotPermitted
 from engine.services import instances, tasks
 from tests.factories import (
+    PASSWORD,
     complete, complete_task, instance, open_task, open_task_names, open_tasks,
 )
 
@@ -210,10 +211,11 @@ def test_approval_needs_the_signed_statement_and_a_return_needs_comments(db):
     review_by_heads(db, iid, all_agree("production", "energy"))
     approval = open_task(db, iid, "approve_policy")
     with db.transaction() as session, pytest.raises(InvalidFormData, match="approval_statement"):
-        tasks.complete(session, task_id=approval.id, actor="gm", data=approve_data(approval_statement=False))
+        tasks.complete_signed(session, task_id=approval.id, actor="gm", password=PASSWORD,
+                              data=approve_data(approval_statement=False))
     with db.transaction() as session, pytest.raises(InvalidFormData, match="approval_comments"):
-        tasks.complete(session, task_id=approval.id, actor="gm",
-                       data=approve_data(approval_decision="return", approval_statement=False))
+        tasks.complete_signed(session, task_id=approval.id, actor="gm", password=PASSWORD,
+                              data=approve_data(approval_decision="return", approval_statement=False))
     assert open_task_names(db, iid) == ["approve_policy"]
 
 
@@ -270,8 +272,8 @@ def test_a_return_may_not_carry_the_signed_approval_statement(db):
     review_by_heads(db, iid, all_agree("production", "energy"))
     approval = open_task(db, iid, "approve_policy")
     with db.transaction() as session, pytest.raises(InvalidFormData, match="approval_statement"):
-        tasks.complete(session, task_id=approval.id, actor="gm",
-                       data=approve_data(approval_decision="return", approval_comments="Shorter, please."))
+        tasks.complete_signed(session, task_id=approval.id, actor="gm", password=PASSWORD,
+                              data=approve_data(approval_decision="return", approval_comments="Shorter, please."))
     assert open_task_names(db, iid) == ["approve_policy"]
 
 

@@ -3,43 +3,21 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.errors import InvalidFormData
 from engine.models import AuditEvent, HumanTask
-from engine.services import instances, tasks
-from engine.services.users import get_actor
-from tests.factories import USERS, complete_task
+from tests.factories import walk_to_approval
 from tests.formdata import sample_form
 from tests.web.conftest import csrf_token
 
 
-def _at_the_approval(db) -> HumanTask:
-    """A baseline adjustment walked with valid data up to top management's decision."""
-    with db.transaction() as session:
-        iid = instances.start(session, process_id="baseline_adjustment", actor="body",
-                              data=sample_form("baseline_adjustment.start")).id
-    for _ in range(10):
-        with db.reading() as session:
-            task = session.scalar(select(HumanTask).where(HumanTask.instance_id == iid, HumanTask.status == "ready"))
-            if tasks.requires_signature(task):
-                return task
-            actor = next(u for u in sorted(USERS, key=lambda u: len(USERS[u][0]))
-                         if tasks.may_work_on(task, get_actor(session, u)))
-        try:
-            complete_task(db, task.id, actor, sample_form(task.form_key))
-        except InvalidFormData:  # as the walker does: the optional fields may clash
-            complete_task(db, task.id, actor, sample_form(task.form_key, required_only=True))
-    raise AssertionError("no approval reached")
-
-
 def test_waiting_decisions_are_listed_for_top_management_only(db, sign_in):
-    task = _at_the_approval(db)
+    task = walk_to_approval(db)
     page = sign_in("gm").get("/approvals").get_data(as_text=True)
     assert f"/tasks/{task.id}" in page
     assert f"/tasks/{task.id}" not in sign_in("body").get("/approvals").get_data(as_text=True)
 
 
 def test_a_decision_is_signed_with_the_password_and_the_audit_trail_keeps_its_meaning(db, sign_in):
-    task = _at_the_approval(db)
+    task = walk_to_approval(db)
     client = sign_in("gm")
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert 'name="signature_password"' in page
