@@ -109,3 +109,9 @@ def test_the_chain_check_page_names_the_event_edited_in_the_database(trail, sign
     assert response.status_code == 409 and f"event {victim} " in page and "altered" in page
     _statement, _rows = _csv_rows(client.get("/audit/export/audit.csv").data)
     assert any(line.startswith("# Audit chain: BROKEN") and f"event {victim} " in line for line in _statement)
+
+
+def test_the_instance_page_links_its_audit_trail_for_those_who_oversee(trail, sign_in):
+    link = f'href="/audit?instance={trail}"'
+    assert link in sign_in("verifier").get(f"/instances/{trail}").get_data(as_text=True)
+    assert link not in sign_in("staff_prod").get(f"/instances/{trail}").get_data(as_text=True)
