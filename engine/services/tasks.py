@@ -177,8 +177,10 @@ def save_draft(session: Session, *, task_id: int, actor: str, data: Any) -> Huma
         raise InvalidFormData(task.form_key, {"_schema": ["A draft must be a JSON object."]})
     if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
         raise InvalidFormData(task.form_key, {"_schema": [f"A draft is limited to {MAX_DRAFT_BYTES} bytes."]})
+    changes = audit.changes(task.draft or {}, data)
     task.draft, task.draft_saved_at = data, clock.now()
-    audit.record(session, action="draft_saved", actor=actor, instance_id=task.instance_id, task_id=task.id)
+    audit.record(session, action="draft_saved", actor=actor, instance_id=task.instance_id, task_id=task.id,
+                 data={"data": data, "changes": changes})
     return _flushed(session, task)
 
 

@@ -214,3 +214,15 @@ def test_a_wrong_password_signs_nothing_and_the_right_one_completes_with_its_mea
         signature = session.scalar(select(AuditEvent).where(AuditEvent.action == "signature"))
         assert (signature.actor, signature.task_id, signature.data["meaning"]) == ("gm", task.id, "approved")
         assert session.get(HumanTask, task.id).status == "completed"
+
+
+def test_saving_a_draft_again_records_what_changed(db):
+    nc, task = _first_task(db)
+    for typed in ({"consequences": "Half written"}, {"consequences": "Q3 data uncertain", "immediate_handling": "Flag"}):
+        with db.transaction() as session:
+            tasks.save_draft(session, task_id=task.id, actor="body", data=typed)
+    with db.reading() as session:
+        saved = [e for e in queries.audit_events(session, instance_id=nc) if e.action == "draft_saved"]
+    assert saved[0].data["changes"] == {"consequences": {"from": None, "to": "Half written"}}
+    assert saved[1].data["changes"] == {"consequences": {"from": "Half written", "to": "Q3 data uncertain"},
+                                        "immediate_handling": {"from": None, "to": "Flag"}}
