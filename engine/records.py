@@ -13,6 +13,7 @@ from engine.models import (
 )
 from engine.services.audit import ChainVerification
 from engine.services.progress import load_workflow
+from engine.services.tasks import requires_signature
 from engine.services.users import SessionDirectory
 from forms import json_schema
 
@@ -35,7 +36,7 @@ def task_record(session: Session, task: HumanTask, *, with_form: bool = True,
         "title_en": task.title_en, "role": task.role, "assignee": task.assignee,
         "candidate_department": task.candidate_department, "due_at": iso(task.due_at),
         "priority": task.priority, "status": task.status, "form_key": task.form_key,
-        "evidence_required": task.evidence_required,
+        "evidence_required": task.evidence_required, "requires_signature": requires_signature(task),
         "clauses": task.clauses.split(",") if task.clauses else [],
         "documentation": task.documentation, "created_at": iso(task.created_at),
         "completed_by": task.completed_by, "completed_at": iso(task.completed_at),

@@ -11,7 +11,10 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from engine.models import AuditEvent, HumanTask, Job, ProcessInstance, User
-from tests.factories import FORM_DATA, PASSWORD, analyse_data, complete, open_task, start_corrective_action
+from tests.factories import (
+    FORM_DATA, PASSWORD, analyse_data, complete, open_task, start_corrective_action, walk_to_approval,
+)
+from tests.formdata import sample_form
 from tests.web.conftest import csrf_token
 from webui import auth
 from webui.api import auth as api_auth
@@ -182,6 +185,12 @@ def test_the_openapi_document_lists_every_path_for_a_caller_with_a_token(app, ap
     task = document["components"]["schemas"]["TaskWithForm"]["properties"]
     assert "form" in task and "assignee" in task
     assert "422" in document["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]["responses"]
+    assert "requires_signature" in task
+    complete_body = document["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]["requestBody"]["content"]
+    body_schema = complete_body["application/json"]["schema"]
+    if "$ref" in body_schema:
+        body_schema = document["components"]["schemas"][body_schema["$ref"].rsplit("/", 1)[1]]
+    assert "password" in body_schema["properties"] and "password" not in body_schema.get("required", [])
 
 
 # Processes and instances
@@ -339,6 +348,33 @@ def test_completing_by_the_right_role_moves_the_process_on_and_a_wrong_role_is_r
     assert again.status_code == 409 and "already completed" in again.get_json()["message"]
     instance = api("body").get(f"/api/v1/instances/{nc}").get_json()
     assert [t["name"] for t in instance["open_tasks"]] == ["analyse_cause"]
+
+
+def test_a_decision_of_top_management_is_signed_with_the_password_in_the_body(db, api):
+    task = walk_to_approval(db)
+    url, caller = f"/api/v1/tasks/{task.id}/complete", api("gm")
+    assert caller.get(f"/api/v1/tasks/{task.id}").get_json()["requires_signature"] is True
+    decision = {"data": {**sample_form(task.form_key), "approved": True}}
+    before = _actions(db, task.instance_id)
+    unsigned = caller.post(url, json=decision)
+    assert unsigned.status_code == 422 and set(unsigned.get_json()["errors"]) == {"password"}
+    wrong = caller.post(url, json={**decision, "password": "not it"})
+    assert wrong.status_code == 403 and "password does not match" in wrong.get_json()["message"]
+    assert _actions(db, task.instance_id) == before
+    signed = caller.post(url, json={**decision, "password": PASSWORD})
+    assert signed.status_code == 200 and signed.get_json()["status"] == "completed"
+    assert "password" not in signed.get_json()
+    assert {"complete", "signature"} <= set(_actions(db, task.instance_id)[len(before):])
+    with db.reading() as session:
+        signature = session.scalar(select(AuditEvent).where(AuditEvent.action == "signature"))
+        assert (signature.actor, signature.task_id, signature.data["meaning"]) == ("gm", task.id, "approved")
+
+
+def test_a_task_that_needs_no_signature_says_so_and_completes_without_one(db, api):
+    task_id = _task(db, start_corrective_action(db))
+    assert api("body").get(f"/api/v1/tasks/{task_id}").get_json()["requires_signature"] is False
+    done = api("body").post(f"/api/v1/tasks/{task_id}/complete", json={"data": FORM_DATA["evaluate_consequences"]})
+    assert done.status_code == 200 and _count(db, AuditEvent, AuditEvent.action == "signature") == 0
 
 
 def test_completing_a_task_claimed_by_another_is_a_conflict(db, api):

@@ -52,6 +52,8 @@ class Task(ma.Schema):
     status = fields.String(metadata={"description": "ready, completed or cancelled"})
     form_key = fields.String()
     evidence_required = fields.Boolean()
+    requires_signature = fields.Boolean(metadata={
+        "description": "a decision of top management: complete it with the user's password (signed)"})
     clauses = fields.List(fields.String())
     documentation = fields.String(allow_none=True)
     created_at = Moment()

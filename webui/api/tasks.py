@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
+from sqlalchemy.orm import Session
 
 from engine import clock, queries, records
+from engine.errors import InvalidFormData
 from engine.models import HumanTask
 from engine.services import evidence, tasks
 from engine.services.users import get_actor
@@ -58,6 +60,9 @@ class CompleteRequest(ma.Schema):
                           metadata={"description": "the form's data, as its JSON Schema describes"})
     evidence = ma.fields.List(ma.fields.Nested(EvidenceFile), load_default=list,
                               metadata={"description": "evidence files (required where the task says so)"})
+    password = ma.fields.String(load_default=None, load_only=True, validate=ma.validate.Length(min=1), metadata={
+        "description": "the caller's password, which signs a decision of top management (required where the task "
+                       "says requires_signature; ignored otherwise); the signature and its meaning are audited"})
 
 
 @blueprint.route("")
@@ -108,12 +113,29 @@ def unclaim(task_id: int) -> dict[str, Any]:
 @blueprint.route("/<int:task_id>/complete", methods=["POST"])
 @blueprint.arguments(CompleteRequest)
 @blueprint.response(200, schemas.Task)
-@blueprint.alt_response(403, description="The task is not this user's to do.")
+@blueprint.alt_response(403, description="The task is not this user's to do, or the signing password is wrong.")
 @blueprint.alt_response(404, description="No such task.")
 @blueprint.alt_response(409, description="Already completed, claimed by another, or its instance is not running.")
 def complete(body: dict[str, Any], task_id: int) -> dict[str, Any]:
-    """Submit the task's form (422 names every bad field); the process moves on in the same transaction."""
-    return _act(tasks.complete, task_id, data=body["data"], evidence_files=body["evidence"])
+    """Submit the task's form (422 names every bad field, and ``password`` for a decision to sign)."""
+    with database().transaction() as session:
+        task = _complete(session, task_id, body)
+        record = records.task_record(session, task, with_form=False)
+    return record
+
+
+def _complete(session: Session, task_id: int, body: dict[str, Any]) -> HumanTask:
+    """Complete the task; a decision of top management is signed with the password in the body."""
+    actor = current_actor()
+    arguments: dict[str, Any] = {"task_id": task_id, "actor": actor, "data": body["data"],
+                                 "evidence_files": body["evidence"]}
+    task = readable_task(session, task_id, actor)
+    if not tasks.requires_signature(task):
+        return tasks.complete(session, **arguments)
+    if body["password"] is None:
+        raise InvalidFormData(task.form_key, {"password": [
+            "This decision is signed: send your password again in the field password."]})
+    return tasks.complete_signed(session, password=body["password"], **arguments)
 
 
 def _act(verb: Callable[..., HumanTask], task_id: int, **arguments: Any) -> dict[str, Any]:
