@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import clock, queries
-from engine.errors import CarbonFlowError
+from engine.errors import CarbonFlowError, NotPermitted
 from engine.services import tasks
 from engine.services.definitions import latest_definitions
 from engine.services.users import Actor
@@ -58,7 +58,9 @@ def _act(task_id: int, verb: Any, done: str) -> Any:
         with database().transaction() as session:
             verb(session, task_id=task_id, actor=current_user.username)
         flash(done, "success")
-    except CarbonFlowError as exc:
+    except NotPermitted as exc:
+        abort(403, description=str(exc))
+    except CarbonFlowError as exc:  # a conflict (someone was quicker): back to the list, which shows it
         flash(str(exc), "error")
     return redirect(request.referrer or url_for("inbox.show"))
 

@@ -12,12 +12,12 @@ from engine import queries
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import start_events
 from engine.bpmn.runtime import shared_runtime
-from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
+from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import ProcessDefinition, ProcessInstance, User
 from engine.services import access, instances
 from engine.services.definitions import latest_definition, latest_definitions
 from engine.services.progress import load_workflow
-from engine.services.users import SessionDirectory
+from engine.services.users import READ_ONLY_ROLE, SessionDirectory
 from forms import json_schema
 from webui.tasks import parse_form
 
@@ -25,7 +25,9 @@ blueprint = Blueprint("instances", __name__)
 
 
 def startable(session: Any, role_ids: tuple[str, ...]) -> list[ProcessDefinition]:
-    """The newest version of each process this person may start by hand."""
+    """The newest version of each process this person may start by hand (none for the read-only auditor)."""
+    if READ_ONLY_ROLE in role_ids:
+        return []
     runtime = shared_runtime()
     found = []
     for definition in latest_definitions(session):
@@ -56,6 +58,7 @@ def start(process_id: str) -> Any:
             else {"properties": {}, "required": []}
     values: dict[str, Any] = {}
     errors: dict[str, Any] = {}
+    status = 200
     if request.method == "POST":
         values = parse_form(schema, request.form)
         try:
@@ -66,11 +69,12 @@ def start(process_id: str) -> Any:
             flash(_("Started."), "success")
             return redirect(url_for("instances.show", instance_id=instance_id))
         except InvalidFormData as exc:
-            errors = exc.errors
+            errors, status = exc.errors, 422
         except CarbonFlowError as exc:
             flash(str(exc), "error")
+            status = {NotPermitted: 403, NotFound: 404, Conflict: 409}.get(type(exc), 400)
     return render_template("start_form.html", definition=definition, schema=schema, values=values,
-                           errors=errors, business_key=request.form.get("business_key", "")), (422 if errors else 200)
+                           errors=errors, business_key=request.form.get("business_key", "")), status
 
 
 def visible_instance(session: Any, instance_id: int) -> ProcessInstance:

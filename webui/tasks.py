@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from engine import queries
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
-from engine.models import HumanTask, User
+from engine.models import HumanTask, Membership, User
 from engine.services import access, evidence, instances, tasks
-from engine.services.users import Actor, SessionDirectory
+from engine.services.users import READ_ONLY_ROLE, Actor, SessionDirectory
 from forms import json_schema
 
 blueprint = Blueprint("tasks", __name__)
@@ -51,6 +51,10 @@ def submit(task_id: int) -> Any:
     except InvalidFormData as exc:
         with db.reading() as session:
             return _page(session, task_id, values=values, errors=exc.errors), 422
+    except NotPermitted as exc:  # not theirs to do, or a mistyped signature: the page again, with what they typed
+        flash(str(exc), "error")
+        with db.reading() as session:
+            return _page(session, task_id, values=values, errors={}), 403
     except CarbonFlowError as exc:
         flash(str(exc), "error")
         return redirect(url_for("tasks.show", task_id=task_id))
@@ -66,6 +70,8 @@ def delegate(task_id: int) -> Any:
             tasks.delegate(session, task_id=task_id, actor=current_user.username,
                            to_user=request.form.get("to_user", ""))
         flash(_("Task handed over."), "success")
+    except NotPermitted as exc:
+        abort(403, description=str(exc))
     except CarbonFlowError as exc:
         flash(str(exc), "error")
     return redirect(url_for("tasks.show", task_id=task_id))
@@ -84,7 +90,8 @@ def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: 
         values=values if values is not None else (task.draft or {}), errors=errors,
         may_work=task.status == "ready" and tasks.may_work_on(task, actor), signing=tasks.requires_signature(task),
         evidence_files=queries.evidence_of(session, instance_id=task.instance_id),
-        users=list(session.scalars(select(User.username).where(User.active.is_(True)).order_by(User.username))))
+        users=list(session.scalars(select(User.username).where(  # a read-only user cannot take a task over
+            User.active.is_(True), ~User.memberships.any(Membership.role_id == READ_ONLY_ROLE)).order_by(User.username))))
 
 
 def _visible_task(session: Any, task_id: int) -> HumanTask:

@@ -356,6 +356,8 @@ def test_a_decision_of_top_management_is_signed_with_the_password_in_the_body(db
     assert caller.get(f"/api/v1/tasks/{task.id}").get_json()["requires_signature"] is True
     decision = {"data": {**sample_form(task.form_key), "approved": True}}
     before = _actions(db, task.instance_id)
+    for outsider in ("verifier", "body2"):  # may not decide at all: told so, not asked for a password
+        assert api(outsider).post(url, json=decision).status_code == 403
     unsigned = caller.post(url, json=decision)
     assert unsigned.status_code == 422 and set(unsigned.get_json()["errors"]) == {"password"}
     wrong = caller.post(url, json={**decision, "password": "not it"})

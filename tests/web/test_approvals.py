@@ -25,8 +25,8 @@ def test_a_decision_is_signed_with_the_password_and_the_audit_trail_keeps_its_me
                    if not isinstance(v, (list, dict))}, "approved": "on", "action": "complete",
                 "csrf_token": csrf_token(page)}
     refused = client.post(f"/tasks/{task.id}", data={**decision, "signature_password": "wrong"})
-    assert refused.status_code == 302
-    assert "password does not match" in client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert refused.status_code == 403 and "password does not match" in refused.get_data(as_text=True)
+    assert 'name="signature_password"' in refused.get_data(as_text=True)  # the page again, to retype it
     signed = client.post(f"/tasks/{task.id}", data={**decision, "signature_password": "correct horse battery"})
     assert signed.status_code == 302
     with db.reading() as session:

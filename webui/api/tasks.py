@@ -130,8 +130,8 @@ def _complete(session: Session, task_id: int, body: dict[str, Any]) -> HumanTask
     arguments: dict[str, Any] = {"task_id": task_id, "actor": actor, "data": body["data"],
                                  "evidence_files": body["evidence"]}
     task = readable_task(session, task_id, actor)
-    if not tasks.requires_signature(task):
-        return tasks.complete(session, **arguments)
+    if not (tasks.requires_signature(task) and tasks.may_work_on(task, get_actor(session, actor))):
+        return tasks.complete(session, **arguments)  # which refuses whoever may not do it, saying why
     if body["password"] is None:
         raise InvalidFormData(task.form_key, {"password": [
             "This decision is signed: send your password again in the field password."]})

@@ -1,0 +1,291 @@
+"""Every route of the app, tried signed out and as one user of each role, against the table below.
+
+A route missing from the table fails the test, so no new page or endpoint goes unchecked. The
+read-only auditor ("verifier") may read every page of any instance, and every write it tries is
+refused and changes nothing.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import url_for
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from engine import queries
+from engine.models import AuditEvent, HumanTask, Job, ProcessInstance
+from engine.services import tasks
+from engine.services.users import READ_ONLY_ROLE
+from tests.factories import (
+    EVIDENCE, FORM_DATA, PASSWORD, USERS, analyse_data, complete, open_task, raise_data, start_corrective_action,
+)
+from tests.web.conftest import csrf_token
+from webui.api import auth as api_auth
+
+SIGNED_OUT = "signed out"
+# One user of each role in tests/factories.py (gm: top management; verifier: the read-only auditor).
+SUBJECTS = (SIGNED_OUT, "gm", "body", "head_prod", "staff_prod", "auditor", "docs", "admin", "verifier")
+SIGN_IN = "sign-in"  # the answer is a redirect to the sign-in page
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REGULATION = {"title": "New cement guide", "issuer": "MEE", "effective_date": "2027-01-01", "summary": "Factors."}
+
+
+def everyone(code: int | str, **but: int | str) -> dict[str, int | str]:
+    """The same answer for every signed-in subject, except those named."""
+    return {subject: but.get(subject, code) for subject in SUBJECTS[1:]}
+
+
+# An instance's readers: those who took part, may work on its open task, or oversee the system.
+# docs (document_controller) is none of these.
+READERS = everyone(200, docs=403)
+OVERSEERS = everyone(200, head_prod=403, staff_prod=403, docs=403)
+
+
+@dataclass(frozen=True)
+class Row:
+    """What each subject gets from one route (signed in), and how to call it."""
+
+    expect: dict[str, int | str]
+    body: Callable[[str], dict[str, Any]] | None = None  # the form or JSON sent, given the subject
+    task: str = "open"  # task_id names the open step (offered to head_prod), or "claimed" by head_prod
+    signed_out: int | str | None = None  # None: pages send signed-out callers to sign in, the API answers 401
+    session: bool = False  # changes only the caller's own session: sign-in, sign-out, language, token
+
+
+def _credentials(subject: str) -> dict[str, str]:
+    return {"username": "body" if subject == SIGNED_OUT else subject, "password": PASSWORD}
+
+
+def _analysis(_subject: str) -> dict[str, Any]:
+    """analyse_cause as the task page's form posts it."""
+    return {**{k: ("on" if v is True else v) for k, v in analyse_data().items()}, "action": "complete"}
+
+
+# (endpoint, method) -> Row: the authority. A route of app.url_map without a row fails the test.
+TABLE: dict[tuple[str, str], Row] = {
+    # Pages
+    ("home", "GET"): Row(everyone(302)),
+    ("static", "GET"): Row(everyone(200), signed_out=200),
+    ("auth.sign_in", "GET"): Row(everyone(200), signed_out=200),
+    ("auth.sign_in", "POST"): Row(everyone(302), body=_credentials, signed_out=302, session=True),
+    ("auth.sign_out", "POST"): Row(everyone(SIGN_IN), session=True),
+    ("i18n.set_language", "POST"): Row(everyone(302), body=lambda _: {"lang": "en"}, signed_out=302, session=True),
+    ("inbox.show", "GET"): Row(everyone(200)),
+    ("approvals.show", "GET"): Row(everyone(200)),
+    ("instances.choose", "GET"): Row(everyone(200)),
+    # Anyone may raise a nonconformity, but not the read-only auditor: the form is not there for them.
+    ("instances.start", "GET"): Row(everyone(200, verifier=404)),
+    ("instances.start", "POST"): Row(everyone(302, verifier=404),
+                                     body=lambda _: {**raise_data(), "business_key": "NC-matrix"}),
+    ("instances.show", "GET"): Row(READERS),
+    ("instances.diagram", "GET"): Row(READERS),
+    ("tasks.show", "GET"): Row(READERS),
+    ("tasks.submit", "POST"): Row(everyone(403, head_prod=302), body=_analysis),
+    ("inbox.claim", "POST"): Row(everyone(403, head_prod=302)),
+    ("inbox.unclaim", "POST"): Row(everyone(403, head_prod=302, admin=302), task="claimed"),
+    ("tasks.delegate", "POST"): Row(everyone(403, head_prod=302, admin=302), body=lambda _: {"to_user": "head_prod"}),
+    ("audit.trail", "GET"): Row(OVERSEERS),
+    ("audit.verify", "GET"): Row(OVERSEERS),
+    ("audit.export_audit", "GET"): Row(OVERSEERS),
+    # The JSON API
+    ("api-docs.openapi_json", "GET"): Row(everyone(200)),
+    ("api_auth.issue_token", "POST"): Row(everyone(200), body=_credentials, signed_out=200, session=True),
+    ("api_processes.list_processes", "GET"): Row(everyone(200)),
+    ("api_processes.start", "POST"): Row(everyone(201, verifier=403), body=lambda _: {"data": raise_data()}),
+    ("api_instances.show", "GET"): Row(READERS),
+    ("api_instances.audit", "GET"): Row(READERS),
+    ("api_tasks.inbox", "GET"): Row(everyone(200)),
+    ("api_tasks.show", "GET"): Row(READERS),
+    ("api_tasks.claim", "POST"): Row(everyone(403, head_prod=200)),
+    ("api_tasks.unclaim", "POST"): Row(everyone(403, head_prod=200, admin=200), task="claimed"),
+    ("api_tasks.complete", "POST"): Row(everyone(403, head_prod=200), body=lambda _: {"data": analyse_data()}),
+    ("api_messages.send", "POST"): Row(everyone(403, gm=202, body=202, admin=202), body=lambda _: {"data": REGULATION}),
+}
+READS = sorted(key for key in TABLE if key[1] not in WRITE_METHODS)
+WRITES = sorted(key for key in TABLE if key[1] in WRITE_METHODS)
+
+
+def _routes(app) -> dict[tuple[str, str], Any]:
+    return {(rule.endpoint, method): rule for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+class World:
+    """Real objects to fill the routes' parameters: an instance with an evidence file and open tasks."""
+
+    def __init__(self, app, db) -> None:
+        self.app, self.db = app, db
+        self.instance_id = self._step_to_analysis("NC-world")
+        self.open_task = open_task(db, self.instance_id, "analyse_cause").id
+        self.claimed_task = self._claimed("NC-world-claimed")
+        with db.reading() as session:
+            self.evidence_id = queries.evidence_of(session, instance_id=self.instance_id)[0].id
+        self._made = 0
+
+    def _step_to_analysis(self, key: str) -> int:
+        """A nonconformity raised by staff_prod, its consequences evaluated by body with an evidence file."""
+        nc = start_corrective_action(self.db, business_key=key)
+        complete(self.db, nc, "evaluate_consequences", "body", FORM_DATA["evaluate_consequences"], files=[EVIDENCE])
+        return nc
+
+    def _claimed(self, key: str) -> int:
+        task_id = open_task(self.db, self._step_to_analysis(key), "analyse_cause").id
+        with self.db.transaction() as session:
+            tasks.claim(session, task_id=task_id, actor="head_prod")
+        return task_id
+
+    def task(self, which: str, *, fresh: bool) -> int:
+        """The open or claimed analyse_cause task; a new one for each write, so one success spoils no other."""
+        if not fresh:
+            return self.open_task if which == "open" else self.claimed_task
+        self._made += 1
+        key = f"NC-fresh-{self._made}"
+        return open_task(self.db, self._step_to_analysis(key), "analyse_cause").id if which == "open" \
+            else self._claimed(key)
+
+    def path(self, rule, row: Row, *, fresh: bool) -> str:
+        values = {"instance_id": lambda: self.instance_id, "task_id": lambda: self.task(row.task, fresh=fresh),
+                  "evidence_id": lambda: self.evidence_id, "process_id": lambda: "corrective_action",
+                  "name": lambda: "regulation_changed", "fmt": lambda: "csv", "filename": lambda: "carbonflow.css"}
+        missing = set(rule.arguments) - set(values)
+        if missing:
+            pytest.fail(f"no real object for {sorted(missing)} of {rule.endpoint} ({rule.rule}): add one to World.path")
+        with self.app.test_request_context():
+            return url_for(rule.endpoint, **{name: values[name]() for name in rule.arguments})
+
+    def call(self, key: tuple[str, str], subject: str) -> Any:
+        """The response to the route as the subject, on the shared objects."""
+        return self.request(key, subject, fresh=False)()
+
+    def request(self, key: tuple[str, str], subject: str, *, fresh: bool) -> Callable[[], Any]:
+        """The route's request as the subject (signed in through the session, or with a bearer token), to send."""
+        rule, row = _routes(self.app)[key], TABLE[key]
+        path = self.path(rule, row, fresh=fresh)
+        body = row.body(subject) if row.body else {}
+        client = self.app.test_client()
+        if rule.rule.startswith("/api/"):
+            headers = {} if subject == SIGNED_OUT or key == ("api_auth.issue_token", "POST") else {
+                "Authorization": f"Bearer {_token(self.app, subject)}"}
+            return lambda: client.open(path, method=key[1], headers=headers,
+                                       json=body if key[1] in WRITE_METHODS else None)
+        if subject != SIGNED_OUT:
+            # Signed in as Flask-Login keeps it: argon2 for every call would make the matrix slow, and the
+            # sign-in form itself has its row (where each subject signs in with the password).
+            with client.session_transaction() as session:
+                session["_user_id"], session["_fresh"] = subject, True
+        if key[1] not in WRITE_METHODS:
+            return lambda: client.open(path, method=key[1])
+        token = csrf_token(client.get("/sign-in" if subject == SIGNED_OUT else "/inbox").get_data(as_text=True))
+        return lambda: client.open(path, method=key[1], data={**body, "csrf_token": token})
+
+
+def _token(app, username: str) -> str:
+    """A bearer token as POST /api/v1/auth/token issues it (the username signed with the app's key)."""
+    return URLSafeTimedSerializer(app.secret_key, salt=api_auth.SALT).dumps(username)
+
+
+def _outcome(key: tuple[str, str], response: Any) -> int | str:
+    if response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/sign-in":
+        return SIGN_IN
+    if response.status_code == 401:
+        assert response.is_json, f"{key}: a 401 from the API is JSON"
+    return response.status_code
+
+
+def _expected(key: tuple[str, str], app) -> dict[str, int | str]:
+    row = TABLE[key]
+    default = 401 if _routes(app)[key].rule.startswith("/api/") else SIGN_IN
+    return {SIGNED_OUT: default if row.signed_out is None else row.signed_out, **row.expect}
+
+
+def _state(db) -> tuple[Any, ...]:
+    """What a write would change: the audit trail, instances, jobs and every task's status, assignee and draft."""
+    with db.reading() as session:
+        return (session.scalar(select(func.count()).select_from(AuditEvent)),
+                session.execute(select(ProcessInstance.id, ProcessInstance.status, ProcessInstance.version)
+                                .order_by(ProcessInstance.id)).all(),
+                session.scalar(select(func.count()).select_from(Job)),
+                [(t.id, t.status, t.assignee, t.draft) for t in session.scalars(select(HumanTask).order_by(HumanTask.id))])
+
+
+def _refused(outcome: int | str) -> bool:
+    return outcome == SIGN_IN or (isinstance(outcome, int) and outcome >= 400)
+
+
+# The table itself
+
+
+def test_every_route_has_a_row_in_the_table_and_every_row_a_route(app):
+    routes = _routes(app)
+    missing = [f"add a row for {endpoint} {method} ({routes[endpoint, method].rule})"
+               for endpoint, method in sorted(set(routes) - set(TABLE))]
+    stale = [f"remove the row for {endpoint} {method}: no such route" for endpoint, method in sorted(set(TABLE) - set(routes))]
+    assert missing + stale == []
+
+
+def test_the_subjects_are_one_user_of_every_role():
+    roles = {role for username in SUBJECTS[1:] for role in USERS[username][0]}
+    assert roles == {role for user_roles, _ in USERS.values() for role in user_roles}
+    assert USERS["verifier"][0] == (READ_ONLY_ROLE,)
+
+
+def test_the_table_refuses_the_auditor_every_write_and_grants_every_read_of_an_instance(app):
+    routes = _routes(app)
+    for key in WRITES:
+        if not TABLE[key].session:
+            assert _refused(TABLE[key].expect["verifier"]), f"{key} lets the read-only auditor write"
+    for key in READS:
+        if {"instance_id", "task_id", "evidence_id"} & set(routes[key].arguments):
+            assert TABLE[key].expect["verifier"] == 200, f"{key} hides a record from the auditor"
+
+
+# What the app answers
+
+
+@pytest.mark.parametrize("key", READS, ids=" ".join)
+def test_each_role_reads_what_the_table_says(key, app, db):
+    world = World(app, db)
+    assert {subject: _outcome(key, world.call(key, subject)) for subject in SUBJECTS} == _expected(key, app)
+
+
+@pytest.mark.parametrize("key", WRITES, ids=" ".join)
+def test_each_role_may_write_what_the_table_says_and_a_refusal_changes_nothing(key, app, db):
+    world = World(app, db)
+    answers, inconsistent = {}, []
+    for subject in SUBJECTS:
+        send = world.request(key, subject, fresh=True)  # its own task: one success spoils no later call
+        before = _state(db)
+        answers[subject] = _outcome(key, send())
+        if not TABLE[key].session and _refused(answers[subject]) == (_state(db) != before):
+            inconsistent.append(subject)
+    assert answers == _expected(key, app)
+    assert inconsistent == [], "refused yet something changed, or let through and nothing changed"
+
+
+# On every page, and the sign-in page's own form: they change only the caller's own session.
+SESSION_FORMS = frozenset({"/sign-out", "/language", "/sign-in"})
+
+
+@pytest.mark.parametrize("key", [key for key in READS if not key[0].startswith(("api", "static"))], ids=" ".join)
+def test_the_auditor_is_shown_no_button_that_would_write(key, app, db):
+    world = World(app, db)
+    page = world.path(_routes(app)[key], TABLE[key], fresh=False)
+    html = world.call(key, "verifier").get_data(as_text=True)
+    writing = []
+    for form in re.findall(r'<form\b[^>]*method="post"[^>]*>.*?</form>', html, re.S | re.I):
+        action = re.search(r'action="([^"]*)"', form)
+        target = urlsplit(action.group(1) if action else page).path
+        if target not in SESSION_FORMS and re.search(r'<button|type="submit"', form):
+            writing.append(target)
+    assert writing == []
+
+
+def test_the_hand_over_list_leaves_out_the_auditor_who_may_not_take_a_task(app, db):
+    page = World(app, db).call(("tasks.show", "GET"), "head_prod").get_data(as_text=True)
+    choices = re.findall(r"<option>([^<]+)</option>", page.split('name="to_user"')[1].split("</select>")[0])
+    assert "head_prod" in choices and "verifier" not in choices
