@@ -24,6 +24,7 @@ def test_the_diagram_draws_every_step_and_marks_the_done_and_current_ones(db, si
     page = sign_in("staff_prod")
     page.goto(f"/instances/{nc}")
     page.wait_for_selector("#diagram svg g.djs-shape.current")
+    assert page.locator("h1 .status").inner_text() == "进行中"  # the status in the page's language
 
     source = (PROJECT_ROOT / "processes" / "corrective_action.bpmn").read_text(encoding="utf-8")
     drawn = set(page.locator("#diagram svg g.djs-shape").evaluate_all("gs => gs.map(g => g.dataset.elementId)"))
