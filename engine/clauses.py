@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import task_properties
-from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
+from engine.models import HumanTask, InstanceLink, InstanceStatus, ProcessInstance, TaskStatus
+from engine.nonconformities import RAISED_LINK
 from engine.services.definitions import latest_definitions
 
 CLAUSE_MAP = Path(__file__).resolve().parent / "guideline" / "clause-map.en.md"
@@ -150,3 +151,104 @@ def _records(session: Session, since: datetime | None, until: datetime | None) -
             if task_id not in record["tasks"]:
                 record["tasks"].append(task_id)
     return found
+
+
+@dataclass(frozen=True)
+class RecordStep:
+    """A completed task that made (part of) a record: what, who and when."""
+
+    task_id: int
+    title: str
+    title_en: str | None
+    completed_by: str | None
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RaisedCase:
+    """A nonconformity the instance raised (an audit's finding), which its records include (9.2.3)."""
+
+    instance_id: int
+    business_key: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class ClauseRecord:
+    """An instance holding records for a clause, with the steps that wrote them."""
+
+    instance_id: int
+    process_id: str
+    business_key: str | None
+    instance_status: str
+    steps: tuple[RecordStep, ...]
+    raised: tuple[RaisedCase, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClauseRecords:
+    clause: Clause
+    records: tuple[ClauseRecord, ...]
+
+
+def records_by_clause(session: Session, *, since: datetime | None = None,
+                      until: datetime | None = None) -> list[ClauseRecords]:
+    """For every clause that requires records (R), the instances that made them in [since, until).
+
+    An instance holds a clause's records once a step carrying that clause is done in the period
+    (the audit's records are filed); the record is then the instance's every completed step (the
+    programme, the results) and the nonconformities it raised.
+    """
+    query = (select(HumanTask.instance_id, HumanTask.clauses)
+             .where(HumanTask.status == TaskStatus.COMPLETED.value, HumanTask.clauses.is_not(None)))
+    if since is not None:
+        query = query.where(HumanTask.completed_at >= since)
+    if until is not None:
+        query = query.where(HumanTask.completed_at < until)
+    held: dict[str, set[int]] = defaultdict(set)
+    for instance_id, task_clauses in session.execute(query):
+        for clause in _clauses_of(task_clauses):
+            if clause.records_required:
+                held[clause.label].add(instance_id)
+    everyone = {i for ids in held.values() for i in ids}
+    records = _records_of(session, everyone)
+    return [ClauseRecords(clause, tuple(records[i] for i in sorted(held.get(clause.label, ()))))
+            for clause in clause_map() if clause.records_required]
+
+
+def _records_of(session: Session, instance_ids: set[int]) -> dict[int, ClauseRecord]:
+    """Each instance with its completed steps in order and the nonconformities it raised."""
+    if not instance_ids:
+        return {}
+    facts = {row.id: row for row in session.execute(
+        select(ProcessInstance.id, ProcessInstance.process_id, ProcessInstance.business_key, ProcessInstance.status)
+        .where(ProcessInstance.id.in_(instance_ids)))}
+    steps: dict[int, list[RecordStep]] = defaultdict(list)
+    for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(instance_ids),
+                                                        HumanTask.status == TaskStatus.COMPLETED.value)
+                                .order_by(HumanTask.completed_at, HumanTask.id)):
+        steps[task.instance_id].append(
+            RecordStep(task.id, task.title, task.title_en, task.completed_by, task.completed_at))
+    raised = _raised_cases(session, instance_ids)
+    return {i: ClauseRecord(i, facts[i].process_id, facts[i].business_key, facts[i].status, tuple(steps[i]),
+                            raised.get(i, ())) for i in instance_ids}
+
+
+def _raised_cases(session: Session, instance_ids: set[int]) -> dict[int, tuple[RaisedCase, ...]]:
+    if not instance_ids:
+        return {}
+    rows = session.execute(
+        select(InstanceLink.source_instance_id, ProcessInstance.id, ProcessInstance.business_key,
+               ProcessInstance.status)
+        .join(ProcessInstance, ProcessInstance.id == InstanceLink.target_instance_id)
+        .where(InstanceLink.source_instance_id.in_(instance_ids), InstanceLink.kind == RAISED_LINK)
+        .order_by(InstanceLink.id)).all()
+    cases: dict[int, list[RaisedCase]] = defaultdict(list)
+    for source, *case in rows:
+        cases[source].append(RaisedCase(*case))
+    return {source: tuple(found) for source, found in cases.items()}
+
+
+def _clauses_of(task_clauses: str) -> list[Clause]:
+    numbers = (clause_number(name) for name in task_clauses.split(","))
+    return [row for row in (_row_of(n) for n in numbers if n) if row is not None]

@@ -1,51 +1,87 @@
 """`carbonflow export`: the same exports as the auditor's pages, for scheduled use (cron, a verifier's script)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
 from engine.cli import _fail_cleanly, _reading, _transaction, main
-from engine.exports import audit_trail, formats
+from engine.errors import InvalidFormData
+from engine.exports import audit_trail, formats, nonconformity_exports
 from engine.exports.period import ReportingPeriod
+from engine.exports.statement import chain_line
+from engine.nonconformities import SEVERITIES, SOURCES, STATUSES, NonconformityFilter
 from engine.services import audit
 
-KINDS = ("audit",)
+KINDS = ("audit", "nonconformities", "trace", "records")
+PDF_ONLY = ("trace", "records")
+
+
+@dataclass(frozen=True)
+class Export:
+    body: bytes
+    rows: int
 
 
 @main.command("export")
 @click.argument("kind", type=click.Choice(KINDS))
-@click.option("--format", "fmt", type=click.Choice(formats.FORMATS), required=True)
+@click.option("--format", "fmt", type=click.Choice(formats.FORMATS), required=True,
+              help="csv, xlsx or pdf (trace and records: pdf only).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The file to write; an existing file is never overwritten.")
 @click.option("--from", "first", default=None, help="First day (YYYY-MM-DD, plant calendar).")
 @click.option("--to", "last", default=None, help="Last day, included.")
 @click.option("--actor", "actor_filter", default=None, help="audit: only this actor's events.")
 @click.option("--action", default=None, help="audit: only this action.")
-@click.option("--instance", "instance_id", type=int, default=None, help="audit: only this instance.")
+@click.option("--instance", "instance_id", type=int, default=None,
+              help="audit: only this instance's events; trace: the nonconformity (its instance id).")
+@click.option("--status", type=click.Choice(STATUSES), default=None,
+              help="nonconformities: open (overdue included), overdue, closed or closed_late.")
+@click.option("--source", type=click.Choice(SOURCES), default=None, help="nonconformities: where they came from.")
+@click.option("--severity", type=click.Choice(SEVERITIES), default=None, help="nonconformities: this severity.")
+@click.option("--clause", default=None, help="nonconformities: this clause and its sub-clauses (e.g. 8.1).")
 @click.option("--as", "actor", required=True, help="Who exports (a role that oversees the system).")
 @click.pass_context
 @_fail_cleanly
 def export(ctx: click.Context, kind: str, fmt: str, out: Path, first: str | None, last: str | None,
-           actor_filter: str | None, action: str | None, instance_id: int | None, actor: str) -> None:
-    """Export the audit trail (more kinds below) as CSV, XLSX or PDF, stating the audit chain's check."""
-    period = ReportingPeriod.parse(first, last, ctx.obj.settings.timezone)
+           actor: str, **filters: Any) -> None:
+    """Export the audit trail or the nonconformity register (CSV, XLSX, PDF), a nonconformity's trace or the
+    records by clause (PDF), each stating the audit chain's check."""
+    if kind in PDF_ONLY and fmt != "pdf":
+        raise InvalidFormData("export", {"format": [f"the {kind} export is a PDF; use --format pdf"]})
+    if kind == "trace" and filters["instance_id"] is None:
+        raise InvalidFormData("export", {"instance": ["name the nonconformity: --instance ID"]})
+    settings = ctx.obj.settings
+    period = ReportingPeriod.parse(first, last, settings.timezone)
     with _reading(ctx) as session:
-        table = _build(session, kind, period, actor_filter=actor_filter, action=action, instance_id=instance_id,
-                       by=actor)
-        body = formats.render(table, fmt)
+        made = _build(session, kind, fmt, period, by=actor, **filters)
+        chain = chain_line(audit.verify_chain(session))
     try:
         with open(out, "xb") as file:  # never over an existing file or through a symlink
-            file.write(body)
+            file.write(made.body)
     except FileExistsError as exc:
         raise click.ClickException(f"{out} exists; choose another --out") from exc
     with _transaction(ctx) as session:
-        audit.record(session, action="export", actor=actor, data={
-            "export": kind, "format": fmt, "rows": len(table.rows), "file": out.name, "period": period.label})
-    click.echo(f"{out}: {len(table.rows)} rows; {dict(table.statement)['Audit chain']}")
+        audit.record(session, action="export", actor=actor, instance_id=filters["instance_id"] if kind == "trace"
+                     else None, data={"export": kind, "format": fmt, "rows": made.rows, "file": out.name,
+                                      "period": period.label})
+    click.echo(f"{out}: {made.rows} {'moments' if kind == 'trace' else 'rows'}; audit chain {chain}")
 
 
-def _build(session: Any, kind: str, period: ReportingPeriod, *, by: str, **filters: Any) -> formats.Table:
-    return audit_trail.audit_trail_table(session, period=period, by=by, actor=filters["actor_filter"],
-                                         action=filters["action"], instance_id=filters["instance_id"])
+def _build(session: Any, kind: str, fmt: str, period: ReportingPeriod, *, by: str, **filters: Any) -> Export:
+    if kind == "trace":
+        body, moments = nonconformity_exports.trace_pdf(session, filters["instance_id"], by=by, zone=period.zone)
+        return Export(body, moments)
+    if kind == "records":
+        body, records = nonconformity_exports.records_pdf(session, period=period, by=by)
+        return Export(body, records)
+    if kind == "nonconformities":
+        table = nonconformity_exports.register_table(session, period=period, by=by, where=NonconformityFilter(
+            status=filters["status"], source=filters["source"], severity=filters["severity"],
+            clause=filters["clause"]))
+    else:
+        table = audit_trail.audit_trail_table(session, period=period, by=by, actor=filters["actor_filter"],
+                                              action=filters["action"], instance_id=filters["instance_id"])
+    return Export(formats.render(table, fmt), len(table.rows))

@@ -91,23 +91,12 @@ def to_xlsx(table: Table) -> bytes:
 
 def to_pdf(table: Table) -> bytes:
     """Landscape A4: the statement, then the rows with the header repeated on every page."""
-    from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.platypus import LongTable, TableStyle
 
-    styles = pdf_styles()
-    header = [pdf_paragraph(c.title, styles["head"]) for c in table.columns]
-    body = [[pdf_paragraph(text, styles["cell"]) for text in row] for row in table.cells()]
-    page_width = landscape(A4)[0] - 2 * MARGIN
-    total = sum(c.width for c in table.columns)
-    grid = LongTable([header, *body], repeatRows=1,
-                     colWidths=[page_width * c.width / total for c in table.columns])
-    grid.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8efe9")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    story = [*statement_flowables(table.title, table.statement), grid]
+    story = [*statement_flowables(table.title, table.statement),
+             pdf_grid(table.columns, table.cells(), landscape(A4)[0] - 2 * MARGIN)]
     if not table.rows:
-        story.append(pdf_paragraph("(no rows)", styles["body"]))
+        story.append(pdf_paragraph("(no rows)", pdf_styles()["body"]))
     return build_pdf(story, landscape(A4))
 
 
@@ -138,6 +127,22 @@ def pdf_styles() -> dict[str, Any]:
 def pdf_paragraph(text: str, style: Any) -> Any:
     from reportlab.platypus import Paragraph
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def pdf_grid(columns: Sequence[Column], cells: Sequence[Sequence[str]], width: float) -> Any:
+    """A table of wrapped cells, columns sized by their relative widths, the header on every page."""
+    from reportlab.lib import colors
+    from reportlab.platypus import LongTable, TableStyle
+
+    styles = pdf_styles()
+    total = sum(c.width for c in columns)
+    grid = LongTable([[pdf_paragraph(c.title, styles["head"]) for c in columns],
+                      *([pdf_paragraph(text, styles["cell"]) for text in row] for row in cells)],
+                     repeatRows=1, colWidths=[width * c.width / total for c in columns])
+    grid.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8efe9")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return grid
 
 
 def statement_flowables(title: str, statement: Sequence[tuple[str, str]]) -> list[Any]:

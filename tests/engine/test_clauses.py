@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from engine import clauses, clock
-from tests.factories import analyse_data, complete, start_corrective_action
+from tests.factories import analyse_data, complete, complete_task, start_corrective_action
+from tests.processes.test_internal_audit import acknowledge_task, acknowledgement, approved_audit, audit_task, checklist, finish
 
 
 def _report(db, **period):
@@ -51,3 +52,26 @@ def test_a_completed_instance_is_listed_as_the_record_of_its_clauses_within_the_
     tomorrow = clock.now() + timedelta(days=1)
     assert _row(_report(db, since=tomorrow), "10.3")["records"] == []
     assert _row(_report(db, until=tomorrow), "10.3")["records"] != []
+
+
+def test_records_by_clause_hold_an_audit_with_its_nonconformities_for_the_period(db):
+    audit = approved_audit(db, "production")
+    complete_task(db, audit_task(db, audit, "production").id, "auditor", checklist("8.1.3"))
+    complete_task(db, acknowledge_task(db, audit, "production").id, "head_prod", acknowledgement())
+    with db.reading() as session:
+        assert next(c for c in clauses.records_by_clause(session) if c.clause.label == "9.2.3").records == ()
+    finish(db, audit)  # the records are filed
+    now = clock.now()
+    with db.reading() as session:
+        held = {c.clause.label: c.records for c in clauses.records_by_clause(session, since=now - timedelta(days=1),
+                                                                       until=now + timedelta(days=1))}
+        later = clauses.records_by_clause(session, since=now + timedelta(days=1))
+    assert list(held) == [c.label for c in clauses.clause_map() if c.records_required]
+    [record] = held["9.2.3"]
+    assert (record.instance_id, record.process_id, record.instance_status) == (audit, "internal_audit", "completed")
+    # The programme, its approval, the results, the acknowledgement, the report ... and the filing.
+    assert [s.completed_by for s in record.steps] == ["auditor", "body", "auditor", "head_prod", "auditor", "gm",
+                                                      "docs"]
+    [case] = record.raised
+    assert case.status == "running"
+    assert all(not c.records for c in later)

@@ -1,0 +1,72 @@
+"""PDF documents that are more than one table: a timeline (a nonconformity's trace) and sections of tables
+(the records held for each clause)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from engine.exports.formats import (
+    MARGIN, Column, build_pdf, pdf_grid, pdf_paragraph, pdf_styles, statement_flowables,
+)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One entry of a timeline: when, who, what, and the lines that say more."""
+
+    when: str
+    who: str
+    what: str
+    details: Sequence[str] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading with a table under it (an empty table says so)."""
+
+    heading: str
+    columns: Sequence[Column]
+    rows: Sequence[dict[str, str]]
+    note: str = ""
+
+
+def timeline_pdf(title: str, statement: Sequence[tuple[str, str]], facts: Sequence[tuple[str, str]],
+                 moments: Sequence[Moment]) -> bytes:
+    """Portrait A4: the statement, the facts as a two-column table, then the moments in order."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import KeepTogether, Table, TableStyle
+
+    styles = pdf_styles()
+    width = A4[0] - 2 * MARGIN
+    story = [*statement_flowables(title, statement)]
+    if facts:
+        grid = Table([[pdf_paragraph(k, styles["head"]), pdf_paragraph(v, styles["cell"])] for k, v in facts],
+                     colWidths=[width * 0.25, width * 0.75])
+        grid.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story.append(grid)
+    story.append(pdf_paragraph("Timeline", styles["heading"]))
+    for number, moment in enumerate(moments, start=1):
+        lines = [pdf_paragraph(f"{number}. {moment.when} · {moment.who} · {moment.what}", styles["body"]),
+                 *(pdf_paragraph(f"    {line}", styles["cell"]) for line in moment.details)]
+        story.append(KeepTogether(lines))
+    return build_pdf(story, A4)
+
+
+def sections_pdf(title: str, statement: Sequence[tuple[str, str]], sections: Sequence[Section]) -> bytes:
+    """Landscape A4: the statement, then each section's heading and table."""
+    from reportlab.lib.pagesizes import A4, landscape
+
+    styles = pdf_styles()
+    width = landscape(A4)[0] - 2 * MARGIN
+    story = [*statement_flowables(title, statement)]
+    for section in sections:
+        story.append(pdf_paragraph(section.heading, styles["heading"]))
+        if section.note:
+            story.append(pdf_paragraph(section.note, styles["statement"]))
+        if section.rows:
+            cells = [[str(row.get(c.key) or "") for c in section.columns] for row in section.rows]
+            story.append(pdf_grid(section.columns, cells, width))
+        else:
+            story.append(pdf_paragraph("No records in this period.", styles["cell"]))
+    return build_pdf(story, landscape(A4))

@@ -1,0 +1,57 @@
+"""Submitted form data as a reader sees it: each field's label and value in Chinese and English, in form order."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import fields, validate
+
+from forms.registry import FORMS
+
+YES = ("是", "yes")
+NO = ("否", "no")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One answered field: its label and its value, each in both languages."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    value_zh: str
+    value_en: str
+
+
+def describe(form_key: str, data: dict[str, Any]) -> list[Line]:
+    """The fields of this form that the data answers, in declaration order; unknown keys at the end as they are."""
+    spec = FORMS.get(form_key)
+    declared = spec.schema._declared_fields if spec else {}
+    lines = [_line(name, field, data[name]) for name, field in declared.items() if name in data]
+    lines += [Line(name, name, name, *(_plain(value),) * 2) for name, value in data.items() if name not in declared]
+    return lines
+
+
+def _line(name: str, field: fields.Field, value: Any) -> Line:
+    labels = field.metadata.get("label") or {"zh": name, "en": name}
+    zh, en = _value(field, value)
+    return Line(name, labels["zh"], labels["en"], zh, en)
+
+
+def _value(field: fields.Field, value: Any) -> tuple[str, str]:
+    if isinstance(value, bool):
+        return YES if value else NO
+    for check in field.validators:
+        if isinstance(check, validate.OneOf) and check.labels and value in check.choices:
+            text = check.labels[list(check.choices).index(value)]
+            zh, _, en = text.partition(" / ")
+            return zh, en or zh
+    return (_plain(value),) * 2
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+    return "" if value is None else str(value)
