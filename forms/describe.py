@@ -38,15 +38,25 @@ def _line(name: str, field: fields.Field, value: Any) -> Line:
     return Line(name, labels["zh"], labels["en"], zh, en)
 
 
+def choice_labels(form_key: str, name: str) -> dict[str, tuple[str, str]]:
+    """The (Chinese, English) label of each choice of a form's field."""
+    field = FORMS[form_key].schema._declared_fields[name]
+    return {value: _choice(field, value) or (value, value)
+            for check in field.validators if isinstance(check, validate.OneOf) for value in check.choices}
+
+
 def _value(field: fields.Field, value: Any) -> tuple[str, str]:
     if isinstance(value, bool):
         return YES if value else NO
+    return _choice(field, value) or (_plain(value),) * 2
+
+
+def _choice(field: fields.Field, value: Any) -> tuple[str, str] | None:
     for check in field.validators:
         if isinstance(check, validate.OneOf) and check.labels and value in check.choices:
-            text = check.labels[list(check.choices).index(value)]
-            zh, _, en = text.partition(" / ")
+            zh, _, en = check.labels[list(check.choices).index(value)].partition(" / ")
             return zh, en or zh
-    return (_plain(value),) * 2
+    return None
 
 
 def _plain(value: Any) -> str:

@@ -1,4 +1,5 @@
-"""The auditor's pages: the audit trail with its chain check, and every export (CSV, XLSX, PDF) for offline reading."""
+"""The auditor's pages: the audit trail with its chain check, the nonconformity register and traces, the records
+by clause, and every export (CSV, XLSX, PDF) for offline reading."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,11 +9,14 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
-from engine import queries
+from engine import clauses, clock, nonconformities, queries
 from engine.errors import InvalidFormData, NotFound, NotPermitted
-from engine.exports import audit_trail, formats
+from engine.exports import audit_trail, formats, nonconformity_exports
 from engine.exports.period import ReportingPeriod
+from engine.nonconformities import NonconformityFilter
+from engine.nonconformity_trace import trace as nonconformity_trace
 from engine.services import access, audit
+from forms.describe import choice_labels
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
@@ -51,25 +55,94 @@ def export_audit(fmt: str) -> Any:
     period, errors = _period()
     if errors:
         abort(422)
-    return _export(fmt, "audit-trail", lambda session: audit_trail.audit_trail_table(
+    return _export(fmt, "audit-trail", lambda session: _table_file(audit_trail.audit_trail_table(
         session, period=period, actor=request.args.get("actor"), action=request.args.get("action"),
-        instance_id=request.args.get("instance", type=int), by=current_user.username))
+        instance_id=request.args.get("instance", type=int), by=current_user.username), fmt))
 
 
-def _export(fmt: str, name: str, build: Any) -> Response:
-    """Build the table in a read, record who exported what in its own short transaction, send the file."""
+@blueprint.route("/nonconformities")
+def register() -> Any:
+    from webui.app import database
+    period, errors = _period()
+    where = _nonconformity_filter(period)
+    with database().reading() as session:
+        _require_oversight(session, "the nonconformity register")
+        everything = nonconformities.register(session, where=NonconformityFilter(since=period.since,
+                                                                                 until=period.until))
+    counts = {status: sum(1 for nc in everything if _status_matches(nc, status))
+              for status in ("", *nonconformities.STATUSES)}
+    shown = [nc for nc in everything if where.keeps(nc)]
+    return render_template("nonconformities.html", rows=shown, counts=counts, errors=errors, filters=_filters(),
+                           sources=choice_labels("corrective_action.raise", "source"),
+                           severities=choice_labels("corrective_action.analyse_cause", "severity")), \
+        (422 if errors else 200)
+
+
+@blueprint.route("/nonconformities/<int:instance_id>")
+def trace(instance_id: int) -> Any:
+    from webui.app import database
+    with database().reading() as session:
+        _require_oversight(session, "a nonconformity's trace")
+        found = nonconformity_trace(session, instance_id)
+    if found is None:
+        abort(404)
+    return render_template("nonconformity_trace.html", trace=found, nc=found.nonconformity,
+                           sources=choice_labels("corrective_action.raise", "source"),
+                           severities=choice_labels("corrective_action.analyse_cause", "severity"))
+
+
+@blueprint.route("/records")
+def records() -> Any:
+    from webui.app import database
+    period, errors = _period(default_year=True)
+    with database().reading() as session:
+        _require_oversight(session, "the records by clause")
+        held = clauses.records_by_clause(session, since=period.since, until=period.until)
+    return render_template("records.html", held=held, period=period, errors=errors), (422 if errors else 200)
+
+
+@blueprint.route(f"/export/nonconformities.{EXPORT}")
+def export_nonconformities(fmt: str) -> Any:
+    period, errors = _period()
+    if errors:
+        abort(422)
+    return _export(fmt, "nonconformities", lambda session: _table_file(nonconformity_exports.register_table(
+        session, period=period, where=_nonconformity_filter(period), by=current_user.username), fmt))
+
+
+@blueprint.route("/export/trace-<int:instance_id>.pdf")
+def export_trace_pdf(instance_id: int) -> Any:
+    from webui.app import settings
+    return _export("pdf", f"nonconformity-{instance_id}", lambda session: nonconformity_exports.trace_pdf(
+        session, instance_id, by=current_user.username, zone=ZoneInfo(settings().timezone)), instance_id=instance_id)
+
+
+@blueprint.route("/export/records.pdf")
+def export_records_pdf() -> Any:
+    period, errors = _period(default_year=True)
+    if errors:
+        abort(422)
+    return _export("pdf", "records-by-clause", lambda session: nonconformity_exports.records_pdf(
+        session, period=period, by=current_user.username))
+
+
+def _table_file(table: formats.Table, fmt: str) -> tuple[bytes, int]:
+    return formats.render(table, fmt), len(table.rows)
+
+
+def _export(fmt: str, name: str, build: Any, instance_id: int | None = None) -> Response:
+    """Build the file in a read, record who exported what in its own short transaction, send the file."""
     from webui.app import database
     with database().reading() as session:
         try:
-            table = build(session)
+            body, rows = build(session)
         except NotPermitted:
             abort(403)
         except NotFound:
             abort(404)
-        body = formats.render(table, fmt)
     with database().transaction() as session:
-        audit.record(session, action="export", actor=current_user.username,
-                     data={"export": name, "format": fmt, "rows": len(table.rows), "filter": _filters()})
+        audit.record(session, action="export", actor=current_user.username, instance_id=instance_id,
+                     data={"export": name, "format": fmt, "rows": rows, "filter": _filters()})
     file_name = f"carbonflow-{name}-{date.today().isoformat()}.{fmt}"
     return Response(body, content_type=formats.CONTENT_TYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
@@ -82,13 +155,30 @@ def _require_oversight(session: Any, what: str) -> None:
         abort(403)
 
 
-def _period() -> tuple[ReportingPeriod, dict[str, Any]]:
+def _period(*, default_year: bool = False) -> tuple[ReportingPeriod, dict[str, Any]]:
+    """The period the query string asks for; with ``default_year``, this year at the plant when it asks none."""
     from webui.app import settings
     zone = settings().timezone
+    first, last = request.args.get("from"), request.args.get("to")
+    if default_year and not first and not last:
+        return ReportingPeriod.year(clock.now().astimezone(ZoneInfo(zone)).year, zone), {}
     try:
-        return ReportingPeriod.parse(request.args.get("from"), request.args.get("to"), zone), {}
+        return ReportingPeriod.parse(first, last, zone), {}
     except InvalidFormData as exc:
         return ReportingPeriod(None, None, ZoneInfo(zone)), exc.errors
+
+
+def _nonconformity_filter(period: ReportingPeriod) -> NonconformityFilter:
+    args = request.args
+    status = args.get("status") if args.get("status") in nonconformities.STATUSES else None
+    return NonconformityFilter(status=status, source=args.get("source") or None,
+                               severity=args.get("severity") or None, clause=args.get("clause") or None,
+                               department=args.get("department") or None, search=args.get("q") or None,
+                               since=period.since, until=period.until)
+
+
+def _status_matches(nc: nonconformities.Nonconformity, status: str) -> bool:
+    return NonconformityFilter(status=status or None).keeps(nc)
 
 
 def _filters() -> dict[str, str]:
