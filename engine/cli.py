@@ -64,9 +64,22 @@ def _fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_CODES[InvalidFormData])
         except CarbonFlowError as exc:
             click.echo(f"error: {exc}", err=True)
+            if isinstance(exc, NotPermitted):
+                _audit_refusal(exc)
             sys.exit(next((code for cls, code in EXIT_CODES.items() if isinstance(exc, cls)), 1))
 
     return run
+
+
+def _audit_refusal(exc: NotPermitted) -> None:
+    """A refused command is an audit event of its own (what it tried was rolled back)."""
+    ctx = click.get_current_context()
+    actor = ctx.params.get("actor")
+    if not actor or ctx.obj is None:
+        return
+    with ctx.obj.db().transaction() as session:
+        audit_service.record(session, action="refused", actor=str(actor)[:80],
+                     data={"command": ctx.command_path, "reason": str(exc)})
 
 
 @contextmanager

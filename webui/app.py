@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from engine.config import Settings
 from engine.db import Database
+from engine.services import audit as audit_trail
 from webui import api, approvals, audit, auth, i18n, inbox, instances, tasks
 
 # Reachable without signing in: the sign-in page itself, the language switch on it, static files.
@@ -46,11 +47,26 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
         app.register_blueprint(blueprint)
     api.register(app, csrf)
     app.before_request(_require_sign_in)
+    app.after_request(_audit_refusal)
     app.context_processor(i18n.template_helpers)
     app.add_url_rule("/", "home", lambda: redirect(url_for("inbox.show")))
     plant = ZoneInfo(settings.timezone)
     app.jinja_env.filters["localtime"] = lambda moment: moment.astimezone(plant).strftime("%Y-%m-%d %H:%M")
     return app
+
+
+def _audit_refusal(response: Any) -> Any:
+    """A refused attempt (403) becomes an audit event of its own; what it tried was rolled back or never began."""
+    who = g.get("user")
+    if response.status_code == 403 and getattr(who, "is_authenticated", False):
+        args = request.view_args or {}
+        body = response.get_json(silent=True) if response.is_json else None
+        with database().transaction() as session:
+            audit_trail.record(session, action="refused", actor=who.username, instance_id=args.get("instance_id"),
+                               task_id=args.get("task_id"), data={
+                                   "method": request.method, "path": request.path, "endpoint": request.endpoint,
+                                   "reason": (body or {}).get("message")})
+    return response
 
 
 def database() -> Database:

@@ -65,3 +65,16 @@ def test_export_is_refused_to_someone_who_does_not_oversee_and_names_a_bad_date(
     code, _out, err = cli("export", "audit", "--format", "pdf", "--out", str(tmp_path / "x.pdf"),
                           "--from", "2026-02-30", "--as", "he.verifier")
     assert code == 6 and "from" in err and "2026-02-30" in err
+
+
+def test_a_refused_command_is_recorded_in_the_trail(cli):
+    code, _out, err = cli("start", "corrective_action", "--as", "he.verifier", "--data", "{}")
+    assert code != 0 and "he.verifier" in err
+    db = Database(cli.url)
+    with db.engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT actor, data FROM audit_events WHERE action = 'refused' ORDER BY seq")).all()
+    db.dispose()
+    assert len(rows) == 1 and rows[0][0] == "he.verifier"
+    data = json.loads(rows[0][1]) if isinstance(rows[0][1], str) else rows[0][1]
+    assert data["command"].endswith("start") and "he.verifier" in data["reason"]

@@ -8,9 +8,10 @@ import re
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from tests.factories import analyse_data, complete, start_corrective_action
+from engine.models import AuditEvent, HumanTask
+from tests.factories import PASSWORD, analyse_data, complete, start_corrective_action
 
 
 @pytest.fixture
@@ -115,3 +116,19 @@ def test_the_instance_page_links_its_audit_trail_for_those_who_oversee(trail, si
     link = f'href="/audit?instance={trail}"'
     assert link in sign_in("verifier").get(f"/instances/{trail}").get_data(as_text=True)
     assert link not in sign_in("staff_prod").get(f"/instances/{trail}").get_data(as_text=True)
+
+
+def test_a_refused_attempt_is_an_audit_event_of_its_own(trail, sign_in, app, db):
+    assert sign_in("staff_prod").get("/audit").status_code == 403
+    with db.reading() as session:
+        task = session.scalar(select(HumanTask.id).where(HumanTask.status == "ready"))
+    client = app.test_client()
+    token = client.post("/api/v1/auth/token", json={"username": "verifier", "password": PASSWORD}).json["token"]
+    assert client.post(f"/api/v1/tasks/{task}/claim", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+
+    with db.reading() as session:
+        refused = [(e.actor, e.data["method"], e.data["path"], e.task_id, e.data["reason"]) for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "refused").order_by(AuditEvent.seq))]
+    assert refused[0] == ("staff_prod", "GET", "/audit", None, None)
+    assert refused[1][:4] == ("verifier", "POST", f"/api/v1/tasks/{task}/claim", task)
+    assert "read-only" in refused[1][4] or "auditor" in refused[1][4]
