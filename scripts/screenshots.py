@@ -88,10 +88,9 @@ def main() -> None:
             sign_in(page, WHO, passwords[WHO])
             shoot(page, "/inbox?tab=candidate", "inbox.png", "table.tasks")
             shoot(page, f"/instances/{correction_under_way(db)}", "instance.png", "#diagram g.djs-shape.current")
-            if "dashboard.show" in app.view_functions:
-                with app.test_request_context():
-                    from flask import url_for
-                    shoot(page, url_for("dashboard.show"), "dashboard.png")
+            shoot(page, "/dashboard", "dashboard.png", "figure.chart svg")
+            shoot(page, f"/audit/nonconformities/{correction_under_way(db)}", "nonconformity-trace.png",
+                  "ol.timeline")
             browser.close()
         db.dispose()
 

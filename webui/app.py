@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from engine.config import Settings
 from engine.db import Database
 from engine.services import audit as audit_trail
-from webui import api, approvals, audit, auth, i18n, inbox, instances, tasks
+from webui import api, approvals, audit, auth, dashboard, i18n, inbox, instances, tasks
 
 # Reachable without signing in: the sign-in page itself, the language switch on it, static files.
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "i18n.set_language", "static"})
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     login.login_view = "auth.sign_in"
     login.user_loader(auth.load_user)
     for blueprint in (auth.blueprint, i18n.blueprint, inbox.blueprint, tasks.blueprint, instances.blueprint,
-                      approvals.blueprint, audit.blueprint):
+                      approvals.blueprint, audit.blueprint, dashboard.blueprint):
         app.register_blueprint(blueprint)
     api.register(app, csrf)
     app.before_request(_require_sign_in)

@@ -92,6 +92,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("audit.trail", "GET"): Row(OVERSEERS),
     ("audit.verify", "GET"): Row(OVERSEERS),
     ("audit.export_audit", "GET"): Row(OVERSEERS),
+    ("dashboard.show", "GET"): Row(everyone(200)),
     ("audit.register", "GET"): Row(OVERSEERS),
     ("audit.trace", "GET"): Row(OVERSEERS),
     ("audit.records", "GET"): Row(OVERSEERS),

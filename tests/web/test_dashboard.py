@@ -1,0 +1,50 @@
+"""The dashboard page: figures and charts for those who oversee the plant, one's own inbox for everyone else."""
+from __future__ import annotations
+
+import re
+from html import unescape
+from datetime import timedelta
+
+from engine import clock
+from tests.factories import complete, start_corrective_action
+from tests.web.conftest import csrf_token
+
+
+def _bars(html: str) -> dict[str, int]:
+    return {unescape(key): int(value) for key, value in re.findall(r'<g class="bar" data-key="([^"]+)" data-value="(\d+)">', html)}
+
+
+def test_an_overseer_sees_the_plant_with_charts_overdue_items_and_cycles(db, sign_in):
+    nc = start_corrective_action(db, business_key="NC-DASH")
+    start_corrective_action(db, business_key="NC-DASH-2")
+    complete(db, nc, "evaluate_consequences", "body")
+    client = sign_in("gm")
+    with clock.frozen_at(clock.now() + timedelta(days=30)):
+        html = client.get("/dashboard").get_data(as_text=True)
+    assert _bars(html) == {"carbon_body": 1, "department_head": 1, "corrective_action": 2,
+                           "< 30": 0, "30–89": 2, "90–179": 0, "≥ 180": 0}  # found 20 November
+    assert "<svg" in html and "<title" in html  # charts, with text for screen readers
+    overdue = html.split('class="tasks overdue-list"', 1)[1].split("</table>", 1)[0]
+    assert overdue.count("<tr data-task=") == 2 and "NC-DASH" in overdue
+    assert re.search(r'data-process="internal_audit" data-state="(missed|due|running|completed)"', html)
+    assert "仪表板" in html  # Chinese by default
+
+
+def test_staff_see_only_their_inbox_figures(db, sign_in):
+    nc = start_corrective_action(db, business_key="NC-DASH")
+    complete(db, nc, "evaluate_consequences", "body")
+    html = sign_in("head_prod").get("/dashboard").get_data(as_text=True)
+    assert _bars(html) == {"department_head": 1, "corrective_action": 1}
+    assert "data-process=" not in html and "/audit/nonconformities" not in html
+
+
+def test_the_dashboard_reads_in_english_after_the_switch(db, sign_in):
+    client = sign_in("body")
+    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client.get("/inbox").get_data(as_text=True))})
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Open tasks by role" in html and "Cycles of" in html
+
+
+def test_signed_out_the_dashboard_sends_to_sign_in(app):
+    response = app.test_client().get("/dashboard")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]

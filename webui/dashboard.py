@@ -1,0 +1,39 @@
+"""The dashboard: the plant at a glance (open and overdue work, open nonconformities, this year's cycles)."""
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from engine import dashboard
+from engine.services.users import ROLES
+from forms.describe import choice_labels
+from webui.i18n import bilingual
+
+blueprint = Blueprint("dashboard", __name__)
+
+
+@blueprint.route("/dashboard")
+def show() -> Any:
+    from webui.app import database, settings
+    with database().reading() as session:
+        figures = dashboard.snapshot(session, current_user.username, zone=ZoneInfo(settings().timezone))
+    return render_template("dashboard.html", d=figures, roles=ROLES, role_label=_role_label, plain_label=_plain_label,
+                           process_label=_process_label,
+                           severities=choice_labels("corrective_action.analyse_cause", "severity"))
+
+
+def _role_label(bar: dashboard.Bar) -> str:
+    return bilingual(*ROLES.get(bar.key or "", (bar.label, bar.label)))
+
+
+def _plain_label(bar: dashboard.Bar) -> str:
+    return bar.label
+
+
+def _process_label(bar: dashboard.Bar) -> str:
+    """Process names are "中文 English": the part in the page's language."""
+    zh, _, en = bar.label.partition(" ")
+    return bilingual(zh, en)
