@@ -72,7 +72,10 @@ def register() -> Any:
     counts = {status: sum(1 for nc in everything if _status_matches(nc, status))
               for status in ("", *nonconformities.STATUSES)}
     shown = [nc for nc in everything if where.keeps(nc)]
-    return render_template("nonconformities.html", rows=shown, counts=counts, errors=errors, filters=_filters(),
+    page = max(request.args.get("page", 1, type=int), 1)
+    return render_template("nonconformities.html", rows=shown[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
+                           total=len(shown), page=page, has_next=page * PAGE_SIZE < len(shown),
+                           counts=counts, errors=errors, filters=_filters(),
                            sources=choice_labels("corrective_action.raise", "source"),
                            severities=choice_labels("corrective_action.analyse_cause", "severity")), \
         (422 if errors else 200)

@@ -155,3 +155,15 @@ def test_staff_may_not_read_the_register_traces_or_records(cases, sign_in):
 def test_a_corrective_action_page_leads_the_auditor_to_its_trace(cases, sign_in):
     html = sign_in("verifier").get(f"/instances/{cases['fresh']}").get_data(as_text=True)
     assert f'href="/audit/nonconformities/{cases["fresh"]}"' in html
+
+
+def test_a_long_register_is_paged_and_its_export_holds_every_row(db, sign_in, monkeypatch):
+    from webui import audit as audit_pages
+
+    monkeypatch.setattr(audit_pages, "PAGE_SIZE", 2)
+    for n in range(5):
+        start_corrective_action(db, business_key=f"NC-P{n}")
+    client = sign_in("verifier")
+    pages = [_register_keys(client.get(f"/audit/nonconformities?page={p}").get_data(as_text=True)) for p in (1, 2, 3)]
+    assert pages == [["NC-P4", "NC-P3"], ["NC-P2", "NC-P1"], ["NC-P0"]]  # newest first
+    assert len(_csv(client.get("/audit/export/nonconformities.csv").data)) == 5
