@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import nonconformities
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import task_properties
-from engine.models import HumanTask, InstanceLink, InstanceStatus, ProcessInstance, TaskStatus
-from engine.nonconformities import RAISED_LINK
+from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
+from engine.nonconformities import RaisedCase
 from engine.services.definitions import latest_definitions
 
 CLAUSE_MAP = Path(__file__).resolve().parent / "guideline" / "clause-map.en.md"
@@ -165,15 +166,6 @@ class RecordStep:
 
 
 @dataclass(frozen=True)
-class RaisedCase:
-    """A nonconformity the instance raised (an audit's finding), which its records include (9.2.3)."""
-
-    instance_id: int
-    business_key: str | None
-    status: str
-
-
-@dataclass(frozen=True)
 class ClauseRecord:
     """An instance holding records for a clause, with the steps that wrote them."""
 
@@ -229,24 +221,9 @@ def _records_of(session: Session, instance_ids: set[int]) -> dict[int, ClauseRec
                                 .order_by(HumanTask.completed_at, HumanTask.id)):
         steps[task.instance_id].append(
             RecordStep(task.id, task.title, task.title_en, task.completed_by, task.completed_at))
-    raised = _raised_cases(session, instance_ids)
+    raised = nonconformities.raised_from(session, instance_ids)
     return {i: ClauseRecord(i, facts[i].process_id, facts[i].business_key, facts[i].status, tuple(steps[i]),
                             raised.get(i, ())) for i in instance_ids}
-
-
-def _raised_cases(session: Session, instance_ids: set[int]) -> dict[int, tuple[RaisedCase, ...]]:
-    if not instance_ids:
-        return {}
-    rows = session.execute(
-        select(InstanceLink.source_instance_id, ProcessInstance.id, ProcessInstance.business_key,
-               ProcessInstance.status)
-        .join(ProcessInstance, ProcessInstance.id == InstanceLink.target_instance_id)
-        .where(InstanceLink.source_instance_id.in_(instance_ids), InstanceLink.kind == RAISED_LINK)
-        .order_by(InstanceLink.id)).all()
-    cases: dict[int, list[RaisedCase]] = defaultdict(list)
-    for source, *case in rows:
-        cases[source].append(RaisedCase(*case))
-    return {source: tuple(found) for source, found in cases.items()}
 
 
 def _clauses_of(task_clauses: str) -> list[Clause]:

@@ -11,6 +11,7 @@ facts come from the forms completed in it; its status from the instance and its 
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -37,6 +38,15 @@ class RaisedBy:
     instance_id: int
     process_id: str
     business_key: str | None
+
+
+@dataclass(frozen=True)
+class RaisedCase:
+    """A nonconformity the instance raised (an audit's finding), which its records include (9.2.3)."""
+
+    instance_id: int
+    business_key: str | None
+    status: str
 
 
 @dataclass(frozen=True)
@@ -172,6 +182,22 @@ def _raisers(session: Session, ids: list[int]) -> dict[int, RaisedBy]:
         .join(ProcessInstance, ProcessInstance.id == InstanceLink.source_instance_id)
         .where(InstanceLink.target_instance_id.in_(ids), InstanceLink.kind == RAISED_LINK)).all()
     return {target: RaisedBy(source, process_id, key) for target, source, process_id, key in rows}
+
+
+def raised_from(session: Session, instance_ids: set[int]) -> dict[int, tuple[RaisedCase, ...]]:
+    """The nonconformities each of these instances (audits, evaluations, reviews) raised, oldest first."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(
+        select(InstanceLink.source_instance_id, ProcessInstance.id, ProcessInstance.business_key,
+               ProcessInstance.status)
+        .join(ProcessInstance, ProcessInstance.id == InstanceLink.target_instance_id)
+        .where(InstanceLink.source_instance_id.in_(instance_ids), InstanceLink.kind == RAISED_LINK)
+        .order_by(InstanceLink.id)).all()
+    cases: dict[int, list[RaisedCase]] = defaultdict(list)
+    for source, *case in rows:
+        cases[source].append(RaisedCase(*case))
+    return {source: tuple(found) for source, found in cases.items()}
 
 
 def _within_clause(clause: str | None, prefix: str) -> bool:
