@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from engine.bpmn.parsing import start_events
 from engine.bpmn.runtime import shared_runtime
 from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import ProcessDefinition, ProcessInstance, User
-from engine.services import access, instances
+from engine.services import access, evidence, instances
 from engine.services.definitions import latest_definition, latest_definitions
 from engine.services.progress import load_workflow
 from engine.services.users import READ_ONLY_ROLE, SessionDirectory
@@ -101,6 +102,25 @@ def show(instance_id: int) -> Any:
         return render_template("instance.html", instance=instance, definition=definition, history=history,
                                open_tasks=open_tasks, names=names, files=files,
                                links=queries.instance_links(session, instance_id))
+
+
+@blueprint.route("/evidence/<int:evidence_id>")
+def evidence_file(evidence_id: int) -> Any:
+    """An evidence file as an attachment, checked against its SHA-256; the reading is audited."""
+    from webui.app import database
+    try:
+        with database().transaction() as session:
+            row, content = evidence.read(session, evidence_id=evidence_id, actor=current_user.username)
+    except NotFound:
+        abort(404)
+    except NotPermitted:
+        abort(403)
+    except Conflict:
+        abort(409)
+    # Always a download, never rendered here: an uploaded HTML or SVG file must not run in the app's origin.
+    return Response(content, content_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.file_name)}",
+        "X-Content-Type-Options": "nosniff", "X-Evidence-SHA256": row.sha256})
 
 
 @blueprint.route("/instances/<int:instance_id>/diagram")

@@ -167,3 +167,21 @@ def test_a_long_register_is_paged_and_its_export_holds_every_row(db, sign_in, mo
     pages = [_register_keys(client.get(f"/audit/nonconformities?page={p}").get_data(as_text=True)) for p in (1, 2, 3)]
     assert pages == [["NC-P4", "NC-P3"], ["NC-P2", "NC-P1"], ["NC-P0"]]  # newest first
     assert len(_csv(client.get("/audit/export/nonconformities.csv").data)) == 5
+
+
+def test_the_auditor_downloads_a_correction_s_evidence_from_the_trace_and_the_reading_is_audited(cases, sign_in, db):
+    from sqlalchemy import select
+
+    from engine.models import AuditEvent
+
+    client = sign_in("verifier")
+    html = client.get(f"/audit/nonconformities/{cases['closed']}").get_data(as_text=True)
+    link = re.search(r'<a href="(/evidence/\d+)" download>' + re.escape(EVIDENCE.file_name), html).group(1)
+    response = client.get(link)
+    assert response.status_code == 200 and response.data == EVIDENCE.content
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert sign_in("staff_energy").get(link).status_code == 403  # took no part, oversees nothing
+    with db.reading() as session:
+        readers = list(session.scalars(select(AuditEvent.actor).where(AuditEvent.action == "evidence_read")))
+    assert readers == ["verifier"]
