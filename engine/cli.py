@@ -29,7 +29,7 @@ from engine.background.worker import Background
 from engine.models import HumanTask, Job
 from engine.services import audit as audit_service
 from engine.services import (
-    deployments, evidence, instances, jobs, messages, notifications, schedules, tasks, timers, users,
+    access, deployments, evidence, instances, jobs, messages, notifications, schedules, tasks, timers, users,
 )
 
 EXIT_CODES = {NotFound: 3, NotPermitted: 4, Conflict: 5, InvalidFormData: 6, InvalidProcess: 7}
@@ -656,13 +656,14 @@ def evidence_(ctx: click.Context, actor: str, instance_id: int | None, evidence_
         raise click.UsageError("give either --instance or --get")
     if evidence_id is None:
         with _reading(ctx) as session:
-            rows = [records.evidence_record(e) for e in evidence.listing(session, instance_id=instance_id, actor=actor)]
+            files = access.readable_instance(session, instance_id, actor)[1]
+            rows = [records.evidence_record(e) for e in files]
         _echo(rows, as_json, lambda rs: "\n".join(
             f"{r['id']:>5} task {r['task_id']:<6} {r['sha256'][:12]} {r['size']:>9} B {r['file_name']}"
             for r in rs) or "no evidence files")
         return
     with _transaction(ctx) as session:
-        row, content = evidence.read(session, evidence_id=evidence_id, actor=actor)
+        row, content = access.read_evidence(session, evidence_id, actor)
         record = records.evidence_record(row)
     target = out or Path(f"evidence-{record['id']}-{record['file_name']}")
     try:

@@ -16,7 +16,7 @@ from engine import clock
 from engine.errors import NotFound, NotPermitted
 from engine.models import AuditEvent, User
 from engine.services import audit
-from engine.services.evidence import READER_ROLES
+from engine.services.access import READER_ROLES
 from engine.services.users import get_actor, verify_password
 
 blueprint = Blueprint("auth", __name__)

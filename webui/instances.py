@@ -15,7 +15,7 @@ from engine.bpmn.parsing import start_events
 from engine.bpmn.runtime import shared_runtime
 from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import ProcessDefinition, ProcessInstance, User
-from engine.services import access, evidence, instances
+from engine.services import access, instances
 from engine.services.definitions import latest_definition, latest_definitions
 from engine.services.progress import load_workflow
 from engine.services.users import READ_ONLY_ROLE, SessionDirectory
@@ -110,7 +110,7 @@ def evidence_file(evidence_id: int) -> Any:
     from webui.app import database
     try:
         with database().transaction() as session:
-            row, content = evidence.read(session, evidence_id=evidence_id, actor=current_user.username)
+            row, content = access.read_evidence(session, evidence_id, current_user.username)
     except NotFound:
         abort(404)
     except NotPermitted:

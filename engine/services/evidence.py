@@ -7,21 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from engine import clock, queries
-from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
-from engine.models import Evidence, EvidenceBlob, HumanTask, ProcessInstance
+from engine import clock
+from engine.errors import Conflict, InvalidFormData
+from engine.models import Evidence, EvidenceBlob, HumanTask
 from engine.services import audit
-from engine.services.users import ADMIN_ROLE, READ_ONLY_ROLE, Actor, get_actor
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_FILES = 20
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$")
-# Who may read any instance's evidence: the people who oversee and audit the system.
-READER_ROLES = frozenset({"top_management", "carbon_body", "internal_auditor", READ_ONLY_ROLE, ADMIN_ROLE})
 
 
 @dataclass(frozen=True)
@@ -76,40 +73,15 @@ def attach(session: Session, *, task: HumanTask, uploads: Sequence[Upload], acto
     return attached
 
 
-def listing(session: Session, *, instance_id: int, actor: str) -> list[Evidence]:
-    """The evidence files of an instance, for someone who may read them."""
-    _require_reader(session, instance_id, get_actor(session, actor))
-    return queries.evidence_of(session, instance_id=instance_id)
-
-
-def read(session: Session, *, evidence_id: int, actor: str) -> tuple[Evidence, bytes]:
-    """An evidence file and its content, checked against its SHA-256; the reading is audited."""
-    user = get_actor(session, actor)
-    row = session.get(Evidence, evidence_id)
-    if row is None:
-        raise NotFound(f"no evidence file {evidence_id}")
-    _require_reader(session, row.instance_id, user)
+def content_of(session: Session, row: Evidence, *, actor: str) -> bytes:
+    """An evidence file's content, checked against its SHA-256; the reading is audited (access.read_evidence
+    decides who may)."""
     content = session.scalar(select(EvidenceBlob.content).where(EvidenceBlob.sha256 == row.sha256))
     if content is None or hashlib.sha256(content).hexdigest() != row.sha256:
-        raise Conflict(f"evidence file {evidence_id} no longer matches its SHA-256 {row.sha256}")
+        raise Conflict(f"evidence file {row.id} no longer matches its SHA-256 {row.sha256}")
     audit.record(session, action="evidence_read", actor=actor, instance_id=row.instance_id, task_id=row.task_id,
                  data={"evidence_id": row.id, "sha256": row.sha256})
-    return row, content
-
-
-def _require_reader(session: Session, instance_id: int, user: Actor) -> None:
-    """Evidence is read by those who oversee the system, or who took part in the instance."""
-    if set(user.role_ids) & READER_ROLES:
-        return
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is None:
-        raise NotFound(f"no process instance {instance_id}")
-    took_part = instance.started_by == user.username or session.scalar(select(HumanTask.id).where(
-        HumanTask.instance_id == instance_id,
-        or_(HumanTask.completed_by == user.username, HumanTask.assignee == user.username)).limit(1))
-    if not took_part:
-        raise NotPermitted(f"{user.username} may not read the evidence of instance {instance_id}: "
-                           f"it is for those who took part, or roles {', '.join(sorted(READER_ROLES))}")
+    return content
 
 
 def _store_blob(session: Session, digest: str, content: bytes) -> None:

@@ -9,8 +9,10 @@ from sqlalchemy.exc import DBAPIError
 
 from engine import queries, records
 from engine.errors import InvalidFormData, NotPermitted
-from engine.services import evidence, instances, tasks
-from tests.factories import FORM_DATA, analyse_data, complete, open_task, open_task_names, start_corrective_action
+from engine.services import access, evidence, instances, tasks
+from tests.factories import (
+    FORM_DATA, analyse_data, complete, open_task, open_task_names, start_corrective_action,
+)
 
 CERTIFICATE = evidence.Upload("C:\\scans\\calibration-2026-118.pdf", b"%PDF-1.7 calibration certificate",
                               "application/pdf")
@@ -41,7 +43,7 @@ def test_files_attached_to_a_completion_are_kept_with_their_sha256(db):
             ("meter.jpg", len(PHOTO.content), "staff_prod", task.id)]
         assert rows[0].sha256 == hashlib.sha256(CERTIFICATE.content).hexdigest()
     with db.transaction() as session:
-        row, content = evidence.read(session, evidence_id=rows[0].id, actor="auditor")
+        row, content = access.read_evidence(session, rows[0].id, "auditor")
         assert content == CERTIFICATE.content
     with db.reading() as session:
         shown = records.instance_record(session, instances.get_instance(session, nc), detail=True)
@@ -93,11 +95,25 @@ def test_evidence_is_read_by_those_who_took_part_or_oversee_the_system(db):
         [row] = queries.evidence_of(session, instance_id=nc)
     for reader in ("staff_prod", "head_prod", "auditor", "body", "admin"):
         with db.transaction() as session:
-            assert evidence.read(session, evidence_id=row.id, actor=reader)[1] == CERTIFICATE.content
+            assert access.read_evidence(session, row.id, reader)[1] == CERTIFICATE.content
     with db.transaction() as session, pytest.raises(NotPermitted, match="may not read the evidence"):
-        evidence.read(session, evidence_id=row.id, actor="staff_energy")
+        access.read_evidence(session, row.id, "staff_energy")
     with db.reading() as session, pytest.raises(NotPermitted):
-        evidence.listing(session, instance_id=nc, actor="head_energy")
+        access.readable_instance(session, nc, "head_energy")
+
+
+def test_whoever_is_offered_an_open_step_reads_the_evidence_that_came_before(db):
+    nc = start_corrective_action(db)
+    with db.transaction() as session:
+        tasks.complete(session, task_id=open_task(db, nc, "evaluate_consequences").id, actor="body",
+                       data=FORM_DATA["evaluate_consequences"], evidence_files=[PHOTO])
+    with db.reading() as session:
+        [row] = queries.evidence_of(session, instance_id=nc)
+    # head_prod has not touched this nonconformity yet, but is offered its root-cause analysis.
+    with db.transaction() as session:
+        assert access.read_evidence(session, row.id, "head_prod")[1] == PHOTO.content
+    with db.transaction() as session, pytest.raises(NotPermitted, match="may not read the evidence"):
+        access.read_evidence(session, row.id, "head_energy")
 
 
 @pytest.mark.parametrize("upload, problem", [
