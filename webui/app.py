@@ -61,11 +61,12 @@ def _audit_refusal(response: Any) -> Any:
     if response.status_code == 403 and getattr(who, "is_authenticated", False):
         args = request.view_args or {}
         body = response.get_json(silent=True) if response.is_json else None
+        reason = body.get("message") if body else g.get("refusal")
         with database().transaction() as session:
             audit_trail.record(session, action="refused", actor=who.username, instance_id=args.get("instance_id"),
                                task_id=args.get("task_id"), data={
                                    "method": request.method, "path": request.path, "endpoint": request.endpoint,
-                                   "reason": (body or {}).get("message")})
+                                   "reason": reason})
     return response
 
 

@@ -17,6 +17,7 @@ from engine.nonconformities import NonconformityFilter
 from engine.nonconformity_trace import trace as nonconformity_trace
 from engine.services import access, audit
 from forms.describe import choice_labels
+from webui.errors import abort_for
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
@@ -54,7 +55,7 @@ def verify() -> Any:
 def export_audit(fmt: str) -> Any:
     period, errors = _period()
     if errors:
-        abort(422)
+        abort_for(InvalidFormData("period", errors))
     return _export(fmt, "audit-trail", lambda session: _table_file(audit_trail.audit_trail_table(
         session, period=period, actor=request.args.get("actor"), action=request.args.get("action"),
         instance_id=request.args.get("instance", type=int), by=current_user.username), fmt))
@@ -88,7 +89,7 @@ def trace(instance_id: int) -> Any:
         _require_oversight(session, "a nonconformity's trace")
         found = nonconformity_trace(session, instance_id)
     if found is None:
-        abort(404)
+        abort(404, description=f"no nonconformity {instance_id}: no corrective action instance has this id")
     return render_template("nonconformity_trace.html", trace=found, nc=found.nonconformity,
                            sources=choice_labels("corrective_action.raise", "source"),
                            severities=choice_labels("corrective_action.analyse_cause", "severity"))
@@ -108,7 +109,7 @@ def records() -> Any:
 def export_nonconformities(fmt: str) -> Any:
     period, errors = _period()
     if errors:
-        abort(422)
+        abort_for(InvalidFormData("period", errors))
     return _export(fmt, "nonconformities", lambda session: _table_file(nonconformity_exports.register_table(
         session, period=period, where=_nonconformity_filter(period), by=current_user.username), fmt))
 
@@ -124,7 +125,7 @@ def export_trace_pdf(instance_id: int) -> Any:
 def export_records_pdf() -> Any:
     period, errors = _period(default_year=True)
     if errors:
-        abort(422)
+        abort_for(InvalidFormData("period", errors))
     return _export("pdf", "records-by-clause", lambda session: nonconformity_exports.records_pdf(
         session, period=period, by=current_user.username))
 
@@ -139,10 +140,8 @@ def _export(fmt: str, name: str, build: Any, instance_id: int | None = None) -> 
     with database().reading() as session:
         try:
             body, rows = build(session)
-        except NotPermitted:
-            abort(403)
-        except NotFound:
-            abort(404)
+        except (NotPermitted, NotFound) as exc:
+            abort_for(exc)
     with database().transaction() as session:
         audit.record(session, action="export", actor=current_user.username, instance_id=instance_id,
                      data={"export": name, "format": fmt, "rows": rows, "filter": _filters()})
@@ -154,8 +153,8 @@ def _export(fmt: str, name: str, build: Any, instance_id: int | None = None) -> 
 def _require_oversight(session: Any, what: str) -> None:
     try:
         access.require_oversight(session, current_user.username, what)
-    except NotPermitted:
-        abort(403)
+    except NotPermitted as exc:
+        abort_for(exc)
 
 
 def _period(*, default_year: bool = False) -> tuple[ReportingPeriod, dict[str, Any]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,6 +12,7 @@ from engine.errors import CarbonFlowError, NotPermitted
 from engine.services import tasks
 from engine.services.definitions import latest_definitions
 from engine.services.users import Actor
+from webui.errors import abort_for
 
 blueprint = Blueprint("inbox", __name__)
 PAGE_SIZE = 25
@@ -59,7 +60,7 @@ def _act(task_id: int, verb: Any, done: str) -> Any:
             verb(session, task_id=task_id, actor=current_user.username)
         flash(done, "success")
     except NotPermitted as exc:
-        abort(403, description=str(exc))
+        abort_for(exc)
     except CarbonFlowError as exc:  # a conflict (someone was quicker): back to the list, which shows it
         flash(str(exc), "error")
     return redirect(request.referrer or url_for("inbox.show"))

@@ -20,6 +20,7 @@ from engine.services.definitions import latest_definition, latest_definitions
 from engine.services.progress import load_workflow
 from engine.services.users import READ_ONLY_ROLE, SessionDirectory
 from forms import json_schema
+from webui.errors import abort_for, refused, status_of
 from webui.tasks import parse_form
 
 blueprint = Blueprint("instances", __name__)
@@ -73,7 +74,9 @@ def start(process_id: str) -> Any:
             errors, status = exc.errors, 422
         except CarbonFlowError as exc:
             flash(str(exc), "error")
-            status = {NotPermitted: 403, NotFound: 404, Conflict: 409}.get(type(exc), 400)
+            status = status_of(exc)
+            if status == 403:
+                refused(str(exc))
     return render_template("start_form.html", definition=definition, schema=schema, values=values,
                            errors=errors, business_key=request.form.get("business_key", "")), status
 
@@ -82,10 +85,8 @@ def visible_instance(session: Any, instance_id: int) -> ProcessInstance:
     """The instance, for someone who may see it (engine/services/access.py); 404 or 403 otherwise."""
     try:
         return access.readable_instance(session, instance_id, current_user.username)[0]
-    except NotFound:
-        abort(404)
-    except NotPermitted:
-        abort(403)
+    except (NotFound, NotPermitted) as exc:
+        abort_for(exc)
 
 
 @blueprint.route("/instances/<int:instance_id>")
@@ -111,12 +112,8 @@ def evidence_file(evidence_id: int) -> Any:
     try:
         with database().transaction() as session:
             row, content = access.read_evidence(session, evidence_id, current_user.username)
-    except NotFound:
-        abort(404)
-    except NotPermitted:
-        abort(403)
-    except Conflict:
-        abort(409)
+    except (NotFound, NotPermitted, Conflict) as exc:
+        abort_for(exc)
     # Always a download, never rendered here: an uploaded HTML or SVG file must not run in the app's origin.
     return Response(content, content_type="application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.file_name)}",

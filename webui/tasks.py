@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from engine.models import HumanTask, Membership, User
 from engine.services import access, evidence, instances, tasks
 from engine.services.users import READ_ONLY_ROLE, Actor, SessionDirectory
 from forms import json_schema
+from webui.errors import abort_for, refused
 
 blueprint = Blueprint("tasks", __name__)
 _INDEXED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\](?:\[([A-Za-z_][A-Za-z0-9_]*)\])?$")
@@ -53,6 +54,7 @@ def submit(task_id: int) -> Any:
             return _page(session, task_id, values=values, errors=exc.errors), 422
     except NotPermitted as exc:  # not theirs to do, or a mistyped signature: the page again, with what they typed
         flash(str(exc), "error")
+        refused(str(exc))
         with db.reading() as session:
             return _page(session, task_id, values=values, errors={}), 403
     except CarbonFlowError as exc:
@@ -71,7 +73,7 @@ def delegate(task_id: int) -> Any:
                            to_user=request.form.get("to_user", ""))
         flash(_("Task handed over."), "success")
     except NotPermitted as exc:
-        abort(403, description=str(exc))
+        abort_for(exc)
     except CarbonFlowError as exc:
         flash(str(exc), "error")
     return redirect(url_for("tasks.show", task_id=task_id))
@@ -98,10 +100,8 @@ def _visible_task(session: Any, task_id: int) -> HumanTask:
     """The task, for a reader of its instance (engine/services/access.py); 404 or 403 otherwise."""
     try:
         return access.readable_task(session, task_id, current_user.username)
-    except NotFound:
-        abort(404)
-    except NotPermitted:
-        abort(403)
+    except (NotFound, NotPermitted) as exc:
+        abort_for(exc)
 
 
 def _actor() -> Actor:

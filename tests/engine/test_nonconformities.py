@@ -107,8 +107,8 @@ def test_an_overdue_correction_appears_on_the_timeline_and_makes_the_closure_lat
 def test_register_status_filters_and_age(db):
     on_time = start_corrective_action(db, business_key="NC-ON-TIME")
     close_on_time(db, on_time)
-    waiting = start_corrective_action(db, business_key="NC-WAITING", clause="8.10", source="raised_by_hand",
-                                      detected_on="2026-10-01")
+    start_corrective_action(db, business_key="NC-WAITING", clause="8.10", source="raised_by_hand",
+                            detected_on="2026-10-01")
 
     now = clock.now()
     assert {n.business_key: n.status for n in register(db, now=now)} == {"NC-ON-TIME": "closed",

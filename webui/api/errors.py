@@ -1,7 +1,7 @@
 """Engine errors and HTTP errors as the API's JSON answers: {code, status, message, errors}.
 
-Translated here, once: NotFound 404, NotPermitted 403, Conflict 409, InvalidFormData 422 with
-every field named in ``errors``; any other CarbonFlowError is a 400.
+Translated here, once, with the statuses of webui/errors.py (NotFound 404, NotPermitted 403, Conflict 409,
+InvalidFormData 422 with every field named in ``errors``; any other CarbonFlowError 400).
 """
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotFound, NotPermitted
-
-STATUS: dict[type[CarbonFlowError], int] = {NotFound: 404, NotPermitted: 403, Conflict: 409, InvalidFormData: 422}
+from engine.errors import CarbonFlowError, InvalidFormData
+from webui import errors as pages
 
 
 def resource(name: str, url_prefix: str, description: str) -> Blueprint:
@@ -33,7 +32,7 @@ def error_body(code: int, message: str, errors: dict[str, Any] | None = None) ->
 
 def engine_error(exc: CarbonFlowError) -> tuple[dict[str, Any], int]:
     """The answer to an engine error raised in an API view (its transaction has rolled back by now)."""
-    code = next((status for kind, status in STATUS.items() if isinstance(exc, kind)), 400)
+    code = pages.status_of(exc)
     return error_body(code, str(exc), exc.errors if isinstance(exc, InvalidFormData) else None)
 
 
@@ -41,9 +40,9 @@ class JsonErrorApi(Api):
     """flask-smorest's Api, answering HTTP errors in JSON under /api/ only, with field errors unnested."""
 
     def handle_http_exception(self, error: HTTPException) -> Any:
-        # flask-smorest registers this for the whole app; the pages keep Flask's own error pages.
+        # flask-smorest registers this for the whole app; the pages answer with their own error pages.
         if not request.path.startswith("/api/"):
-            return error
+            return pages.page(error)
         body, code, headers = super().handle_http_exception(error)
         if "errors" in body and (getattr(error, "data", None) or {}).get("messages") is not None:
             body["errors"] = _by_field(body["errors"])
