@@ -71,7 +71,13 @@ class _Worker:
         child_end.close()
         # Starting a process takes a while on a busy machine; that time is not the script's, so
         # the deadline starts only once the worker says it is ready.
-        if not self.connection.poll(STARTUP_SECONDS) or self.connection.recv() != ("ready",):
+        try:
+            ready = self.connection.poll(STARTUP_SECONDS) and self.connection.recv() == ("ready",)
+        except EOFError:  # it exited before saying so: it could not import the engine, say
+            self.kill()
+            raise SandboxViolation(f"the script worker exited while starting "
+                                   f"(exit code {self.process.exitcode})") from None
+        if not ready:
             self.kill()
             raise SandboxViolation(f"the script worker did not start within {STARTUP_SECONDS:g} s")
 

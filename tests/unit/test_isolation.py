@@ -6,7 +6,7 @@ import time
 import pytest
 
 from engine import clock
-from engine.bpmn.isolation import IsolatedEnvironment
+from engine.bpmn.isolation import IsolatedEnvironment, _Worker
 from engine.bpmn.scripting import SandboxViolation, ScriptTimeout
 
 
@@ -91,3 +91,9 @@ def test_bounded_expressions_give_the_same_answers_inline(env):
     assert env.evaluate("end_of_day(correction_due)", data) == "2026-12-05T23:59:59+08:00"
     with pytest.raises(NameError):
         env.evaluate("missing > 1", data)
+
+
+def test_a_worker_that_dies_while_starting_is_named_as_such():
+    # An unknown zone makes the worker fail before it is ready (its traceback goes to stderr).
+    with pytest.raises(SandboxViolation, match=r"exited while starting \(exit code 1\)"):
+        _Worker("No/Such_Zone", 1.0, 1 << 30)
