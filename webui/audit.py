@@ -53,9 +53,7 @@ def verify() -> Any:
 
 @blueprint.route(f"/export/audit.{EXPORT}")
 def export_audit(fmt: str) -> Any:
-    period, errors = _period()
-    if errors:
-        abort_for(InvalidFormData("period", errors))
+    period = _export_period()
     return _export(fmt, "audit-trail", lambda session: _table_file(audit_trail.audit_trail_table(
         session, period=period, actor=request.args.get("actor"), action=request.args.get("action"),
         instance_id=request.args.get("instance", type=int), by=current_user.username), fmt))
@@ -107,9 +105,7 @@ def records() -> Any:
 
 @blueprint.route(f"/export/nonconformities.{EXPORT}")
 def export_nonconformities(fmt: str) -> Any:
-    period, errors = _period()
-    if errors:
-        abort_for(InvalidFormData("period", errors))
+    period = _export_period()
     return _export(fmt, "nonconformities", lambda session: _table_file(nonconformity_exports.register_table(
         session, period=period, where=_nonconformity_filter(period), by=current_user.username), fmt))
 
@@ -168,6 +164,14 @@ def _period(*, default_year: bool = False) -> tuple[ReportingPeriod, dict[str, A
         return ReportingPeriod.parse(first, last, zone), {}
     except InvalidFormData as exc:
         return ReportingPeriod(None, None, ZoneInfo(zone)), exc.errors
+
+
+def _export_period() -> ReportingPeriod:
+    """The period an export asks for; a 422 page naming the bad field when it is not one."""
+    period, errors = _period()
+    if errors:
+        abort_for(InvalidFormData("period", errors))
+    return period
 
 
 def _nonconformity_filter(period: ReportingPeriod) -> NonconformityFilter:
