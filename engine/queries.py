@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -15,18 +16,29 @@ from engine.models import (
 from engine.services.users import Actor
 
 Scope = Literal["mine", "candidate", "all"]
+# Inbox due filters: due by the end of today, or of the sixth day after it, on the plant's calendar.
+DUE_WITHIN_DAYS = {"today": 0, "week": 6}
+
+
+def due_horizon(choice: str, now: datetime, zone: str) -> datetime:
+    """The last moment a task may be due to pass the inbox filter ``choice`` (today, week)."""
+    local = now.astimezone(ZoneInfo(zone)).date() + timedelta(days=DUE_WITHIN_DAYS[choice] + 1)
+    return datetime.combine(local, time(), tzinfo=ZoneInfo(zone)) - timedelta(microseconds=1)
 
 
 def tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overdue: bool = False,
                    process_id: str | None = None, now: datetime | None = None, priority: int | None = None,
-                   search: str | None = None, limit: int = 200, offset: int = 0) -> list[HumanTask]:
+                   search: str | None = None, due_by: datetime | None = None, limit: int = 200,
+                   offset: int = 0) -> list[HumanTask]:
     """Open tasks the user can act on: assigned to them, offered to their roles, or both; by due time.
 
-    ``search`` matches the task title (either language) or the instance's business key.
+    ``search`` matches the task title (either language) or the instance's business key; ``due_by`` keeps
+    the tasks due at or before that moment (overdue ones included; none without a due time).
     """
     window = limit + offset
     allowed = and_(_allowed(user), *_filters(priority, search))
-    branches = [_inbox_branch(and_(condition, allowed), window, overdue=overdue, process_id=process_id, now=now)
+    branches = [_inbox_branch(and_(condition, allowed), window, overdue=overdue, process_id=process_id, now=now,
+                              due_by=due_by)
                 for condition in _inbox_conditions(user, scope)]
     if not branches:
         return []
@@ -86,13 +98,15 @@ def _inbox_conditions(user: Actor, scope: Scope) -> list[Any]:
 
 
 def _inbox_branch(condition: Any, window: int, *, overdue: bool, process_id: str | None,
-                  now: datetime | None) -> Any:
+                  now: datetime | None, due_by: datetime | None) -> Any:
     # Each branch walks one index range in due order and stops after `window` rows, so a page
     # costs the same with 100 or 100,000 open tasks; the union then merges a few small lists.
     query = select(HumanTask.id, HumanTask.sort_due_at).where(
         HumanTask.status == TaskStatus.READY.value, condition)
     if overdue:
         query = query.where(HumanTask.sort_due_at < (now or clock.now()))
+    if due_by is not None:
+        query = query.where(HumanTask.sort_due_at <= due_by)
     if process_id:
         query = query.where(HumanTask.process_id == process_id)
     inner = query.order_by(HumanTask.sort_due_at, HumanTask.id).limit(window).subquery()

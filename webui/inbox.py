@@ -21,26 +21,29 @@ TABS = {"mine": ("mine", False), "candidate": ("candidate", False), "overdue": (
 
 @blueprint.route("/inbox")
 def show() -> Any:
-    from webui.app import database
+    from webui.app import database, settings
     tab = request.args.get("tab", "mine") if request.args.get("tab") in TABS else "mine"
     scope, overdue = TABS[tab]
     page = max(request.args.get("page", 1, type=int), 1)
     priority = request.args.get("priority", type=int)
     process_id = request.args.get("process") or None
     search = (request.args.get("q") or "").strip() or None
+    due = request.args.get("due") if request.args.get("due") in queries.DUE_WITHIN_DAYS else None
     actor = _actor()
     now = clock.now()
+    due_by = queries.due_horizon(due, now, settings().timezone) if due else None
     with database().reading() as session:
         counts = {name: queries.count_tasks_for_user(session, actor, scope=s, overdue=o, now=now)
                   for name, (s, o) in TABS.items()}
         rows = queries.tasks_for_user(session, actor, scope=scope, overdue=overdue, process_id=process_id,
                                       priority=priority if priority in (1, 2, 3) else None, search=search,
-                                      now=now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+                                      due_by=due_by, now=now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
         keys = queries.business_keys(session, [t.instance_id for t in rows])
         processes = [(d.process_id, d.name) for d in latest_definitions(session)]
     return render_template("inbox.html", tab=tab, counts=counts, tasks=rows[:PAGE_SIZE], keys=keys, now=now,
                            page=page, has_next=len(rows) > PAGE_SIZE, processes=processes,
-                           filters={"process": process_id or "", "priority": priority or "", "q": search or ""})
+                           filters={"process": process_id or "", "due": due or "", "priority": priority or "",
+                                    "q": search or ""})
 
 
 @blueprint.route("/tasks/<int:task_id>/claim", methods=["POST"])

@@ -4,12 +4,14 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from engine import clock
 from engine.models import AuditEvent, HumanTask, Job, ProcessInstance, User
 from tests.factories import (
     FORM_DATA, PASSWORD, analyse_data, complete, open_task, start_corrective_action, walk_to_approval,
@@ -287,8 +289,21 @@ def test_the_inbox_by_scope_process_and_overdue(db, api):
     assert body.get("/api/v1/tasks", process="internal_audit").get_json() == []
     assert body.get("/api/v1/tasks", overdue="true").get_json() == []
     assert api("staff_energy").get("/api/v1/tasks").get_json() == []
-    invalid = body.get("/api/v1/tasks", scope="everyone", limit=0)
-    assert invalid.status_code == 422 and set(invalid.get_json()["errors"]) == {"scope", "limit"}
+    invalid = body.get("/api/v1/tasks", scope="everyone", limit=0, due="someday")
+    assert invalid.status_code == 422 and set(invalid.get_json()["errors"]) == {"scope", "limit", "due"}
+
+
+def test_the_inbox_by_due_horizon(db, api):
+    start_corrective_action(db, business_key="NC-SOON")
+    start_corrective_action(db, business_key="NC-LATER")
+    with db.transaction() as session:
+        for task in session.scalars(select(HumanTask)):
+            key = session.get(ProcessInstance, task.instance_id).business_key
+            task.due_at = task.sort_due_at = clock.now() + timedelta(days=3 if key == "NC-SOON" else 30)
+    body = api("body")
+    assert [t["business_key"] for t in body.get("/api/v1/tasks", due="week").get_json()] == ["NC-SOON"]
+    assert body.get("/api/v1/tasks", due="today").get_json() == []
+    assert len(body.get("/api/v1/tasks").get_json()) == 2
 
 
 def test_a_task_comes_with_its_form_for_the_readers_of_its_instance(db, api):

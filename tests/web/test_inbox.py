@@ -56,6 +56,27 @@ def test_the_overdue_list_and_the_english_page(db, sign_in):
     assert "Carry out the correction" in english and "Overdue" in english and "已逾期" not in english
 
 
+def test_the_due_filter_keeps_what_is_due_today_or_this_week(db, sign_in):
+    _due_in(db, start_corrective_action(db, business_key="NC-LATE"), timedelta(minutes=-5))
+    _due_in(db, start_corrective_action(db, business_key="NC-SOON"), timedelta(days=3))
+    _due_in(db, start_corrective_action(db, business_key="NC-LATER"), timedelta(days=30))
+    client = sign_in("body")
+    today = client.get("/inbox?tab=candidate&due=today").get_data(as_text=True)
+    assert "NC-LATE" in today and "NC-SOON" not in today and "NC-LATER" not in today
+    assert '<option value="today" selected' in today
+    week = client.get("/inbox?tab=candidate&due=week").get_data(as_text=True)
+    assert "NC-LATE" in week and "NC-SOON" in week and "NC-LATER" not in week
+    anything = client.get("/inbox?tab=candidate&due=someday").get_data(as_text=True)
+    assert all(key in anything for key in ("NC-LATE", "NC-SOON", "NC-LATER"))
+
+
+def _due_in(db, instance_id, delta):
+    from engine.models import HumanTask
+    with db.transaction() as session:
+        task = session.get(HumanTask, _task_id(db, instance_id))
+        task.due_at = task.sort_due_at = clock.now() + delta
+
+
 def _task_id(db, instance_id):
     from sqlalchemy import select
 

@@ -27,6 +27,9 @@ class InboxQuery(ma.Schema):
     scope = ma.fields.String(load_default="all", validate=ma.validate.OneOf(["mine", "candidate", "all"]),
                              metadata={"description": "mine: assigned to me; candidate: offered to my roles"})
     overdue = ma.fields.Boolean(load_default=False)
+    due = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(queries.DUE_WITHIN_DAYS)),
+                           metadata={"description": "today: due by the end of today (plant's calendar), overdue "
+                                                    "included; week: by the end of the seventh day"})
     process = ma.fields.String(load_default=None, metadata={"description": "only this process id"})
     priority = ma.fields.Integer(load_default=None, validate=ma.validate.OneOf([1, 2, 3]))
     q = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=200),
@@ -70,11 +73,14 @@ class CompleteRequest(ma.Schema):
 @blueprint.response(200, schemas.Task(many=True))
 def inbox(query: dict[str, Any]) -> list[dict[str, Any]]:
     """Open tasks the caller may act on, by due time; without their forms (GET one task for its form)."""
+    from webui.app import settings as app_settings
     with database().reading() as session:
         user = get_actor(session, current_actor())
+        now = clock.now()
+        due_by = queries.due_horizon(query["due"], now, app_settings().timezone) if query["due"] else None
         rows = queries.tasks_for_user(session, user, scope=query["scope"], overdue=query["overdue"],
                                       process_id=query["process"], priority=query["priority"], search=query["q"],
-                                      now=clock.now(), limit=query["limit"], offset=query["offset"])
+                                      due_by=due_by, now=now, limit=query["limit"], offset=query["offset"])
         keys = queries.business_keys(session, [t.instance_id for t in rows])
         return [{**records.task_record(session, t, with_form=False), "business_key": keys.get(t.instance_id)}
                 for t in rows]
