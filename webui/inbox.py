@@ -41,7 +41,7 @@ def show() -> Any:
         keys = queries.business_keys(session, [t.instance_id for t in rows])
         processes = [(d.process_id, d.name) for d in latest_definitions(session)]
     return render_template("inbox.html", tab=tab, counts=counts, tasks=rows[:PAGE_SIZE], keys=keys, now=now,
-                           page=page, has_next=len(rows) > PAGE_SIZE, processes=processes,
+                           page=page, has_next=len(rows) > PAGE_SIZE, processes=processes, process_names=dict(processes),
                            filters={"process": process_id or "", "due": due or "", "priority": priority or "",
                                     "q": search or ""})
 
