@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, String, event, inspect, select
@@ -60,9 +61,10 @@ def event_hash(event: Any, prev_hash: str) -> str:
 
 
 def _normalised(value: Any) -> Any:
-    # PostgreSQL's JSONB gives a whole float back as an integer (1e20 -> 100000000000000000000): hash both alike.
+    # PostgreSQL's JSONB keeps a number as the decimal written (1e23 -> 100000000000000000000000) and gives a
+    # whole one back as an integer: hash that decimal, not the float's binary value (int(1e23) ends ...991611392).
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        return int(Decimal(repr(value)))
     if isinstance(value, dict):
         return {k: _normalised(v) for k, v in value.items()}
     if isinstance(value, list):

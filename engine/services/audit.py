@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from functools import partial
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.bpmn.serialization import json_safe
@@ -59,16 +59,22 @@ def verify_chain(session: Session, *, batch: int = 2000) -> ChainVerification:
     head = session.get(AuditChainHead, 1)
     found = partial(ChainVerification, head_seq=head.seq if head else 0, head_hash=head.hash if head else "",
                     checked_at=datetime.now(timezone.utc))
-    unsealed = session.scalar(select(func.min(AuditEvent.id)).where(AuditEvent.seq.is_(None)))
+    unsealed = session.scalar(select(func.min(AuditEvent.id))
+                              .where(or_(AuditEvent.seq.is_(None), AuditEvent.seq < 1)))
     if unsealed is not None:
         return found(ok=False, events=0, first_bad_id=unsealed,
-                     problem=f"event {unsealed} was inserted outside the chain (it has no sequence number)")
+                     problem=f"event {unsealed} was inserted outside the chain (it has no valid sequence number)")
+    # Only up to the head read above: on PostgreSQL each batch sees what others committed since,
+    # and those events belong to a later head, not to this check.
+    through = head.seq if head else None
     previous: Any = None
     checked = 0
     while True:
         # Plain rows, not ORM objects: the session holds nothing however long the trail.
-        rows = session.execute(select(*_CHAINED).where(AuditEvent.seq > (previous.seq if previous else 0))
-                               .order_by(AuditEvent.seq).limit(batch)).all()
+        query = select(*_CHAINED).where(AuditEvent.seq > (previous.seq if previous else 0))
+        if through is not None:
+            query = query.where(AuditEvent.seq <= through)
+        rows = session.execute(query.order_by(AuditEvent.seq).limit(batch)).all()
         for event in rows:
             problem = _break_at(session, event, previous)
             if problem:
@@ -78,7 +84,7 @@ def verify_chain(session: Session, *, batch: int = 2000) -> ChainVerification:
             previous, checked = event, checked + 1
         if len(rows) < batch:
             break
-    return _check_head(found, head, previous, checked)
+    return _check_head(session, found, head, previous, checked)
 
 
 def _break_at(session: Session, event: Any, previous: Any) -> str | None:
@@ -102,7 +108,7 @@ def _break_at(session: Session, event: Any, previous: Any) -> str | None:
     return None
 
 
-def _check_head(found: Any, head: AuditChainHead | None, last: Any,
+def _check_head(session: Session, found: Any, head: AuditChainHead | None, last: Any,
                 checked: int) -> ChainVerification:
     last_seq, last_hash = (last.seq, last.hash) if last else (0, GENESIS)
     if head is None:
@@ -113,4 +119,12 @@ def _check_head(found: Any, head: AuditChainHead | None, last: Any,
     if (head.seq, head.hash) != (last_seq, last_hash):
         return found(ok=False, events=checked, first_bad_seq=last_seq,
                      problem=f"the chain's head (#{head.seq}) does not match its last event (#{last_seq})")
+    # One statement, so one snapshot: an event past the head as it stands now was never appended through it.
+    beyond = session.execute(select(AuditEvent.id, AuditEvent.seq)
+                             .where(AuditEvent.seq > select(AuditChainHead.seq).where(AuditChainHead.id == 1)
+                                    .scalar_subquery())
+                             .order_by(AuditEvent.seq).limit(1)).first()
+    if beyond is not None:
+        return found(ok=False, events=checked, first_bad_id=beyond.id, first_bad_seq=beyond.seq,
+                     problem=f"event {beyond.id} (#{beyond.seq}) was inserted past the chain's head")
     return found(ok=True, events=checked)

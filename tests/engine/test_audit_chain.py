@@ -112,6 +112,62 @@ def test_an_event_inserted_behind_the_applications_back_is_named(db):
     assert not result.ok and result.first_bad_id == forged and "outside the chain" in result.problem
 
 
+def test_large_whole_numbers_in_the_data_verify_as_the_database_keeps_them(db):
+    with db.transaction() as session:
+        audit.record(session, action="message_received", actor="staff_prod",
+                     data={"amount": 1e23, "tonnes": 1.2345678901234568e+17, "ratio": 0.1, "whole": 2.0})
+    assert _verify(db).ok
+
+
+@pytest.mark.parametrize("seq", [0, -1])
+def test_an_event_inserted_before_the_chain_starts_is_named(db, seq):
+    _work(db)
+    with db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO audit_events (seq, at, actor, action, data, prev_hash, hash) "
+                                f"VALUES ({seq}, '2026-01-01 00:00:00', 'zhang.director', 'signature', "
+                                "'{\"meaning\": \"approved\"}', 'x', 'y')"))
+        forged = connection.scalar(text("SELECT max(id) FROM audit_events"))
+    result = _verify(db)
+    assert not result.ok and result.first_bad_id == forged and "outside the chain" in result.problem
+
+
+def test_an_event_chained_past_the_head_behind_the_applications_back_is_named(db):
+    _work(db)
+    with db.reading() as session:
+        last = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
+        forged = AuditEvent(seq=last.seq + 1, at=last.at, actor="mallory", action="complete", data={},
+                            instance_id=None, task_id=None)
+        forged_hash = audit.event_hash(forged, last.hash)
+        seq, prev = last.seq + 1, last.hash
+        session.rollback()
+    with db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO audit_events (seq, at, actor, action, data, prev_hash, hash) "
+                                f"VALUES ({seq}, '2026-01-01 00:00:00', 'mallory', 'complete', '{{}}', "
+                                f"'{prev}', '{forged_hash}')"))
+    result = _verify(db)
+    assert not result.ok and result.first_bad_seq == seq and "past the chain's head" in result.problem
+
+
+def test_events_appended_while_the_check_reads_do_not_break_it(db, monkeypatch):
+    _work(db)
+    real = audit._break_at
+    appended: list[bool] = []
+
+    def append_then_check(session, event, previous):
+        if not appended:  # someone completes a task while the auditor's check is half-way
+            appended.append(True)
+            with db.transaction() as writer:
+                for i in range(5):
+                    audit.record(writer, action="test_append", actor="staff_prod", data={"i": i})
+        return real(session, event, previous)
+
+    monkeypatch.setattr(audit, "_break_at", append_then_check)
+    with db.reading() as session:
+        result = audit.verify_chain(session, batch=2)
+    assert appended and result.ok, result.problem
+    assert _verify(db).events == result.events + 5
+
+
 @pytest.mark.postgres
 def test_concurrent_writers_on_postgresql_append_one_unbroken_chain(db):
     if db.engine.dialect.name != "postgresql":
