@@ -58,7 +58,7 @@ def to_csv(table: Table) -> bytes:
         out.write(f"# {label}: {value}\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.key for c in table.columns])
-    writer.writerows(table.cells())
+    writer.writerows([[_inert(cell) for cell in row] for row in table.cells()])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -75,6 +75,8 @@ def to_xlsx(table: Table) -> bytes:
         cell.font = Font(bold=True)
     for row in table.cells():
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            cell.data_type = "s"  # text as typed: a title such as "=HYPERLINK(…)" must not become a formula
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     for index, column in enumerate(table.columns, start=1):
@@ -166,6 +168,11 @@ def build_pdf(story: list[Any], pagesize: tuple[float, float]) -> bytes:
                       bottomMargin=MARGIN, title="CarbonFlow export", author="CarbonFlow",
                       invariant=True).build(story, onFirstPage=number_pages, onLaterPages=number_pages)
     return out.getvalue()
+
+
+def _inert(cell: str) -> str:
+    """A CSV cell that a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def _text(value: Any) -> str:
