@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
 from engine.models import Department, Membership, Role, User
+from engine.services import audit
 
 # The guideline's roles (4.1-4.3, 9.2), with the ids every process lane uses.
 ROLES: dict[str, tuple[str, str]] = {
@@ -53,8 +54,8 @@ def ensure_department(session: Session, *, code: str, name_zh: str, name_en: str
 
 def create_user(session: Session, *, username: str, display_name: str, roles: Sequence[str],
                 department: str | None = None, password: str | None = None,
-                email: str | None = None) -> User:
-    """Create a user with roles; refuses an existing username or an unknown role or department."""
+                email: str | None = None, actor: str = "system") -> User:
+    """Create a user with roles, audited; refuses an existing username or an unknown role or department."""
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise CarbonFlowError(f"user {username!r} already exists")
     known = set(session.scalars(select(Role.id)))
@@ -71,6 +72,10 @@ def create_user(session: Session, *, username: str, display_name: str, roles: Se
     user.memberships = [Membership(role_id=r) for r in roles]
     session.add(user)
     session.flush()
+    # Who may do what is state an auditor must be able to trace: the grant is an event like any other.
+    audit.record(session, action="user_created", actor=actor,
+                 data={"username": username, "display_name": display_name, "roles": sorted(set(roles)),
+                       "department": department, "email": email, "password_set": bool(password)})
     return user
 
 
@@ -169,7 +174,7 @@ def import_users(session: Session, *, rows: Sequence[dict[str, Any]], actor: str
         try:
             create_user(session, username=username, display_name=str(row.get("display_name") or username),
                         roles=roles, department=(str(row.get("department") or "").strip() or None),
-                        email=(str(row.get("email") or "").strip() or None))
+                        email=(str(row.get("email") or "").strip() or None), actor=actor)
         except CarbonFlowError as exc:
             problems.append(f"row {number} ({username}): {exc}")
             continue
@@ -227,5 +232,7 @@ def load_demo_users(session: Session) -> list[DemoUser]:
                         department=department, password=password)
         else:
             user.password_hash = _hasher.hash(password)
+            audit.record(session, action="password_reset", actor="system",
+                         data={"username": username, "reason": "demo users loaded again"})
         created.append(DemoUser(username, password, tuple(roles), department, name))
     return created

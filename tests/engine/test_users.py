@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from engine import queries
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
-from engine.models import ProcessInstance, Role, User
-from engine.services import access, instances, messages, tasks, users
+from engine.models import AuditEvent, ProcessInstance, Role, User
+from engine.services import access, audit, instances, messages, tasks, users
 from tests import factories
 
 
@@ -56,6 +56,30 @@ def test_passwords_are_stored_as_argon2_hashes(db):
                                  password="s3cret-enough")
         assert user.password_hash.startswith("$argon2")
         assert users.verify_password(user, "s3cret-enough") and not users.verify_password(user, "guess")
+
+
+def test_an_import_audits_each_user_created_with_its_roles_and_who_imported_it(db):
+    rows = [{"username": "mallory", "roles": "process_admin", "department": "production"},
+            {"username": "ning", "roles": "carbon_staff; department_head"}]
+    with db.transaction() as session:
+        users.import_users(session, rows=rows, actor="admin")
+    with db.reading() as session:
+        events = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "user_created")
+                                      .order_by(AuditEvent.seq)))
+        assert [(e.actor, e.data["username"], e.data["roles"]) for e in events[-2:]] == [
+            ("admin", "mallory", ["process_admin"]), ("admin", "ning", ["carbon_staff", "department_head"])]
+        assert "password" not in events[-1].data and audit.verify_chain(session).ok
+
+
+def test_a_refused_import_leaves_neither_users_nor_their_events(db):
+    with db.reading() as session:
+        before = session.scalar(select(func.count()).select_from(AuditEvent))
+    rows = [{"username": "good", "roles": "carbon_staff"}, {"username": "bad", "roles": "wizard"}]
+    with pytest.raises(InvalidFormData, match="unknown role"), db.transaction() as session:
+        users.import_users(session, rows=rows, actor="admin")
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == before
+        assert session.scalar(select(User).where(User.username == "good")) is None
 
 
 def test_the_auditor_role_cannot_be_combined_with_a_role_that_writes(db):
