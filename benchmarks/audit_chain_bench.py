@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.db import Database  # noqa: E402
 from engine.models import AuditChainHead, AuditEvent  # noqa: E402
 from engine.models.audit import event_hash  # noqa: E402
+from engine.read import audit_chain
 from engine.schema import migrate  # noqa: E402
 from engine.services import audit  # noqa: E402
 
@@ -88,7 +89,7 @@ def verify(db: Database) -> tuple[float, int, float]:
     tracemalloc.start()
     started = time.perf_counter()
     with db.reading() as session:
-        result = audit.verify_chain(session)
+        result = audit_chain.verify_chain(session)
     seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()

@@ -31,23 +31,25 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 import forms
-from engine import queries
+from demo import users as demo_users
+from engine import people
 from engine.bpmn.parsing import parse_bpmn
 from engine.bpmn.runtime import Runtime, ready_user_tasks
 from engine.bpmn.scripting import helpers, make_script_engine
 from engine.db import Database
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.models.tasks import NO_DUE_DATE
+from engine.read import queries
 from engine.schema import migrate
-from engine.services import deployments, evidence, instances, tasks, users
+from engine.services import deployments, evidence, instances, tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "processes" / "corrective_action.bpmn"
@@ -159,7 +161,7 @@ class Model:
 
 def parse_model() -> Model:
     """Parse the BPMN file once, with the same checks a deployment runs."""
-    parsed = parse_bpmn(BPMN.read_bytes(), BPMN.name, roles=users.ROLES.keys(), form_keys=forms.FORMS)
+    parsed = parse_bpmn(BPMN.read_bytes(), BPMN.name, roles=people.ROLES.keys(), form_keys=forms.FORMS)
     return Model(parsed.spec, parsed.subprocess_specs)
 
 
@@ -320,7 +322,7 @@ class EngineBackend:
         migrate(url)
         self.db = Database(url)
         with self.db.transaction() as session:
-            users.load_demo_users(session)
+            demo_users.load_demo_users(session)
             deployments.deploy_directory(session, directory=BPMN.parent, actor="admin", runtime=runtime)
 
     def start(self) -> int:
@@ -541,7 +543,7 @@ def seed_open_tasks(backend: EngineBackend, first: int, count: int, rng: random.
 # Share of open tasks per lane role, and who they may go to: an inbox dominated by staff work.
 ROLE_WEIGHTS = {"carbon_staff": 35, "department_head": 30, "carbon_body": 15, "internal_auditor": 10,
                 "document_controller": 5, "top_management": 5}
-DEPARTMENTS = [*users.DEPARTMENTS, *(f"dept_{n:02d}" for n in range(20))]
+DEPARTMENTS = [*demo_users.DEPARTMENTS, *(f"dept_{n:02d}" for n in range(20))]
 ASSIGNEES = [f"user{n:04d}" for n in range(500)]
 TASK_NAMES = list(HAPPY_PATH)
 
@@ -570,7 +572,7 @@ def time_inbox(backend: EngineBackend, scope: str, runs: int) -> tuple[list[floa
     seconds, returned = [], 0
     for _ in range(runs + 1):  # the first run warms caches and is dropped
         with backend.db.reading() as session:
-            user = users.get_actor(session, INBOX_USER)
+            user = people.get_actor(session, INBOX_USER)
             started = time.perf_counter()
             found = queries.tasks_for_user(session, user, scope=scope, limit=50)  # type: ignore[arg-type]
             seconds.append(time.perf_counter() - started)

@@ -25,14 +25,16 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine import clauses, clock, dashboard, nonconformities  # noqa: E402
+from demo import users as demo_users
+from engine import clock
 from engine.config import PROJECT_ROOT  # noqa: E402
 from engine.db import Database  # noqa: E402
 from engine.models import HumanTask  # noqa: E402
-from engine.nonconformities import NonconformityFilter  # noqa: E402
-from engine.nonconformity_trace import trace  # noqa: E402
+from engine.read import clauses, dashboard, nonconformities  # noqa: E402
+from engine.read.nonconformities import NonconformityFilter  # noqa: E402
+from engine.read.nonconformity_trace import trace  # noqa: E402
 from engine.schema import migrate  # noqa: E402
-from engine.services import deployments, instances, tasks, users  # noqa: E402
+from engine.services import deployments, instances, tasks  # noqa: E402
 
 PLANT = ZoneInfo("Asia/Shanghai")
 RAISE = {"title": "Kiln meter drift", "description": "Found on the round.", "source": "raised_by_hand",
@@ -45,7 +47,7 @@ def setup(directory: Path) -> Database:
     migrate(url)
     db = Database(url)
     with db.transaction() as session:
-        users.load_demo_users(session)
+        demo_users.load_demo_users(session)
         deployments.deploy_directory(session, directory=PROJECT_ROOT / "processes", actor="bench")
     return db
 

@@ -8,7 +8,7 @@ Each run gets a fresh database (migrated, seeded like tests/factories.py, proces
 holding N corrective actions waiting at implement_correction with yesterday as the correction
 due date, so every boundary timer "correction overdue" is due now. The setup's own background
 work (new-task notifications, overdue reminders) is done before the clock starts. Then real
-worker processes (`python -m engine.cli worker --threads 2`, a tick every 0.2 s) run until every
+worker processes (`python -m cli worker --threads 2`, a tick every 0.2 s) run until every
 instance has fired its timer, and are stopped with SIGTERM.
 
 Runs: SQLite (WAL) with one worker; PostgreSQL with one and with two workers, each in a
@@ -34,18 +34,20 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from engine_bench import PG_ADMIN_URL, progress, table
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.background import handlers  # noqa: F401 - registers the job handlers settle_setup_work runs
+from engine.background import (
+    handlers,  # noqa: F401 - registers the job handlers settle_setup_work runs
+)
 from engine.db import Database
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from engine.schema import migrate
 from engine.services import instances, jobs, notifications, tasks
-from engine_bench import PG_ADMIN_URL, progress, table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests/ is not installed; its factories seed the database
@@ -153,7 +155,7 @@ def start_workers(url: str, count: int, broker_url: str | None, logs: Path) -> l
     env.pop("BROKER_URL", None)
     if broker_url:
         env["BROKER_URL"] = broker_url
-    command = [sys.executable, "-m", "engine.cli", "worker", "--threads", str(THREADS)]
+    command = [sys.executable, "-m", "cli", "worker", "--threads", str(THREADS)]
     return [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                              stderr=(logs / f"worker{n}.log").open("wb"))
             for n in range(count)]

@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))  # tests.browser.live: the same server and browser
 
 from sqlalchemy import select  # noqa: E402
 
-from engine import demo  # noqa: E402
+from demo import plant as demo  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.db import Database  # noqa: E402
 from engine.models import HumanTask  # noqa: E402

@@ -4,22 +4,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from marshmallow import Schema, fields, validate
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from demo import users as demo_users
+from engine import people
 from engine.config import PROJECT_ROOT
-from forms import form
-from forms.fields import label
 from engine.db import Database
 from engine.errors import InvalidFormData
 from engine.models import HumanTask, ProcessInstance
 from engine.services import deployments, evidence, instances, tasks, users
+from forms import form
+from forms.fields import label
 
 PASSWORD = "correct horse battery"
 
@@ -57,7 +58,7 @@ def seed(db: Database) -> None:
     """Roles, departments, one user per line of USERS, and processes/ deployed."""
     with db.transaction() as session:
         users.seed_roles(session)
-        for code, (zh, en) in users.DEPARTMENTS.items():
+        for code, (zh, en) in demo_users.DEPARTMENTS.items():
             users.ensure_department(session, code=code, name_zh=zh, name_en=en)
         for username, (roles, department) in USERS.items():
             user = users.create_user(session, username=username, display_name=username.title(),
@@ -155,7 +156,7 @@ def complete(db: Database, instance_id: int, name: str, actor: str, data: dict[s
 def complete_as(session: Session, task: HumanTask, actor: str, data: dict[str, Any],
                 files: Sequence[evidence.Upload] = ()) -> HumanTask:
     """Complete the task as the actor, signing with the seeded password where it is a decision to sign."""
-    if tasks.requires_signature(task):
+    if task.requires_signature:
         return tasks.complete_signed(session, task_id=task.id, actor=actor, data=data, password=PASSWORD,
                                      evidence_files=files)
     return tasks.complete(session, task_id=task.id, actor=actor, data=data, evidence_files=files)
@@ -171,10 +172,10 @@ def walk_to_approval(db: Database) -> HumanTask:
     for _ in range(10):
         with db.reading() as session:
             task = session.scalar(select(HumanTask).where(HumanTask.instance_id == iid, HumanTask.status == "ready"))
-            if tasks.requires_signature(task):
+            if task.requires_signature:
                 return task
             actor = next(u for u in sorted(USERS, key=lambda u: len(USERS[u][0]))
-                         if tasks.may_work_on(task, users.get_actor(session, u)))
+                         if people.may_work_on(task, people.get_actor(session, u)))
         try:
             complete_task(db, task.id, actor, sample_form(task.form_key))
         except InvalidFormData:  # as the walker does: the optional fields may clash

@@ -1,5 +1,5 @@
 """CarbonFlow's Flask layer: pages and the JSON API, calling engine services only.
 
 The engine (../engine) never imports from here. `webui.app.create_app` builds the application;
-`carbonflow serve` (webui/cli.py) serves it with waitress and the background worker in-process.
+`carbonflow serve` (cli/serve.py) serves it with waitress and the background worker in-process.
 """

@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from engine.config import Settings
 from engine.db import Database
 from engine.services import audit as audit_trail
-from webui import api, approvals, audit, auth, dashboard, i18n, inbox, instances, tasks
+from webui import api, approvals, audit, auth, dashboard, extensions, i18n, inbox, instances, tasks
 
 # Reachable without signing in: the sign-in page itself, the language switch on it, static files.
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "i18n.set_language", "static"})
@@ -35,8 +35,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
         MAX_CONTENT_LENGTH=30 * 1024 * 1024,
     )
     app.config.update(config)
-    app.extensions["carbonflow.db"] = db or Database(settings.database_url)
-    app.extensions["carbonflow.settings"] = settings
+    extensions.init_app(app, db=db or Database(settings.database_url), settings=settings)
     csrf = CSRFProtect(app)
     Babel(app, locale_selector=i18n.current_locale)
     login = LoginManager(app)
@@ -62,24 +61,12 @@ def _audit_refusal(response: Any) -> Any:
         args = request.view_args or {}
         body = response.get_json(silent=True) if response.is_json else None
         reason = body.get("message") if body else g.get("refusal")
-        with database().transaction() as session:
+        with extensions.database().transaction() as session:
             audit_trail.record(session, action="refused", actor=who.username, instance_id=args.get("instance_id"),
                                task_id=args.get("task_id"), data={
                                    "method": request.method, "path": request.path, "endpoint": request.endpoint,
                                    "reason": reason})
     return response
-
-
-def database() -> Database:
-    """The application's database (for views: open a transaction or a read on it)."""
-    from flask import current_app
-    return current_app.extensions["carbonflow.db"]
-
-
-def settings() -> Settings:
-    """The application's settings (the plant's time zone, among others)."""
-    from flask import current_app
-    return current_app.extensions["carbonflow.settings"]
 
 
 def _require_sign_in() -> Any:

@@ -9,15 +9,17 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
-from engine import clauses, clock, nonconformities, queries
+from engine import clock
 from engine.errors import InvalidFormData, NotFound, NotPermitted
-from engine.exports import audit_trail, formats, nonconformity_exports
-from engine.exports.period import ReportingPeriod
-from engine.nonconformities import NonconformityFilter
-from engine.nonconformity_trace import trace as nonconformity_trace
-from engine.services import access, audit
+from engine.read import access, audit_chain, clauses, nonconformities, queries
+from engine.read.exports import audit_trail, formats, nonconformity_exports
+from engine.read.exports.period import ReportingPeriod
+from engine.read.nonconformities import NonconformityFilter
+from engine.read.nonconformity_trace import trace as nonconformity_trace
+from engine.services import audit
 from forms.describe import choice_labels
 from webui.errors import abort_for
+from webui.extensions import database, settings
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
@@ -26,7 +28,6 @@ EXPORT = "<any(csv, xlsx, pdf):fmt>"
 
 @blueprint.route("")
 def trail() -> Any:
-    from webui.app import database
     period, errors = _period()
     where = queries.AuditFilter(since=period.since, until=period.until, actor=request.args.get("actor") or None,
                                 action=request.args.get("action") or None,
@@ -44,10 +45,9 @@ def trail() -> Any:
 
 @blueprint.route("/verify")
 def verify() -> Any:
-    from webui.app import database
     with database().reading() as session:
         _require_oversight(session, "the audit trail")
-        result = audit.verify_chain(session)
+        result = audit_chain.verify_chain(session)
     return render_template("audit_verify.html", result=result), (200 if result.ok else 409)
 
 
@@ -61,7 +61,6 @@ def export_audit(fmt: str) -> Any:
 
 @blueprint.route("/nonconformities")
 def register() -> Any:
-    from webui.app import database
     period, errors = _period()
     where = _nonconformity_filter(period)
     with database().reading() as session:
@@ -82,7 +81,6 @@ def register() -> Any:
 
 @blueprint.route("/nonconformities/<int:instance_id>")
 def trace(instance_id: int) -> Any:
-    from webui.app import database
     with database().reading() as session:
         _require_oversight(session, "a nonconformity's trace")
         found = nonconformity_trace(session, instance_id)
@@ -95,7 +93,6 @@ def trace(instance_id: int) -> Any:
 
 @blueprint.route("/records")
 def records() -> Any:
-    from webui.app import database
     period, errors = _period(default_year=True)
     with database().reading() as session:
         _require_oversight(session, "the records by clause")
@@ -112,7 +109,6 @@ def export_nonconformities(fmt: str) -> Any:
 
 @blueprint.route("/export/trace-<int:instance_id>.pdf")
 def export_trace_pdf(instance_id: int) -> Any:
-    from webui.app import settings
     return _export("pdf", f"nonconformity-{instance_id}", lambda session: nonconformity_exports.trace_pdf(
         session, instance_id, by=current_user.username, zone=ZoneInfo(settings().timezone)), instance_id=instance_id)
 
@@ -132,7 +128,6 @@ def _table_file(table: formats.Table, fmt: str) -> tuple[bytes, int]:
 
 def _export(fmt: str, name: str, build: Any, instance_id: int | None = None) -> Response:
     """Build the file in a read, record who exported what in its own short transaction, send the file."""
-    from webui.app import database
     with database().reading() as session:
         try:
             body, rows = build(session)
@@ -155,7 +150,6 @@ def _require_oversight(session: Any, what: str) -> None:
 
 def _period(*, default_year: bool = False) -> tuple[ReportingPeriod, dict[str, Any]]:
     """The period the query string asks for; with ``default_year``, this year at the plant when it asks none."""
-    from webui.app import settings
     zone = settings().timezone
     first, last = request.args.get("from"), request.args.get("to")
     if default_year and not first and not last:

@@ -9,15 +9,17 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import UserMixin, login_user, logout_user
+from flask_login import UserMixin, current_user, login_user, logout_user
 from sqlalchemy import func, select
 
 from engine import clock
 from engine.errors import NotFound, NotPermitted
 from engine.models import AuditEvent, User
+from engine.people import get_actor
+from engine.read.access import READER_ROLES
 from engine.services import audit
-from engine.services.access import READER_ROLES
-from engine.services.users import get_actor, verify_password
+from engine.services.users import verify_password
+from webui.extensions import database
 
 blueprint = Blueprint("auth", __name__)
 
@@ -51,7 +53,6 @@ class SignedIn(UserMixin):
 
 def load_user(username: str) -> SignedIn | None:
     """The session's user, if they still exist and are active (a deactivated user is signed out)."""
-    from webui.app import database
     with database().reading() as session:
         try:
             actor = get_actor(session, username)
@@ -78,8 +79,6 @@ def sign_in() -> Any:
 
 @blueprint.route("/sign-out", methods=["POST"])
 def sign_out() -> Any:
-    from flask_login import current_user
-    from webui.app import database
     with database().transaction() as session:
         audit.record(session, action="sign_out", actor=current_user.username)
     logout_user()
@@ -101,7 +100,6 @@ def check_credentials(username: str, password: str, *, via: str | None = None) -
 
 def _check(username: str, password: str, how: dict[str, str]) -> str | None:
     """None when the password is right; else why not, with the refusal audited (in one transaction)."""
-    from webui.app import database
     with database().transaction() as session:
         since = clock.now() - WINDOW
         failures = session.scalar(select(func.count()).select_from(AuditEvent).where(

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from engine import dashboard
-from engine.services.users import ROLES
+from engine.people import ROLES
+from engine.read import dashboard
 from forms.describe import choice_labels
+from webui.extensions import database, settings
 from webui.i18n import bilingual
 
 blueprint = Blueprint("dashboard", __name__)
@@ -17,7 +18,6 @@ blueprint = Blueprint("dashboard", __name__)
 
 @blueprint.route("/dashboard")
 def show() -> Any:
-    from webui.app import database, settings
     with database().reading() as session:
         figures = dashboard.snapshot(session, current_user.username, zone=ZoneInfo(settings().timezone))
     return render_template("dashboard.html", d=figures, roles=ROLES, role_label=_role_label, plain_label=_plain_label,

@@ -7,12 +7,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import clock, queries
+from engine import clock
 from engine.errors import CarbonFlowError, NotPermitted
+from engine.people import Actor
+from engine.read import queries
+from engine.read.definitions import latest_definitions
 from engine.services import tasks
-from engine.services.definitions import latest_definitions
-from engine.services.users import Actor
 from webui.errors import abort_for
+from webui.extensions import database, settings
 
 blueprint = Blueprint("inbox", __name__)
 PAGE_SIZE = 25
@@ -21,7 +23,6 @@ TABS = {"mine": ("mine", False), "candidate": ("candidate", False), "overdue": (
 
 @blueprint.route("/inbox")
 def show() -> Any:
-    from webui.app import database, settings
     tab = request.args.get("tab", "mine") if request.args.get("tab") in TABS else "mine"
     scope, overdue = TABS[tab]
     page = max(request.args.get("page", 1, type=int), 1)
@@ -57,7 +58,6 @@ def unclaim(task_id: int) -> Any:
 
 
 def _act(task_id: int, verb: Any, done: str) -> Any:
-    from webui.app import database
     try:
         with database().transaction() as session:
             verb(session, task_id=task_id, actor=current_user.username)

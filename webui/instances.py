@@ -4,23 +4,33 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine import queries
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import start_events
 from engine.bpmn.runtime import shared_runtime
 from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import ProcessDefinition, ProcessInstance, User
-from engine.services import access, instances
-from engine.services.definitions import latest_definition, latest_definitions
-from engine.services.progress import load_workflow
-from engine.services.users import READ_ONLY_ROLE, SessionDirectory
+from engine.people import READ_ONLY_ROLE, SessionDirectory
+from engine.read import access, queries
+from engine.read.definitions import latest_definition, latest_definitions, load_workflow
+from engine.services import evidence, instances
 from forms import json_schema
 from webui.errors import abort_for, refused, status_of
+from webui.extensions import database
 from webui.tasks import parse_form
 
 blueprint = Blueprint("instances", __name__)
@@ -42,7 +52,6 @@ def startable(session: Any, role_ids: tuple[str, ...]) -> list[ProcessDefinition
 
 @blueprint.route("/start")
 def choose() -> Any:
-    from webui.app import database
     with database().reading() as session:
         processes = startable(session, current_user.role_ids)
     return render_template("start.html", processes=processes)
@@ -50,7 +59,6 @@ def choose() -> Any:
 
 @blueprint.route("/start/<process_id>", methods=["GET", "POST"])
 def start(process_id: str) -> Any:
-    from webui.app import database
     db = database()
     with db.reading() as session:
         definition = latest_definition(session, process_id, required=False)
@@ -91,7 +99,6 @@ def visible_instance(session: Any, instance_id: int) -> ProcessInstance:
 
 @blueprint.route("/instances/<int:instance_id>")
 def show(instance_id: int) -> Any:
-    from webui.app import database
     with database().reading() as session:
         instance = visible_instance(session, instance_id)
         files = queries.evidence_of(session, instance_id=instance_id)
@@ -108,10 +115,9 @@ def show(instance_id: int) -> Any:
 @blueprint.route("/evidence/<int:evidence_id>")
 def evidence_file(evidence_id: int) -> Any:
     """An evidence file as an attachment, checked against its SHA-256; the reading is audited."""
-    from webui.app import database
     try:
         with database().transaction() as session:
-            row, content = access.read_evidence(session, evidence_id, current_user.username)
+            row, content = evidence.read(session, evidence_id, current_user.username)
     except (NotFound, NotPermitted, Conflict) as exc:
         abort_for(exc)
     # Always a download, never rendered here: an uploaded HTML or SVG file must not run in the app's origin.
@@ -123,7 +129,6 @@ def evidence_file(evidence_id: int) -> Any:
 @blueprint.route("/instances/<int:instance_id>/diagram")
 def diagram(instance_id: int) -> Any:
     """The BPMN of the version the instance runs on, with its completed and current elements (for diagram.js)."""
-    from webui.app import database
     with database().reading() as session:
         instance = visible_instance(session, instance_id)
         definition = session.get(ProcessDefinition, instance.definition_id)

@@ -9,13 +9,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine import queries
+from engine import people
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
 from engine.models import HumanTask, Membership, User
-from engine.services import access, evidence, instances, tasks
-from engine.services.users import READ_ONLY_ROLE, Actor, SessionDirectory
+from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory
+from engine.read import access, queries
+from engine.services import evidence, instances, tasks
 from forms import json_schema
 from webui.errors import abort_for, refused
+from webui.extensions import database
 
 blueprint = Blueprint("tasks", __name__)
 _INDEXED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\](?:\[([A-Za-z_][A-Za-z0-9_]*)\])?$")
@@ -23,14 +25,12 @@ _INDEXED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\](?:\[([A-Za-z_][A-Za-z
 
 @blueprint.route("/tasks/<int:task_id>", methods=["GET"])
 def show(task_id: int) -> Any:
-    from webui.app import database
     with database().reading() as session:
         return _page(session, task_id, values=None, errors={})
 
 
 @blueprint.route("/tasks/<int:task_id>", methods=["POST"])
 def submit(task_id: int) -> Any:
-    from webui.app import database
     db = database()
     with db.reading() as session:
         task = _visible_task(session, task_id)
@@ -42,7 +42,7 @@ def submit(task_id: int) -> Any:
                 tasks.save_draft(session, task_id=task_id, actor=current_user.username, data=values)
                 flash(_("Draft saved."), "success")
                 return redirect(url_for("tasks.show", task_id=task_id))
-            if tasks.requires_signature(task):
+            if task.requires_signature:
                 tasks.complete_signed(session, task_id=task_id, actor=current_user.username, data=values,
                                       password=request.form.get("signature_password", ""),
                                       evidence_files=_uploads())
@@ -66,7 +66,6 @@ def submit(task_id: int) -> Any:
 
 @blueprint.route("/tasks/<int:task_id>/delegate", methods=["POST"])
 def delegate(task_id: int) -> Any:
-    from webui.app import database
     try:
         with database().transaction() as session:
             tasks.delegate(session, task_id=task_id, actor=current_user.username,
@@ -90,7 +89,7 @@ def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: 
     return render_template(
         "task.html", task=task, instance=instance, schema=schema, history=history, names=names,
         values=values if values is not None else (task.draft or {}), errors=errors,
-        may_work=task.status == "ready" and tasks.may_work_on(task, actor), signing=tasks.requires_signature(task),
+        may_work=task.status == "ready" and people.may_work_on(task, actor), signing=task.requires_signature,
         evidence_files=queries.evidence_of(session, instance_id=task.instance_id),
         users=list(session.scalars(select(User.username).where(  # a read-only user cannot take a task over
             User.active.is_(True), ~User.memberships.any(Membership.role_id == READ_ONLY_ROLE)).order_by(User.username))))

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import clauses, clock
+from engine import clock
 from engine.background import mail
 from engine.db import Database
 from engine.models import HumanTask, Job, Notification, User
+from engine.read import clauses
 from engine.services import jobs, messages, notifications, users
 
 

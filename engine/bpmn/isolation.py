@@ -14,8 +14,8 @@ import keyword
 import multiprocessing
 import resource
 import threading
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine

@@ -12,10 +12,13 @@ import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -26,6 +29,12 @@ from engine.errors import InvalidProcess
 from engine.periods import Period
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+# A user task whose properties say signature="required" is completed only with an electronic signature;
+# signatureMeaning says what the signature stands for (an English word or phrase, audited with it).
+SIGNATURE_REQUIRED = "required"
+DEFAULT_SIGNATURE_MEANING = "approval"
+MAX_SIGNATURE_MEANING = 80  # the width of HumanTask.signature, which stores it
 
 # lxml with every expansion and fetch switched off; defusedxml has already refused any DTD.
 # Comments are dropped: SpiffWorkflow's parser stumbles on a comment inside a script task.
@@ -123,6 +132,13 @@ def task_properties(task_spec: Any) -> dict[str, str]:
     return dict(getattr(task_spec, "extensions", {}).get("properties", {}) or {})
 
 
+def signature_of(props: dict[str, str]) -> str | None:
+    """What the signature on a user task means, when its properties declare one (None: no signature)."""
+    if props.get("signature") != SIGNATURE_REQUIRED:
+        return None
+    return props.get("signatureMeaning", "").strip() or DEFAULT_SIGNATURE_MEANING
+
+
 def _parse_xml(source: bytes, file_name: str) -> Any:
     try:
         source.decode("utf-8")
@@ -192,6 +208,22 @@ def _check_properties(props: dict[str, str], where: str) -> None:
         raise InvalidProcess(f"{where}: evidenceRequired must be true or false, not {props['evidenceRequired']!r}")
     if props.get("priority") and props["priority"] not in {"1", "2", "3"}:
         raise InvalidProcess(f"{where}: priority must be 1, 2 or 3, not {props['priority']!r}")
+    _check_signature(props, where)
+
+
+def _check_signature(props: dict[str, str], where: str) -> None:
+    if "signature" in props and props["signature"] != SIGNATURE_REQUIRED:
+        raise InvalidProcess(f"{where}: property signature must be {SIGNATURE_REQUIRED!r} (or left out), "
+                             f"not {props['signature']!r}")
+    if "signatureMeaning" not in props:
+        return
+    if "signature" not in props:
+        raise InvalidProcess(f"{where}: property signatureMeaning is given without "
+                             f'signature="{SIGNATURE_REQUIRED}"; declare the signature or drop the meaning')
+    meaning = props["signatureMeaning"].strip()
+    if not meaning or len(meaning) > MAX_SIGNATURE_MEANING:
+        raise InvalidProcess(f"{where}: property signatureMeaning must be a short phrase of 1 to "
+                             f"{MAX_SIGNATURE_MEANING} characters (e.g. approval), not {props['signatureMeaning']!r}")
 
 
 def _check_code(spec: Any, file_name: str) -> None:

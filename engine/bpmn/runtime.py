@@ -7,8 +7,8 @@ import threading
 from collections.abc import Callable, Iterable
 from copy import deepcopy
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -25,9 +25,9 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition a
 from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
-from engine.config import Settings
 from engine.bpmn.isolation import make_isolated_script_engine
 from engine.bpmn.serialization import StateSerializer, json_safe
+from engine.config import Settings
 
 
 class _EngineClockDatetime(datetime):

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models.base import Base, JsonData, UtcDateTime
 
-
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
 
@@ -47,6 +46,8 @@ class HumanTask(Base):
     excluded_department: Mapped[str | None] = mapped_column(String(40))
     # The completion must attach at least one evidence file (the guideline asks for evidence).
     evidence_required: Mapped[bool] = mapped_column(default=False)
+    # What the electronic signature the task needs means ("approval"), from its BPMN; None: no signature.
+    signature: Mapped[str | None] = mapped_column(String(80))
     exclusions: Mapped[list[TaskExclusion]] = relationship(cascade="all, delete-orphan", lazy="raise")
     assignee: Mapped[str | None] = mapped_column(String(80))
     form_key: Mapped[str] = mapped_column(String(200))
@@ -70,6 +71,11 @@ class HumanTask(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def requires_signature(self) -> bool:
+        """Whether completing the task needs the person's electronic signature (the password again)."""
+        return self.signature is not None
 
 
 class TaskExclusion(Base):

@@ -13,8 +13,11 @@ from engine import clock
 from engine.bpmn.parsing import parse_bpmn
 from engine.bpmn.runtime import Runtime, shared_runtime
 from engine.models import ProcessDefinition, Role, StartMessage
+from engine.read.definitions import (  # noqa: F401 - read here too
+    latest_definition,
+    latest_definitions,
+)
 from engine.services import audit, schedules
-from engine.services.definitions import latest_definition, latest_definitions  # noqa: F401 - read here too
 
 
 @dataclass(frozen=True)

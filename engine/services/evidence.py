@@ -12,8 +12,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.errors import Conflict, InvalidFormData
+from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import Evidence, EvidenceBlob, HumanTask
+from engine.read import access
 from engine.services import audit
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -74,8 +75,8 @@ def attach(session: Session, *, task: HumanTask, uploads: Sequence[Upload], acto
 
 
 def content_of(session: Session, row: Evidence, *, actor: str) -> bytes:
-    """An evidence file's content, checked against its SHA-256; the reading is audited (access.read_evidence
-    decides who may)."""
+    """An evidence file's content, checked against its SHA-256; the reading is audited (read decides
+    who may)."""
     content = session.scalar(select(EvidenceBlob.content).where(EvidenceBlob.sha256 == row.sha256))
     if content is None or hashlib.sha256(content).hexdigest() != row.sha256:
         raise Conflict(f"evidence file {row.id} no longer matches its SHA-256 {row.sha256}")
@@ -102,3 +103,15 @@ def _store_blob(session: Session, digest: str, content: bytes) -> None:
 def _base_name(file_name: str) -> str:
     """The file's own name, without any folders a browser or client sent along."""
     return PureWindowsPath(PurePosixPath(file_name).name).name.strip()
+
+
+def read(session: Session, evidence_id: int, actor: str) -> tuple[Evidence, bytes]:
+    """An evidence file and its content, for a reader of its instance; checked against its SHA-256, audited."""
+    row = session.get(Evidence, evidence_id)
+    if row is None:
+        raise NotFound(f"no evidence file {evidence_id}")
+    try:
+        access.readable_instance(session, row.instance_id, actor)
+    except NotPermitted as exc:
+        raise NotPermitted(f"{actor} may not read the evidence of instance {row.instance_id}: {exc}") from exc
+    return row, content_of(session, row, actor=actor)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 import forms
 from engine.errors import InvalidFormData
-from engine.services.users import SessionDirectory
+from engine.people import SessionDirectory
 
 
 def validate(session: Session, form_key: str | None, data: Any) -> dict[str, Any]:

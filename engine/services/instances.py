@@ -3,17 +3,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import StartEventInfo, start_events
-from engine.errors import Conflict, NotFound, NotPermitted
+from engine.errors import Conflict, NotPermitted
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
-from engine.services import audit, form_data, progress
-from engine.services.definitions import latest_definition
-from engine.services.users import ADMIN_ROLE, get_actor, get_writer
+from engine.people import ADMIN_ROLE, get_actor, get_writer
+from engine.read.definitions import latest_definition
+from engine.read.queries import (
+    get_instance,  # noqa: F401 - the use cases' lookup, used as instances.get_instance
+)
+from engine.services import audit, form_data, messages, progress
 
 RUNNING, SUSPENDED, ERROR = InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value
 COMPLETED, TERMINATED = InstanceStatus.COMPLETED.value, InstanceStatus.TERMINATED.value
@@ -58,39 +60,17 @@ def _hand_start(definition: ProcessDefinition, runtime: rt.Runtime) -> StartEven
 def start_with_workflow(session: Session, *, definition: ProcessDefinition, workflow: Any,
                         runtime: rt.Runtime, actor: str, error: str | None,
                         trigger: dict[str, Any]) -> ProcessInstance:
-    """Persist an instance whose workflow the caller already started (message start)."""
+    """Persist an instance whose workflow the caller already started (scheduled start)."""
     return _create(session, definition, workflow, runtime, actor=actor, business_key=None,
                    data=trigger, error=error)
 
 
 def _create(session: Session, definition: ProcessDefinition, workflow: Any, runtime: rt.Runtime, *,
             actor: str, business_key: str | None, data: dict[str, Any], error: str | None) -> ProcessInstance:
-    now = clock.now()
-    instance = ProcessInstance(
-        definition_id=definition.id, process_id=definition.process_id, business_key=business_key,
-        status=RUNNING, state_json="{}", data={}, started_by=actor, started_at=now, updated_at=now)
-    session.add(instance)
-    session.flush()
-    audit.record(session, action="start", actor=actor, instance_id=instance.id, data={
-        "process_id": definition.process_id, "version": definition.version,
-        "business_key": business_key, "data": data})
-    progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
-    return instance
-
-
-def get_instance(session: Session, instance_id: int) -> ProcessInstance:
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is None:
-        raise NotFound(f"no process instance {instance_id}")
-    return instance
-
-
-def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
-    """The instance row, locked until commit (SELECT ... FOR UPDATE; SQLite writers are serialised)."""
-    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
-                              .with_for_update().execution_options(populate_existing=True))
-    if instance is None:
-        raise NotFound(f"no process instance {instance_id}")
+    instance = progress.new_instance(session, definition=definition, actor=actor, business_key=business_key,
+                                     data=data)
+    thrown = progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
+    messages.deliver_thrown(session, source=instance, thrown=thrown, actor=actor, runtime=runtime)
     return instance
 
 
@@ -121,7 +101,8 @@ def retry(session: Session, *, instance_id: int, actor: str, data: dict[str, Any
     error = rt.retry_failed(workflow, data)
     if error is None and rt.is_stuck(workflow):
         error = "retried, but nothing in the process can run: correct the data and retry again"
-    progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
+    thrown = progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
+    messages.deliver_thrown(session, source=instance, thrown=thrown, actor=actor, runtime=runtime)
     return instance
 
 
@@ -130,7 +111,7 @@ def _transition(session: Session, instance_id: int, actor: str, action: str,
     user = get_actor(session, actor)  # admins only: an auditor never is one
     if ADMIN_ROLE not in user.role_ids:
         raise NotPermitted(f"{actor} may not {action} instances (needs role {ADMIN_ROLE})")
-    instance = lock_instance(session, instance_id)
+    instance = progress.lock_instance(session, instance_id)
     allowed_from, target = TRANSITIONS[action]
     if instance.status not in allowed_from:
         raise Conflict(f"instance {instance_id} is {instance.status}; cannot {action} it")

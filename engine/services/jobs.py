@@ -22,8 +22,8 @@ from engine.bpmn.runtime import describe_error
 from engine.db import Database, is_passing
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import InstanceStatus, Job, JobStatus, ProcessInstance
+from engine.people import ADMIN_ROLE, get_actor
 from engine.services import audit
-from engine.services.users import ADMIN_ROLE, get_actor
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"

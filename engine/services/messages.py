@@ -1,7 +1,8 @@
 """Delivering a named message: start instances that wait for it, continue those that wait in flight.
 
-Messages come from outside (``send_message``) or are thrown by a running process
-(``deliver_thrown``); an instance a thrown message starts is linked to the one that threw it.
+Messages come from outside (``send_message``) or are thrown by a running process: each use case
+that moves a workflow passes what ``progress.save`` gave back to ``deliver_thrown``, in the same
+transaction. An instance a thrown message starts is linked to the one that threw it.
 """
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import StartEventInfo, start_events
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import (
-    InstanceLink, InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance, StartMessage,
+    InstanceLink,
+    InstanceStatus,
+    MessageSubscription,
+    ProcessDefinition,
+    ProcessInstance,
+    StartMessage,
 )
+from engine.people import ADMIN_ROLE, Actor, get_writer
+from engine.read.definitions import latest_definitions
 from engine.services import audit, form_data, progress
-from engine.services.definitions import latest_definitions
-from engine.services.instances import lock_instance, start_with_workflow
-from engine.services.users import ADMIN_ROLE, Actor, get_writer
 
 
 @dataclass
@@ -80,6 +85,8 @@ def check_sender(session: Session, *, name: str, actor: str, runtime: rt.Runtime
 def deliver_thrown(session: Session, *, source: ProcessInstance, thrown: list[rt.ThrownMessage],
                    actor: str, runtime: rt.Runtime) -> None:
     """Deliver the messages an instance threw, in this transaction: a list payload is one message per item."""
+    if not thrown:
+        return
     depth = _depth.get()
     if depth >= MAX_DEPTH:
         raise Conflict(f"messages thrown by {source.process_id} instance {source.id} start each other "
@@ -130,7 +137,7 @@ def _waiting_instances(session: Session, name: str, payload: dict[str, Any],
 
 def _continue(session: Session, instance_id: int, name: str, payload: dict[str, Any], actor: str,
               runtime: rt.Runtime) -> bool:
-    instance = lock_instance(session, instance_id)
+    instance = progress.lock_instance(session, instance_id)
     if instance.status != InstanceStatus.RUNNING.value:
         return False
     workflow = progress.load_workflow(session, instance, runtime)
@@ -138,8 +145,9 @@ def _continue(session: Session, instance_id: int, name: str, payload: dict[str, 
         return False
     audit.record(session, action="message_received", actor=actor, instance_id=instance.id,
                  data={"message": name, "payload": payload})
-    progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor,
-                  error=rt.advance(workflow))
+    thrown = progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor,
+                           error=rt.advance(workflow))
+    deliver_thrown(session, source=instance, thrown=thrown, actor=actor, runtime=runtime)
     return True
 
 
@@ -156,8 +164,9 @@ def _start(session: Session, definition: ProcessDefinition, name: str, payload: 
     trigger = {"message": name, "payload": payload}
     if source is not None:
         trigger["raised_by"] = {"instance_id": source.id, "process_id": source.process_id}
-    instance = start_with_workflow(session, definition=definition, workflow=workflow, runtime=runtime,
-                                   actor=actor, error=error, trigger=trigger)
+    instance = progress.new_instance(session, definition=definition, actor=actor, business_key=None, data=trigger)
+    thrown = progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
+    deliver_thrown(session, source=instance, thrown=thrown, actor=actor, runtime=runtime)
     audit.record(session, action="message_received", actor=actor, instance_id=instance.id,
                  data={"message": name, "payload": payload})
     if source is not None:

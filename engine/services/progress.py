@@ -1,4 +1,9 @@
-"""After a workflow moved: save its state and refresh what the database indexes from it."""
+"""An instance's rows: create and lock them, and after its workflow moved, save its state and
+refresh what the database indexes from it.
+
+``save`` hands the messages a workflow threw back to the use case that moved it, which delivers
+them through ``messages``: this module imports no use case, so no import comes back to it.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,10 +16,21 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.bpmn import runtime as rt
-from engine.bpmn.parsing import task_properties
-from engine.errors import CarbonFlowError
-from engine.models import HumanTask, InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance, TaskStatus, User
+from engine.bpmn.parsing import signature_of, task_properties
+from engine.errors import CarbonFlowError, NotFound
+from engine.models import (
+    HumanTask,
+    InstanceStatus,
+    MessageSubscription,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskStatus,
+    User,
+)
 from engine.models.tasks import NO_DUE_DATE, TaskExclusion
+from engine.read.definitions import (
+    load_workflow,  # noqa: F401 - the use cases call progress.load_workflow
+)
 from engine.services import audit, jobs
 
 
@@ -31,23 +47,38 @@ class Snapshot:
         return cls(rt.ready_task_ids(workflow) - {closing}, rt.waiting_messages(workflow))
 
 
-def load_workflow(session: Session, instance: ProcessInstance, runtime: rt.Runtime,
-                  content_hash: str | None = None) -> Any:
-    """The instance's workflow, restored onto its own version's spec (read from the database on a cache miss)."""
-    by_id = ProcessDefinition.id == instance.definition_id
-    if content_hash is None:
-        content_hash = session.scalar(select(ProcessDefinition.content_hash).where(by_id))
-    assert content_hash is not None  # foreign key
-    return runtime.load(content_hash, lambda: session.scalar(select(ProcessDefinition.spec_json).where(by_id)),
-                        instance.state_json)
+def new_instance(session: Session, *, definition: ProcessDefinition, actor: str, business_key: str | None,
+                 data: dict[str, Any]) -> ProcessInstance:
+    """A running instance of this version, with its "start" audit event; ``save`` then stores its workflow."""
+    now = clock.now()
+    instance = ProcessInstance(
+        definition_id=definition.id, process_id=definition.process_id, business_key=business_key,
+        status=InstanceStatus.RUNNING.value, state_json="{}", data={}, started_by=actor, started_at=now,
+        updated_at=now)
+    session.add(instance)
+    session.flush()
+    audit.record(session, action="start", actor=actor, instance_id=instance.id, data={
+        "process_id": definition.process_id, "version": definition.version,
+        "business_key": business_key, "data": data})
+    return instance
+
+
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+    """The instance row, locked until commit (SELECT ... FOR UPDATE; SQLite writers are serialised)."""
+    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                              .with_for_update().execution_options(populate_existing=True))
+    if instance is None:
+        raise NotFound(f"no process instance {instance_id}")
+    return instance
 
 
 def save(session: Session, *, instance: ProcessInstance, workflow: Any, runtime: rt.Runtime,
-         actor: str, error: str | None = None, before: Snapshot | None = None) -> None:
+         actor: str, error: str | None = None, before: Snapshot | None = None) -> list[rt.ThrownMessage]:
     """Store the workflow and re-index its human tasks, timers and message waits, in this transaction.
 
     ``before``: what the workflow looked like when loaded, if the caller took a snapshot; the
     rows that did not change are then left alone, which saves a query or two per step.
+    Gives back the messages the workflow threw, for the caller to deliver next (``messages.deliver_thrown``).
     """
     if error is None:
         error = _sync_human_tasks(session, instance, workflow, runtime,
@@ -67,10 +98,7 @@ def save(session: Session, *, instance: ProcessInstance, workflow: Any, runtime:
     waits = rt.waiting_messages(workflow) if running else []
     if before is None or set(before.waits) != set(waits):
         _replace_subscriptions(session, instance, waits)
-    if thrown:
-        # Imported here: delivering starts and continues instances, which saves them through this module.
-        from engine.services import messages
-        messages.deliver_thrown(session, source=instance, thrown=thrown, actor=actor, runtime=runtime)
+    return thrown
 
 
 def close_open_tasks(session: Session, instance: ProcessInstance) -> None:
@@ -168,7 +196,7 @@ def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
         assignee=candidate_user, form_key=props["formKey"], clauses=props.get("clauses"),
         documentation=task.task_spec.documentation, due_at=due_at, sort_due_at=due_at or NO_DUE_DATE,
         priority=int(props.get("priority", 2)), evidence_required=props.get("evidenceRequired") == "true",
-        status=TaskStatus.READY.value, created_at=now)
+        signature=signature_of(props), status=TaskStatus.READY.value, created_at=now)
     if excluded:  # most tasks have none: leave the relationship untouched then
         task_row.exclusions = [TaskExclusion(username=u) for u in excluded]
     return task_row

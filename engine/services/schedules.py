@@ -21,11 +21,11 @@ from engine.config import Settings
 from engine.db import Database, is_passing
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import StartSchedule
+from engine.people import ADMIN_ROLE, get_actor
 from engine.periods import InvalidPeriod, Period
+from engine.read.definitions import latest_definition
 from engine.services import audit
-from engine.services.definitions import latest_definition
 from engine.services.instances import start_with_workflow
-from engine.services.users import ADMIN_ROLE, get_actor
 
 log = logging.getLogger(__name__)
 SCHEDULER = "system"

@@ -8,36 +8,28 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import forms
 from engine import clock
 from engine.bpmn import runtime as rt
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
-from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus, User
-from engine.services import audit, evidence, jobs, notifications, progress
+from engine.models import (
+    HumanTask,
+    InstanceStatus,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskStatus,
+    User,
+)
+from engine.people import (
+    ADMIN_ROLE,
+    Actor,
+    eligible_ignoring_assignee,
+    excluded,
+    get_writer,
+    may_work_on,
+)
+from engine.services import audit, evidence, jobs, messages, notifications, progress
 from engine.services.form_data import validate
-from engine.services.users import ADMIN_ROLE, Actor, get_writer, verify_password
-
-
-def may_work_on(task: HumanTask, user: Actor) -> bool:
-    """True when the user may claim or complete the task (its assignee, or an eligible candidate)."""
-    if task.assignee is not None:
-        return task.assignee == user.username and not _excluded(task, user)
-    return _eligible_ignoring_assignee(task, user)
-
-
-def _eligible_ignoring_assignee(task: HumanTask, user: Actor) -> bool:
-    """Is the user one of those the task is offered to, claimed or not? (Then a clash is a conflict.)"""
-    if _excluded(task, user):
-        return False
-    if task.candidate_user is not None:
-        return user.username == task.candidate_user
-    return task.role in user.role_ids and (
-        task.candidate_department is None or task.candidate_department == user.department_code)
-
-
-def _excluded(task: HumanTask, user: Actor) -> bool:
-    return user.username in (task.excluded_users or []) or (
-        task.excluded_department is not None and task.excluded_department == user.department_code)
+from engine.services.users import verify_password
 
 
 def claim(session: Session, *, task_id: int, actor: str) -> HumanTask:
@@ -46,7 +38,7 @@ def claim(session: Session, *, task_id: int, actor: str) -> HumanTask:
     task = _locked_open_task(session, task_id)
     if task.assignee == actor:
         raise Conflict(f"task {task_id} is already claimed by you")
-    if task.assignee is not None and _eligible_ignoring_assignee(task, user):
+    if task.assignee is not None and eligible_ignoring_assignee(task, user):
         raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
     _require_permission(task, user, "claim")
     task.assignee = actor
@@ -77,9 +69,9 @@ def delegate(session: Session, *, task_id: int, actor: str, to_user: str) -> Hum
     task = _locked_open_task(session, task_id)
     if not (may_work_on(task, user) or ADMIN_ROLE in user.role_ids):
         raise NotPermitted(f"{actor} may not delegate task {task_id}")
-    if _excluded(task, target):
-        raise NotPermitted(f"{to_user} may not do task {task_id}: {_why_excluded(task, target)}")
-    if not _eligible_ignoring_assignee(task, target) and ADMIN_ROLE not in user.role_ids:
+    if excluded(task, target):
+        raise NotPermitted(f"{to_user} may not do task {task_id}: {_whyexcluded(task, target)}")
+    if not eligible_ignoring_assignee(task, target) and ADMIN_ROLE not in user.role_ids:
         needs = (f"it belongs to {task.candidate_user} by the process" if task.candidate_user else
                  f"it needs role {task.role}"
                  + (f" in department {task.candidate_department}" if task.candidate_department else ""))
@@ -95,7 +87,8 @@ def complete(session: Session, *, task_id: int, actor: str, data: Any,
              evidence_files: Sequence[evidence.Upload] = (), runtime: rt.Runtime | None = None) -> HumanTask:
     """Submit a task's form, with any evidence files: validated, snapshotted, and the process moves on.
 
-    A decision that needs a signature (``requires_signature``) is refused here: ``complete_signed`` does it.
+    A task whose BPMN declares a signature (``task.requires_signature``) is refused here: ``complete_signed``
+    does it.
     """
     return _complete(session, task_id=task_id, actor=actor, data=data, evidence_files=evidence_files,
                      runtime=runtime, signed=False)
@@ -108,11 +101,11 @@ def _complete(session: Session, *, task_id: int, actor: str, data: Any, evidence
     # Lock order everywhere: instance, then task. The second of two racing completions waits here
     # and then finds the task completed.
     instance, task, content_hash = _lock_for_completion(session, task_id)
-    if task.assignee is not None and task.assignee != actor and _eligible_ignoring_assignee(task, user):
+    if task.assignee is not None and task.assignee != actor and eligible_ignoring_assignee(task, user):
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     _require_permission(task, user, "complete")
     # Checked after the permission, so that someone who may not do the task at all is told so first.
-    if not signed and requires_signature(task):
+    if not signed and task.requires_signature:
         raise NotPermitted(f"task {task_id} ({task.name}) is a decision that must be signed: "
                            "a signature (the password, entered again) is needed to complete it")
     submitted = validate(session, task.form_key, data)
@@ -133,22 +126,14 @@ def _complete(session: Session, *, task_id: int, actor: str, data: Any, evidence
     if decision is not None:
         jobs.enqueue(session, kind="notify_decision", payload={"task_id": task.id, "decision": decision},
                      actor=actor, instance_id=instance.id)
-    progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error,
-                  before=before)
+    thrown = progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor,
+                           error=error, before=before)
+    messages.deliver_thrown(session, source=instance, thrown=thrown, actor=actor, runtime=runtime)
     return _flushed(session, task)
 
 
 
 MAX_DRAFT_BYTES = 256 * 1024
-SIGNING_ROLE = "top_management"
-
-
-def requires_signature(task: HumanTask) -> bool:
-    """A decision of top management (approve or send back) is signed by re-entering the password."""
-    if task.role != SIGNING_ROLE:
-        return False
-    fields = forms.get_form(task.form_key).schema._declared_fields
-    return "approval_decision" in fields or any(n == "approved" or n.endswith("_approved") for n in fields)
 
 
 def complete_signed(session: Session, *, task_id: int, actor: str, data: Any, password: str,
@@ -162,7 +147,8 @@ def complete_signed(session: Session, *, task_id: int, actor: str, data: Any, pa
     meaning = notifications.decision_in(task.submitted_data or {}) or "completed"
     audit.record(session, action="signature", actor=actor, instance_id=task.instance_id, task_id=task.id, data={
         "meaning": "rejected" if meaning == "returned" else meaning, "task": task.name, "title": task.title,
-        "statement": f"{actor} signed “{task.title}”: {'rejected' if meaning == 'returned' else meaning}"})
+        "statement": f"{actor} signed “{task.title}”: {'rejected' if meaning == 'returned' else meaning}",
+        "signs_for": task.signature})
     return task
 
 
@@ -217,8 +203,8 @@ def _check_open(task: HumanTask, instance: ProcessInstance) -> None:
 
 
 def _require_permission(task: HumanTask, user: Actor, verb: str) -> None:
-    if _excluded(task, user):
-        raise NotPermitted(f"{user.username} may not {verb} task {task.id} ({task.name}): {_why_excluded(task, user)}")
+    if excluded(task, user):
+        raise NotPermitted(f"{user.username} may not {verb} task {task.id} ({task.name}): {_whyexcluded(task, user)}")
     if not may_work_on(task, user):
         who = task.assignee or f"role {task.role}" + (
             f" in department {task.candidate_department}" if task.candidate_department else "")
@@ -226,7 +212,7 @@ def _require_permission(task: HumanTask, user: Actor, verb: str) -> None:
                            f"it is offered to {who}")
 
 
-def _why_excluded(task: HumanTask, user: Actor) -> str:
+def _whyexcluded(task: HumanTask, user: Actor) -> str:
     if user.username in (task.excluded_users or []):
         return "they completed an earlier step this one must be independent of (segregation of duties)"
     return (f"members of department {task.excluded_department} may not do it, "

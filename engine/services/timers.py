@@ -12,7 +12,7 @@ from engine.bpmn import runtime as rt
 from engine.db import Database, is_passing
 from engine.errors import Conflict
 from engine.models import InstanceStatus, ProcessInstance
-from engine.services import audit, progress
+from engine.services import audit, messages, progress
 
 log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "system"
@@ -109,6 +109,7 @@ def _fire_instance(db: Database, instance_id: int, now: datetime, runtime: rt.Ru
             audit.record(session, action="timer_fired", actor=SYSTEM_ACTOR, instance_id=instance.id,
                          data={"timer": timer.timer, "due_at": timer.due_at.isoformat(),
                                 "swept_for": now.isoformat()})
-        progress.save(session, instance=instance, workflow=workflow, runtime=runtime,
-                      actor=SYSTEM_ACTOR, error=error, before=snapshot)
+        thrown = progress.save(session, instance=instance, workflow=workflow, runtime=runtime,
+                               actor=SYSTEM_ACTOR, error=error, before=snapshot)
+        messages.deliver_thrown(session, source=instance, thrown=thrown, actor=SYSTEM_ACTOR, runtime=runtime)
         return fired

@@ -21,8 +21,16 @@ from engine.services import jobs, notifications
 from forms import form
 from forms.fields import label
 from tests.factories import (
-    analyse_data, bpmn, complete, days_ahead, deploy, end_of_day, open_task, open_task_names,
-    start_corrective_action, user_task,
+    analyse_data,
+    bpmn,
+    complete,
+    days_ahead,
+    deploy,
+    end_of_day,
+    open_task,
+    open_task_names,
+    start_corrective_action,
+    user_task,
 )
 
 BROKER_URL = os.environ.get("CARBONFLOW_TEST_BROKER_URL")
@@ -295,7 +303,8 @@ def test_a_job_that_takes_its_worker_down_every_time_ends_as_an_incident(db, mon
 
 
 def test_only_passing_database_trouble_is_retried_without_counting():
-    from sqlalchemy.exc import DataError, IntegrityError, OperationalError, TimeoutError as PoolTimeout
+    from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     from engine.db import is_passing
     assert is_passing(OperationalError("SELECT 1", {}, Exception("database is locked")))

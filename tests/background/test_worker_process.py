@@ -32,7 +32,7 @@ def _worker(db) -> subprocess.Popen[bytes]:
     env.pop("BROKER_URL", None)
     if os.environ.get("CARBONFLOW_TEST_BROKER_URL"):
         env["BROKER_URL"] = os.environ["CARBONFLOW_TEST_BROKER_URL"]
-    return subprocess.Popen([sys.executable, "-m", "engine.cli", "worker", "--threads", "1"], env=env,
+    return subprocess.Popen([sys.executable, "-m", "cli", "worker", "--threads", "1"], env=env,
                             cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

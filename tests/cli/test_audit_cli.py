@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from engine.cli import main
+from cli.main import main
 from engine.db import Database
 
 

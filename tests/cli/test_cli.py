@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli.main import main
 from tests.factories import days_ahead, end_of_day
-
-from engine.cli import main
 
 
 @pytest.fixture

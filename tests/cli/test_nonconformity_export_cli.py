@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from engine.cli import main
+from cli.main import main
 
 VERIFIER = "he.verifier"  # the demo plant's external verifier (the read-only auditor role)
 

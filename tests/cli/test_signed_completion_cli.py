@@ -7,7 +7,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from engine import cli as carbonflow
+from cli import tasks as task_commands
+from cli.main import main
 from engine.models import AuditEvent, HumanTask
 from tests.factories import PASSWORD, open_task, start_corrective_action, walk_to_approval
 from tests.formdata import sample_form
@@ -19,7 +20,7 @@ def cli(db, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
 
     def run(*args: str, stdin: str | None = None):
-        result = CliRunner().invoke(carbonflow.main, list(args), input=stdin, catch_exceptions=False)
+        result = CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
         return result.exit_code, result.stdout, result.stderr
 
     return run
@@ -61,7 +62,7 @@ def test_the_password_from_stdin_signs_and_completes_the_decision(db, cli):
 
 
 def test_at_a_terminal_the_password_is_asked_for_without_echo(db, cli, monkeypatch):
-    monkeypatch.setattr(carbonflow, "_at_a_terminal", lambda: True)
+    monkeypatch.setattr(task_commands, "_at_a_terminal", lambda: True)
     task = walk_to_approval(db)
     code, out, err = _decide(cli, task, stdin=PASSWORD + "\n")
     assert code == 0, err

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from engine import queries
 from engine.errors import InvalidFormData
 from engine.models import AuditEvent
+from engine.read import queries
 from tests.factories import analyse_data, complete, start_corrective_action
 
 

@@ -7,6 +7,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from engine.models import AuditEvent
+from engine.models.audit import event_hash
+from engine.read import audit_chain
 from engine.services import audit
 from tests.factories import analyse_data, complete, start_corrective_action
 
@@ -18,9 +20,9 @@ def _work(db) -> int:
     return nc
 
 
-def _verify(db) -> audit.ChainVerification:
+def _verify(db) -> audit_chain.ChainVerification:
     with db.reading() as session:
-        return audit.verify_chain(session)
+        return audit_chain.verify_chain(session)
 
 
 def _event_ids(db) -> list[int]:
@@ -67,7 +69,7 @@ def test_an_event_edited_and_rehashed_is_named_by_the_broken_link_after_it(db):
     with db.reading() as session:
         event = session.get(AuditEvent, victim)
         event.data = {"forged": True}
-        forged = audit.event_hash(event, event.prev_hash)
+        forged = event_hash(event, event.prev_hash)
         session.rollback()
     _tamper(db, f"UPDATE audit_events SET data = '{{\"forged\": true}}', hash = '{forged}' WHERE id = {victim}")
     result = _verify(db)
@@ -137,7 +139,7 @@ def test_an_event_chained_past_the_head_behind_the_applications_back_is_named(db
         last = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
         forged = AuditEvent(seq=last.seq + 1, at=last.at, actor="mallory", action="complete", data={},
                             instance_id=None, task_id=None)
-        forged_hash = audit.event_hash(forged, last.hash)
+        forged_hash = event_hash(forged, last.hash)
         seq, prev = last.seq + 1, last.hash
         session.rollback()
     with db.engine.begin() as connection:
@@ -150,7 +152,7 @@ def test_an_event_chained_past_the_head_behind_the_applications_back_is_named(db
 
 def test_events_appended_while_the_check_reads_do_not_break_it(db, monkeypatch):
     _work(db)
-    real = audit._break_at
+    real = audit_chain._break_at
     appended: list[bool] = []
 
     def append_then_check(session, event, previous):
@@ -161,9 +163,9 @@ def test_events_appended_while_the_check_reads_do_not_break_it(db, monkeypatch):
                     audit.record(writer, action="test_append", actor="staff_prod", data={"i": i})
         return real(session, event, previous)
 
-    monkeypatch.setattr(audit, "_break_at", append_then_check)
+    monkeypatch.setattr(audit_chain, "_break_at", append_then_check)
     with db.reading() as session:
-        result = audit.verify_chain(session, batch=2)
+        result = audit_chain.verify_chain(session, batch=2)
     assert appended and result.ok, result.problem
     assert _verify(db).events == result.events + 5
 

@@ -3,9 +3,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine import clauses, clock
+from engine import clock
+from engine.read import clauses
 from tests.factories import analyse_data, complete, complete_task, start_corrective_action
-from tests.processes.test_internal_audit import acknowledge_task, acknowledgement, approved_audit, audit_task, checklist, finish
+from tests.processes.test_internal_audit import (
+    acknowledge_task,
+    acknowledgement,
+    approved_audit,
+    audit_task,
+    checklist,
+    finish,
+)
 
 
 def _report(db, **period):

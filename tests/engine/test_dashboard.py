@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from engine import clock, dashboard
+from engine import clock
+from engine.read import dashboard
 from tests.factories import analyse_data, complete, start_corrective_action
 from tests.processes.test_internal_audit import start_audit
 

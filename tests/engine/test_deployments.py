@@ -10,7 +10,15 @@ from engine.config import PROJECT_ROOT
 from engine.errors import InvalidProcess
 from engine.models import AuditEvent, ProcessDefinition
 from engine.services import deployments
-from tests.factories import bpmn, complete, deploy, flows, instance, start_corrective_action, user_task
+from tests.factories import (
+    bpmn,
+    complete,
+    deploy,
+    flows,
+    instance,
+    start_corrective_action,
+    user_task,
+)
 
 SOURCE = (PROJECT_ROOT / "processes" / "corrective_action.bpmn").read_bytes()
 

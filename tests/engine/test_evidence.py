@@ -7,11 +7,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from engine import queries, records
 from engine.errors import InvalidFormData, NotPermitted
-from engine.services import access, evidence, instances, tasks
+from engine.read import access, queries, records
+from engine.services import evidence, instances, tasks
 from tests.factories import (
-    FORM_DATA, analyse_data, complete, open_task, open_task_names, start_corrective_action,
+    FORM_DATA,
+    analyse_data,
+    complete,
+    open_task,
+    open_task_names,
+    start_corrective_action,
 )
 
 CERTIFICATE = evidence.Upload("C:\\scans\\calibration-2026-118.pdf", b"%PDF-1.7 calibration certificate",
@@ -43,7 +48,7 @@ def test_files_attached_to_a_completion_are_kept_with_their_sha256(db):
             ("meter.jpg", len(PHOTO.content), "staff_prod", task.id)]
         assert rows[0].sha256 == hashlib.sha256(CERTIFICATE.content).hexdigest()
     with db.transaction() as session:
-        row, content = access.read_evidence(session, rows[0].id, "auditor")
+        row, content = evidence.read(session, rows[0].id, "auditor")
         assert content == CERTIFICATE.content
     with db.reading() as session:
         shown = records.instance_record(session, instances.get_instance(session, nc), detail=True)
@@ -95,9 +100,9 @@ def test_evidence_is_read_by_those_who_took_part_or_oversee_the_system(db):
         [row] = queries.evidence_of(session, instance_id=nc)
     for reader in ("staff_prod", "head_prod", "auditor", "body", "admin"):
         with db.transaction() as session:
-            assert access.read_evidence(session, row.id, reader)[1] == CERTIFICATE.content
+            assert evidence.read(session, row.id, reader)[1] == CERTIFICATE.content
     with db.transaction() as session, pytest.raises(NotPermitted, match="may not read the evidence"):
-        access.read_evidence(session, row.id, "staff_energy")
+        evidence.read(session, row.id, "staff_energy")
     with db.reading() as session, pytest.raises(NotPermitted):
         access.readable_instance(session, nc, "head_energy")
 
@@ -111,9 +116,9 @@ def test_whoever_is_offered_an_open_step_reads_the_evidence_that_came_before(db)
         [row] = queries.evidence_of(session, instance_id=nc)
     # head_prod has not touched this nonconformity yet, but is offered its root-cause analysis.
     with db.transaction() as session:
-        assert access.read_evidence(session, row.id, "head_prod")[1] == PHOTO.content
+        assert evidence.read(session, row.id, "head_prod")[1] == PHOTO.content
     with db.transaction() as session, pytest.raises(NotPermitted, match="may not read the evidence"):
-        access.read_evidence(session, row.id, "head_energy")
+        evidence.read(session, row.id, "head_energy")
 
 
 @pytest.mark.parametrize("upload, problem", [

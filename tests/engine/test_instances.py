@@ -3,11 +3,20 @@ from __future__ import annotations
 
 import pytest
 
-from engine import queries
 from engine.errors import Conflict, NotPermitted
+from engine.read import queries
 from engine.services import instances, tasks
-from tests.factories import bpmn, complete, deploy, flows, instance, open_task, open_task_names, \
-    start_corrective_action, user_task
+from tests.factories import (
+    bpmn,
+    complete,
+    deploy,
+    flows,
+    instance,
+    open_task,
+    open_task_names,
+    start_corrective_action,
+    user_task,
+)
 
 
 def _transition(db, verb, nc, actor="admin"):

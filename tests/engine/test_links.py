@@ -3,12 +3,21 @@ from __future__ import annotations
 
 import pytest
 
-from engine import queries
 from engine.errors import InvalidFormData, NotPermitted
+from engine.people import get_actor
+from engine.read import queries
 from engine.services import instances, tasks
-from engine.services.users import get_actor
 from tests.factories import (
-    bpmn, complete, complete_task, deploy, flows, instance, open_task_names, open_tasks, raise_data, user_task,
+    bpmn,
+    complete,
+    complete_task,
+    deploy,
+    flows,
+    instance,
+    open_task_names,
+    open_tasks,
+    raise_data,
+    user_task,
 )
 
 # A finder whose "report" form carries the findings; each one is thrown as nonconformity_raised.

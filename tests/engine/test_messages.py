@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import queries
 from engine.errors import InvalidFormData, NotFound
+from engine.read import queries
 from engine.services import messages
 from tests.factories import bpmn, complete, deploy, flows, instance, open_task_names, user_task
 

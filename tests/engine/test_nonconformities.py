@@ -3,14 +3,27 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from engine import clock, nonconformities
-from engine.nonconformities import NonconformityFilter
-from engine.nonconformity_trace import trace
+from engine import clock
+from engine.read import nonconformities
+from engine.read.nonconformities import NonconformityFilter
+from engine.read.nonconformity_trace import trace
 from engine.services import timers
 from tests.factories import (
-    EVIDENCE, analyse_data, complete, complete_task, days_ahead, end_of_day, start_corrective_action,
+    EVIDENCE,
+    analyse_data,
+    complete,
+    complete_task,
+    days_ahead,
+    end_of_day,
+    start_corrective_action,
 )
-from tests.processes.test_internal_audit import acknowledge_task, acknowledgement, approved_audit, audit_task, checklist
+from tests.processes.test_internal_audit import (
+    acknowledge_task,
+    acknowledgement,
+    approved_audit,
+    audit_task,
+    checklist,
+)
 
 
 def raised_by_audit(db) -> tuple[int, int]:

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine import queries
 from engine.errors import Conflict, InvalidFormData, InvalidProcess, NotFound, NotPermitted
 from engine.models import StartSchedule
+from engine.read import queries
 from engine.services import instances, messages, schedules
 from tests.factories import bpmn, deploy, flows, instance, open_task_names, user_task
 

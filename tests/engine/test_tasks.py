@@ -4,13 +4,19 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from engine import queries
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import AuditEvent, HumanTask
+from engine.people import get_actor
+from engine.read import queries
 from engine.services import tasks
-from engine.services.users import get_actor
 from tests.factories import (
-    PASSWORD, analyse_data, complete, instance, open_task, start_corrective_action, walk_to_approval,
+    PASSWORD,
+    analyse_data,
+    complete,
+    instance,
+    open_task,
+    start_corrective_action,
+    walk_to_approval,
 )
 from tests.formdata import sample_form
 

@@ -9,8 +9,17 @@ from sqlalchemy import func, select
 from engine.models import AuditEvent
 from engine.services import instances, timers
 from tests.factories import (
-    analyse_data, bpmn, complete, days_ahead, deploy, end_of_day, flows, instance, open_task_names,
-    start_corrective_action, user_task,
+    analyse_data,
+    bpmn,
+    complete,
+    days_ahead,
+    deploy,
+    end_of_day,
+    flows,
+    instance,
+    open_task_names,
+    start_corrective_action,
+    user_task,
 )
 
 DUE = days_ahead(10)

@@ -4,10 +4,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from engine import queries
+from engine import people
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
 from engine.models import AuditEvent, ProcessInstance, Role, User
-from engine.services import access, audit, instances, messages, tasks, users
+from engine.read import access, audit_chain, queries
+from engine.services import instances, messages, tasks, users
 from tests import factories
 
 
@@ -27,7 +28,7 @@ def test_seeding_roles_twice_changes_nothing(db):
 
 def test_an_actor_carries_roles_and_department(db):
     with db.reading() as session:
-        actor = users.get_actor(session, "gm")
+        actor = people.get_actor(session, "gm")
     assert actor.role_ids == ("carbon_body", "top_management") and actor.department_code == "executive"
 
 
@@ -47,7 +48,7 @@ def test_a_deactivated_user_may_not_act(db):
     with db.transaction() as session:
         session.scalar(select(User).where(User.username == "staff_prod")).active = False
     with db.reading() as session, pytest.raises(NotPermitted, match="deactivated"):
-        users.get_actor(session, "staff_prod")
+        people.get_actor(session, "staff_prod")
 
 
 def test_passwords_are_stored_as_argon2_hashes(db):
@@ -68,7 +69,7 @@ def test_an_import_audits_each_user_created_with_its_roles_and_who_imported_it(d
                                       .order_by(AuditEvent.seq)))
         assert [(e.actor, e.data["username"], e.data["roles"]) for e in events[-2:]] == [
             ("admin", "mallory", ["process_admin"]), ("admin", "ning", ["carbon_staff", "department_head"])]
-        assert "password" not in events[-1].data and audit.verify_chain(session).ok
+        assert "password" not in events[-1].data and audit_chain.verify_chain(session).ok
 
 
 def test_a_refused_import_leaves_neither_users_nor_their_events(db):

@@ -5,11 +5,18 @@ from typing import Any
 
 import pytest
 
-from engine import queries
 from engine.errors import InvalidFormData, NotPermitted
+from engine.read import queries
 from engine.services import instances, tasks
 from tests.factories import (
-    complete, complete_task, days_ahead, end_of_day, instance, open_task, open_task_names, open_tasks,
+    complete,
+    complete_task,
+    days_ahead,
+    end_of_day,
+    instance,
+    open_task,
+    open_task_names,
+    open_tasks,
 )
 
 

@@ -8,7 +8,14 @@ import pytest
 from engine.errors import InvalidFormData, NotPermitted
 from engine.services import instances, tasks
 from tests.factories import (
-    complete, complete_task, days_ahead, end_of_day, instance, open_task, open_task_names, open_tasks,
+    complete,
+    complete_task,
+    days_ahead,
+    end_of_day,
+    instance,
+    open_task,
+    open_task_names,
+    open_tasks,
 )
 
 

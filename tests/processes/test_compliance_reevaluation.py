@@ -7,10 +7,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from engine import queries
 from engine.config import PROJECT_ROOT
 from engine.errors import InvalidFormData, NotPermitted
 from engine.models import StartSchedule
+from engine.read import queries
 from engine.services import instances, messages, schedules, tasks
 from tests.factories import complete, days_ahead, instance, open_task, open_task_names
 

@@ -5,11 +5,19 @@ from datetime import timedelta
 
 import pytest
 
-from engine import queries
 from engine.errors import InvalidFormData, NotPermitted
+from engine.read import queries
 from engine.services import tasks, timers
 from tests.factories import (
-    EVIDENCE, FORM_DATA, analyse_data, complete, days_ahead, end_of_day, instance, open_task, open_task_names,
+    EVIDENCE,
+    FORM_DATA,
+    analyse_data,
+    complete,
+    days_ahead,
+    end_of_day,
+    instance,
+    open_task,
+    open_task_names,
     start_corrective_action,
 )
 
@@ -82,7 +90,7 @@ def test_the_person_who_corrected_may_not_review_effectiveness(db):
         tasks.complete(session, task_id=review.id, actor="body",
                        data={"effective": True, "review_comment": "Self-review"})
     with db.reading() as session:
-        from engine.services.users import get_actor
+        from engine.people import get_actor
         assert review.id not in [t.id for t in queries.tasks_for_user(session, get_actor(session, "body"))]
     complete(db, nc, "review_effectiveness", "body2", {"effective": True, "review_comment": "OK"})
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from engine import queries
 from engine.db import Database
 from engine.errors import InvalidFormData, NotPermitted
+from engine.people import get_actor
+from engine.read import queries
 from engine.services import instances, tasks, timers
-from engine.services.users import get_actor
 from tests.factories import PASSWORD, complete, instance, open_task, open_task_names
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from engine import queries
 from engine.errors import InvalidFormData, NotPermitted
 from engine.models import StartSchedule
+from engine.read import queries
 from engine.services import instances, schedules, tasks
 from tests.factories import (
     PLANT_TZ,

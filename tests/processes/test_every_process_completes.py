@@ -6,14 +6,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from engine import people
 from engine.bpmn.parsing import start_events
 from engine.bpmn.runtime import shared_runtime
 from engine.config import PROJECT_ROOT
 from engine.errors import InvalidFormData
 from engine.models import HumanTask, InstanceStatus, ProcessInstance
-from engine.services import instances, messages, tasks, timers
-from engine.services.definitions import latest_definition
-from engine.services.users import get_actor
+from engine.people import get_actor
+from engine.read.definitions import latest_definition
+from engine.services import instances, messages, timers
 from tests.factories import EVIDENCE, USERS, complete_as
 from tests.formdata import sample_form
 
@@ -72,7 +73,7 @@ def _work_one_task(db, running: list[int]) -> bool:
             return False
         # The most specialised user first: top management (gm) only does what no one else may.
         by_specialism = sorted(USERS, key=lambda u: len(USERS[u][0]))
-        actor = next((u for u in by_specialism if tasks.may_work_on(task, get_actor(session, u))), None)
+        actor = next((u for u in by_specialism if people.may_work_on(task, get_actor(session, u))), None)
     assert actor is not None, f"no user may do task {task.name} of {task.process_id}"
     for data in (sample_form(task.form_key), sample_form(task.form_key, required_only=True)):
         try:

@@ -7,16 +7,24 @@ from xml.etree import ElementTree
 
 import pytest
 
-from engine import queries
-from engine.clauses import clause_map
 from engine.config import PROJECT_ROOT
 from engine.errors import InvalidFormData, NotPermitted
 from engine.models import StartSchedule
+from engine.people import get_actor
+from engine.read import queries
+from engine.read.clauses import clause_map
 from engine.services import instances, schedules, tasks, users
-from engine.services.users import get_actor
 from forms import json_schema
 from forms.internal_audit import CLAUSES
-from tests.factories import complete, complete_task, days_ahead, instance, open_task, open_task_names, open_tasks
+from tests.factories import (
+    complete,
+    complete_task,
+    days_ahead,
+    instance,
+    open_task,
+    open_task_names,
+    open_tasks,
+)
 
 PROCESS = "internal_audit"
 

@@ -7,12 +7,20 @@ from xml.etree import ElementTree
 
 import pytest
 
-from engine import queries
 from engine.config import PROJECT_ROOT
 from engine.errors import InvalidFormData, NotPermitted
 from engine.models import StartSchedule
+from engine.read import queries
 from engine.services import instances, schedules, tasks
-from tests.factories import complete, complete_task, days_ahead, instance, open_task, open_task_names, open_tasks
+from tests.factories import (
+    complete,
+    complete_task,
+    days_ahead,
+    instance,
+    open_task,
+    open_task_names,
+    open_tasks,
+)
 
 PROCESS = "management_review"
 

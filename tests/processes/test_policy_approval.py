@@ -11,7 +11,12 @@ from engine.errors import InvalidFormData, NotPermitted
 from engine.services import instances, tasks
 from tests.factories import (
     PASSWORD,
-    complete, complete_task, instance, open_task, open_task_names, open_tasks,
+    complete,
+    complete_task,
+    instance,
+    open_task,
+    open_task_names,
+    open_tasks,
 )
 
 HEADS = {"production": "head_prod", "energy": "head_energy", "quality": "head_quality"}

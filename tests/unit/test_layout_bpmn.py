@@ -14,7 +14,7 @@ from lxml import etree
 import forms
 from engine.bpmn.parsing import parse_bpmn
 from engine.config import PROJECT_ROOT
-from engine.services.users import ROLES
+from engine.people import ROLES
 
 TOOL = PROJECT_ROOT / "scripts" / "layout_bpmn.py"
 NS = {

@@ -6,6 +6,7 @@ from alembic.migration import MigrationContext
 
 from engine.db import Database
 from engine.models import Base
+from engine.read import audit_chain
 
 
 def test_migrations_match_the_models(db: Database):
@@ -35,6 +36,34 @@ def test_upgrading_seals_the_events_written_before_the_chain(tmp_path):
     with upgraded.transaction() as session:
         audit.record(session, action="after_upgrade", actor="li")
     with upgraded.reading() as session:
-        result = audit.verify_chain(session)
+        result = audit_chain.verify_chain(session)
     upgraded.dispose()
     assert result.ok and result.events == 4 and result.head_seq == 4
+
+
+def test_upgrading_marks_the_decisions_the_old_rule_had_signed(tmp_path):
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from engine.schema import alembic_config, migrate
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0005")
+    rows = {1: ("top_management", "policy_approval.approve"), 2: ("carbon_body", "policy_approval.approve"),
+            3: ("top_management", "management_review.hold_review"), 4: ("top_management", "reduction_measure.decide")}
+    old = create_engine(url)  # no foreign keys switched on: the tasks need no instance to test the back-fill
+    with old.begin() as connection:
+        for task_id, (role, form_key) in rows.items():
+            connection.execute(text(
+                "INSERT INTO human_tasks (id, instance_id, spiff_task_id, process_id, name, title, role, "
+                "excluded_users, evidence_required, form_key, sort_due_at, priority, status, created_at, version) "
+                "VALUES (:id, 1, :spiff, 'p', 'decide', 'Decide', :role, '[]', 0, :form_key, "
+                "'9999-12-31 00:00:00.000000', 2, 'completed', '2026-01-01 08:00:00.000000', 1)"),
+                {"id": task_id, "spiff": f"task-{task_id}", "role": role, "form_key": form_key})
+    old.dispose()
+    migrate(url)
+    upgraded = Database(url)
+    with upgraded.reading() as session:
+        signatures = dict(session.execute(text("SELECT id, signature FROM human_tasks")).all())
+    upgraded.dispose()
+    assert signatures == {1: "approval", 2: None, 3: None, 4: "approval"}

@@ -14,7 +14,13 @@ from sqlalchemy import func, select
 from engine import clock
 from engine.models import AuditEvent, HumanTask, Job, ProcessInstance, User
 from tests.factories import (
-    FORM_DATA, PASSWORD, analyse_data, complete, open_task, start_corrective_action, walk_to_approval,
+    FORM_DATA,
+    PASSWORD,
+    analyse_data,
+    complete,
+    open_task,
+    start_corrective_action,
+    walk_to_approval,
 )
 from tests.formdata import sample_form
 from tests.web.conftest import csrf_token

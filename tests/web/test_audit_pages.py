@@ -79,7 +79,7 @@ def test_the_exports_hold_the_same_rows_as_the_page_and_state_the_chain_check(tr
 
 
 def test_an_export_is_itself_recorded_in_the_trail(trail, sign_in, db):
-    from engine import queries
+    from engine.read import queries
     sign_in("verifier").get("/audit/export/audit.csv?action=complete")
     with db.reading() as session:
         exported = [e for e in queries.audit_events(session, limit=None) if e.action == "export"]

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 from datetime import timedelta
+from html import unescape
 
 from engine import clock
 from tests.factories import complete, start_corrective_action

@@ -12,7 +12,14 @@ from pypdf import PdfReader
 
 from engine import clock
 from engine.services import timers
-from tests.factories import EVIDENCE, analyse_data, complete, days_ahead, end_of_day, start_corrective_action
+from tests.factories import (
+    EVIDENCE,
+    analyse_data,
+    complete,
+    days_ahead,
+    end_of_day,
+    start_corrective_action,
+)
 from tests.web.conftest import csrf_token
 
 

@@ -17,12 +17,20 @@ from flask import url_for
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from engine import queries
 from engine.models import AuditEvent, HumanTask, Job, ProcessInstance
+from engine.people import READ_ONLY_ROLE
+from engine.read import queries
 from engine.services import tasks
-from engine.services.users import READ_ONLY_ROLE
 from tests.factories import (
-    EVIDENCE, FORM_DATA, PASSWORD, USERS, analyse_data, complete, open_task, raise_data, start_corrective_action,
+    EVIDENCE,
+    FORM_DATA,
+    PASSWORD,
+    USERS,
+    analyse_data,
+    complete,
+    open_task,
+    raise_data,
+    start_corrective_action,
 )
 from tests.web.conftest import csrf_token
 from webui.api import auth as api_auth

@@ -76,7 +76,7 @@ def test_closing_needs_an_evidence_file_uploaded_with_the_form(db, sign_in):
                        content_type="multipart/form-data")
     assert done.status_code == 302
     with db.reading() as session:
-        from engine import queries
+        from engine.read import queries
         assert [e.file_name for e in queries.evidence_of(session, instance_id=nc)] == ["record.pdf"]
 
 

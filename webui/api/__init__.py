@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api, Blueprint
 
-from engine.db import Database
+from webui.api import auth, instances, messages, processes, tasks
 from webui.api.auth import authenticate
 from webui.api.errors import JsonErrorApi
 
-__all__ = ["authenticate", "database", "register"]
+__all__ = ["authenticate", "register"]
 
 
 def register(app: Flask, csrf: object) -> Api:
@@ -35,14 +35,6 @@ def register(app: Flask, csrf: object) -> Api:
     return api
 
 
-def database() -> Database:
-    """The application's database (looked up when called: webui.app imports this package)."""
-    from webui.app import database as app_database
-    return app_database()
-
-
 def _blueprints() -> list[Blueprint]:
     """The API's resource blueprints (each module under webui/api/ adds its own here)."""
-    # Imported here, not at the top: they import this package's `database`.
-    from webui.api import auth, instances, messages, processes, tasks
     return [auth.blueprint, processes.blueprint, instances.blueprint, tasks.blueprint, messages.blueprint]

@@ -5,11 +5,12 @@ from typing import Any
 
 import marshmallow as ma
 
-from engine import queries, records
-from webui.api import database, schemas
-from engine.services.access import readable_instance
+from engine.read import queries, records
+from engine.read.access import readable_instance
+from webui.api import schemas
 from webui.api.auth import current_actor
 from webui.api.errors import resource
+from webui.extensions import database
 
 blueprint = resource("api_instances", "/api/v1/instances",
                      "Process instances, for those who took part, may work on one of their "

@@ -5,11 +5,12 @@ from typing import Any
 
 import marshmallow as ma
 
-from engine import records
+from engine.read import records
 from engine.services import jobs, messages
-from webui.api import database, schemas
+from webui.api import schemas
 from webui.api.auth import current_actor
 from webui.api.errors import resource
+from webui.extensions import database
 
 blueprint = resource("api_messages", "/api/v1/messages",
                      "Send a named message: processes that start on it start, instances "

@@ -6,13 +6,13 @@ from typing import Any
 import marshmallow as ma
 from flask import url_for
 
-from engine import records
+from engine.read import records
+from engine.read.definitions import latest_definitions
 from engine.services import instances
-from engine.services.definitions import latest_definitions
 from webui.api import schemas
 from webui.api.auth import current_actor
 from webui.api.errors import resource
-from webui.api import database
+from webui.extensions import database
 
 blueprint = resource("api_processes", "/api/v1/processes",
                      "Deployed processes, and starting an instance of one.")

@@ -53,7 +53,8 @@ class Task(ma.Schema):
     form_key = fields.String()
     evidence_required = fields.Boolean()
     requires_signature = fields.Boolean(metadata={
-        "description": "a decision of top management: complete it with the user's password (signed)"})
+        "description": "the task's BPMN declares a signature (top management's decisions): complete it with "
+                       "the user's password (signed)"})
     clauses = fields.List(fields.String())
     documentation = fields.String(allow_none=True)
     created_at = Moment()

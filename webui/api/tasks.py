@@ -9,15 +9,17 @@ from typing import Any
 import marshmallow as ma
 from sqlalchemy.orm import Session
 
-from engine import clock, queries, records
+from engine import clock, people
 from engine.errors import InvalidFormData
 from engine.models import HumanTask
+from engine.people import get_actor
+from engine.read import queries, records
+from engine.read.access import readable_task
 from engine.services import evidence, tasks
-from engine.services.users import get_actor
-from webui.api import database, schemas
-from engine.services.access import readable_task
+from webui.api import schemas
 from webui.api.auth import current_actor
 from webui.api.errors import resource
+from webui.extensions import database, settings
 
 blueprint = resource("api_tasks", "/api/v1/tasks",
                      "Human tasks: the inbox, a task's form, claim, unclaim and complete.")
@@ -73,11 +75,10 @@ class CompleteRequest(ma.Schema):
 @blueprint.response(200, schemas.Task(many=True))
 def inbox(query: dict[str, Any]) -> list[dict[str, Any]]:
     """Open tasks the caller may act on, by due time; without their forms (GET one task for its form)."""
-    from webui.app import settings as app_settings
     with database().reading() as session:
         user = get_actor(session, current_actor())
         now = clock.now()
-        due_by = queries.due_horizon(query["due"], now, app_settings().timezone) if query["due"] else None
+        due_by = queries.due_horizon(query["due"], now, settings().timezone) if query["due"] else None
         rows = queries.tasks_for_user(session, user, scope=query["scope"], overdue=query["overdue"],
                                       process_id=query["process"], priority=query["priority"], search=query["q"],
                                       due_by=due_by, now=now, limit=query["limit"], offset=query["offset"])
@@ -136,7 +137,7 @@ def _complete(session: Session, task_id: int, body: dict[str, Any]) -> HumanTask
     arguments: dict[str, Any] = {"task_id": task_id, "actor": actor, "data": body["data"],
                                  "evidence_files": body["evidence"]}
     task = readable_task(session, task_id, actor)
-    if not (tasks.requires_signature(task) and tasks.may_work_on(task, get_actor(session, actor))):
+    if not (task.requires_signature and people.may_work_on(task, get_actor(session, actor))):
         return tasks.complete(session, **arguments)  # which refuses whoever may not do it, saying why
     if body["password"] is None:
         raise InvalidFormData(task.form_key, {"password": [

@@ -4,10 +4,11 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-24 12:18:48.238872
 """
-from alembic import op
 import sqlalchemy as sa
-import engine.models.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import engine.models.base
 
 revision = '0001'
 down_revision = None

@@ -4,10 +4,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-24 12:59:47.634819
 """
-from alembic import op
 import sqlalchemy as sa
-import engine.models.base
+from alembic import op
 
+import engine.models.base
 
 revision = '0002'
 down_revision = '0001'

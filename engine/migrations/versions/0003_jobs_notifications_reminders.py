@@ -4,10 +4,11 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-24 13:49:27.719004
 """
-from alembic import op
 import sqlalchemy as sa
-import engine.models.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import engine.models.base
 
 revision = '0003'
 down_revision = '0002'

@@ -4,10 +4,11 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-24 14:32:11.572176
 """
-from alembic import op
 import sqlalchemy as sa
-import engine.models.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import engine.models.base
 
 revision = '0004'
 down_revision = '0003'

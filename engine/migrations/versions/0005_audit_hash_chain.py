@@ -4,9 +4,10 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-05 16:20:00
 """
-from alembic import op
-import sqlalchemy as sa
 from types import SimpleNamespace
+
+import sqlalchemy as sa
+from alembic import op
 
 from engine.models.audit import GENESIS, event_hash
 from engine.models.base import JsonData, UtcDateTime

@@ -1,26 +1,23 @@
-"""The `carbonflow` command: the engine's commands plus `serve`, which needs the web layer."""
+"""`carbonflow serve`: the web UI under waitress, with the background worker in the same process."""
 from __future__ import annotations
 
 import click
+from waitress import serve as waitress_serve
 
+from cli.base import fail_cleanly
 from engine.background.worker import Background
-from engine.cli import _fail_cleanly, main
-
-__all__ = ["main"]
+from webui.app import create_app
 
 
-@main.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, help="Web server threads.")
 @click.option("--no-worker", is_flag=True, help="Do not run background work in this process.")
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def serve(ctx: click.Context, host: str, port: int, threads: int, no_worker: bool) -> None:
     """Serve the web UI with waitress (and, unless --no-worker, the background worker in-process)."""
-    from waitress import serve as waitress_serve
-
-    from webui.app import create_app
     settings = ctx.obj.settings
     db = ctx.obj.db()
     background = None

@@ -2,7 +2,7 @@
 
 An instance's readers are the roles that oversee the system (READER_ROLES, process_admin among them),
 those who took part in it (started it, completed or hold one of its tasks) and whoever may work on one
-of its open tasks (engine/services/tasks.py `may_work_on`): they need the context, and the evidence,
+of its open tasks (engine/people.py `may_work_on`): they need the context, and the evidence,
 of the step they are offered. A task and an evidence file are readable by the readers of their instance.
 """
 from __future__ import annotations
@@ -10,11 +10,11 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from engine import queries
+from engine import people
 from engine.errors import NotFound, NotPermitted
 from engine.models import Evidence, HumanTask, ProcessInstance
-from engine.services import evidence, instances, tasks
-from engine.services.users import ADMIN_ROLE, READ_ONLY_ROLE, Actor, get_actor
+from engine.people import ADMIN_ROLE, READ_ONLY_ROLE, Actor, get_actor
+from engine.read import queries
 
 # Who may read every instance: the people who oversee and audit the system.
 READER_ROLES = frozenset({"top_management", "carbon_body", "internal_auditor", READ_ONLY_ROLE, ADMIN_ROLE})
@@ -23,24 +23,12 @@ READER_ROLES = frozenset({"top_management", "carbon_body", "internal_auditor", R
 def readable_instance(session: Session, instance_id: int, actor: str) -> tuple[ProcessInstance, list[Evidence]]:
     """The instance and its evidence files; NotFound or NotPermitted as the engine decides."""
     user = get_actor(session, actor)
-    instance = instances.get_instance(session, instance_id)
+    instance = queries.get_instance(session, instance_id)
     if not _may_read(session, instance, user):
         raise NotPermitted(f"{actor} may not see instance {instance_id}: it is for those who took part, "
                            f"may work on one of its open tasks, or oversee the system "
                            f"({', '.join(sorted(READER_ROLES))})")
     return instance, queries.evidence_of(session, instance_id=instance_id)
-
-
-def read_evidence(session: Session, evidence_id: int, actor: str) -> tuple[Evidence, bytes]:
-    """An evidence file and its content, for a reader of its instance; checked against its SHA-256, audited."""
-    row = session.get(Evidence, evidence_id)
-    if row is None:
-        raise NotFound(f"no evidence file {evidence_id}")
-    try:
-        readable_instance(session, row.instance_id, actor)
-    except NotPermitted as exc:
-        raise NotPermitted(f"{actor} may not read the evidence of instance {row.instance_id}: {exc}") from exc
-    return row, evidence.content_of(session, row, actor=actor)
 
 
 def require_oversight(session: Session, actor: str, what: str) -> Actor:
@@ -67,5 +55,5 @@ def _may_read(session: Session, instance: ProcessInstance, user: Actor) -> bool:
     took_part = session.scalar(select(HumanTask.id).where(
         HumanTask.instance_id == instance.id,
         or_(HumanTask.completed_by == user.username, HumanTask.assignee == user.username)).limit(1))
-    return took_part is not None or any(tasks.may_work_on(task, user)
+    return took_part is not None or any(people.may_work_on(task, user)
                                         for task in queries.open_tasks_of(session, instance.id))

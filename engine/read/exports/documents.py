@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from engine.exports.formats import (
-    MARGIN, Column, build_pdf, pdf_grid, pdf_paragraph, pdf_styles, statement_flowables,
+from engine.read.exports.formats import (
+    MARGIN,
+    Column,
+    build_pdf,
+    pdf_grid,
+    pdf_paragraph,
+    pdf_styles,
+    statement_flowables,
 )
 
 

@@ -1,51 +1,42 @@
 """Demo data: a Shanxi cement plant with about a year of instances, driven through the engine services.
 
 Each story is one function that starts instances and completes their tasks as the demo users would,
-with the clock pinned to a day in the past so dates look real. Fields a story does not name are
-filled from the form declaration (its bilingual label), so a story states only what matters to it.
+with the clock pinned to a day in the past so dates look real (demo/story.py is how they act).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from marshmallow import fields
 from sqlalchemy import select
 
-from engine import clock
+from demo.story import (
+    AUDITOR,
+    AUDITOR_PROD,
+    BODY,
+    COMPANY,
+    DOCS,
+    ENERGY,
+    GM,
+    KEY_PREFIX,
+    PLANT_TZ,
+    PROD,
+    QUALITY,
+    STAFF_ENERGY,
+    STAFF_PROD,
+    WORKSHOPS,
+    Seeded,
+    Story,
+    finish,
+    finish_until,
+)
+from demo.users import DemoUser, load_demo_users
 from engine.db import Database
-from engine.errors import InvalidFormData
-from engine.models import HumanTask, ProcessInstance
-from engine.services import evidence, instances, messages, tasks, timers, users
-from engine.services.definitions import latest_definition
-from forms import get_form
-from forms.samples import Sampler, fit
+from engine.models import ProcessInstance
+from engine.services import users
 
-PLANT_TZ = ZoneInfo("Asia/Shanghai")
-KEY_PREFIX = "DEMO-"
-COMPANY = "山西某水泥有限公司 Shanxi cement company"
-
-# Added to users.DEPARTMENTS: the plant's own workshops.
-WORKSHOPS = {
-    "kiln": ("熟料烧成车间", "Kiln and clinker workshop"),
-    "mining": ("石灰石矿山车间", "Limestone quarry workshop"),
-}
-# Who acts in the stories (all created by users.load_demo_users).
-GM, BODY, PROD, ENERGY, QUALITY = "zhang.gm", "li.carbon", "wang.prod", "liu.energy", "qian.quality"
-STAFF_PROD, STAFF_ENERGY, AUDITOR, AUDITOR_PROD, DOCS = "zhao.staff", "chen.staff", "sun.audit", "ma.audit", "zhou.docs"
-ROLE_USER = {"top_management": GM, "carbon_body": BODY, "department_head": PROD, "carbon_staff": STAFF_PROD,
-             "internal_auditor": AUDITOR, "document_controller": DOCS, "process_admin": "admin"}
-
-
-@dataclass
-class Seeded:
-    """What a run created: instance ids by business key (message-started ones by a label)."""
-
-    instances: dict[str, int] = field(default_factory=dict)
-    fired_timers: int = 0
+__all__ = ["COMPANY", "BODY", "GM", "AlreadySeeded", "is_seeded", "seed"]
 
 
 class AlreadySeeded(Exception):
@@ -58,124 +49,27 @@ def is_seeded(db: Database) -> bool:
             ProcessInstance.business_key.like(f"{KEY_PREFIX}%")).limit(1)) is not None
 
 
-def seed(db: Database, today: date | None = None) -> tuple[list[users.DemoUser], Seeded]:
+def seed(db: Database, today: date | None = None) -> tuple[list[DemoUser], Seeded]:
     """Create the plant, its users and its year of instances; AlreadySeeded if they exist."""
     if is_seeded(db):
         raise AlreadySeeded("demo data is already loaded (instances with business keys DEMO-… exist)")
     with db.transaction() as session:
-        demo_users = users.load_demo_users(session)
+        created = load_demo_users(session)
         for code, (zh, en) in WORKSHOPS.items():
             users.ensure_department(session, code=code, name_zh=zh, name_en=en)
-    passwords = {user.username: user.password for user in demo_users}
-    story = _Story(db, today or datetime.now(PLANT_TZ).date(), Seeded(), passwords)
+    passwords = {user.username: user.password for user in created}
+    story = Story(db, today or datetime.now(PLANT_TZ).date(), Seeded(), passwords)
     for tell in STORIES:
         tell(story)
-    return demo_users, story.seeded
-
-
-# --- the machinery the stories use ------------------------------------------------------------
-
-@dataclass
-class _Story:
-    db: Database
-    today: date
-    seeded: Seeded
-    passwords: dict[str, str]  # top management signs its decisions with them
-
-    def day(self, days_ago: int, hour: int = 10) -> datetime:
-        """A working hour that many days ago, in UTC."""
-        return datetime.combine(self.today - timedelta(days=days_ago), time(hour), PLANT_TZ).astimezone(timezone.utc)
-
-    def date(self, days_ago: int) -> str:
-        return (self.today - timedelta(days=days_ago)).isoformat()
-
-    def start(self, days_ago: int, process_id: str, key: str, actor: str, data: dict[str, Any]) -> int:
-        with clock.frozen_at(self.day(days_ago, 9)), self.db.transaction() as session:
-            definition = latest_definition(session, process_id)
-            assert definition is not None, f"process {process_id} is not deployed: run `carbonflow init`"
-            filled = fill(definition.start_form_key, data) if definition.start_form_key else data
-            iid = instances.start(session, process_id=process_id, actor=actor, business_key=key, data=filled).id
-        self.seeded.instances[key] = iid
-        return iid
-
-    def message(self, days_ago: int, name: str, actor: str, form_key: str, data: dict[str, Any], label: str) -> int:
-        with clock.frozen_at(self.day(days_ago, 9)), self.db.transaction() as session:
-            started = messages.send_message(session, name=name, payload=fill(form_key, data), actor=actor).started
-        self.seeded.instances[label] = started[0]
-        return started[0]
-
-    def work(self, days_ago: int, iid: int, name: str, actor: str | None, data: dict[str, Any] | None = None, *,
-             where: Callable[[HumanTask], bool] = lambda task: True) -> None:
-        """Complete the open task `name` of the instance as `actor` (None: whoever may) on that day."""
-        try:
-            self._complete(days_ago, iid, name, actor, data or {}, where, everything=False)
-        except InvalidFormData:
-            # Some forms need an optional field once a required one has its first choice: fill them all.
-            self._complete(days_ago, iid, name, actor, data or {}, where, everything=True)
-
-    def _complete(self, days_ago: int, iid: int, name: str, actor: str | None, data: dict[str, Any],
-                  where: Callable[[HumanTask], bool], *, everything: bool) -> None:
-        with clock.frozen_at(self.day(days_ago, 15)), self.db.transaction() as session:
-            open_tasks = list(session.scalars(select(HumanTask).where(
-                HumanTask.instance_id == iid, HumanTask.status == "ready").order_by(HumanTask.id)))
-            task = next((t for t in open_tasks if t.name == name and where(t)), None)
-            if task is None:
-                instance = session.get(ProcessInstance, iid)
-                raise LookupError(f"instance {iid} ({instance and instance.status}: "
-                                  f"{instance and instance.error_message}) has no open task {name}; "
-                                  f"open: {[t.name for t in open_tasks]}")
-            files = [_evidence(task)] if task.evidence_required else []
-            who, filled = actor or _who_may(session, task), fill(task.form_key, data, everything=everything)
-            if tasks.requires_signature(task):
-                tasks.complete_signed(session, task_id=task.id, actor=who, data=filled, password=self.passwords[who],
-                                      evidence_files=files)
-            else:
-                tasks.complete(session, task_id=task.id, actor=who, data=filled, evidence_files=files)
-
-    def fire_timers(self, days_ago: int) -> None:
-        self.seeded.fired_timers += len(timers.fire_due_timers(self.db, self.day(days_ago, 8)))
-
-    def data(self, iid: int) -> dict[str, Any]:
-        with self.db.reading() as session:
-            return dict(instances.get_instance(session, iid).data)
-
-    def linked(self, iid: int) -> list[int]:
-        from engine.queries import instance_links
-
-        with self.db.reading() as session:
-            return [link["instance_id"] for link in instance_links(session, iid) if link["direction"] == "out"]
-
-
-def _evidence(task: HumanTask) -> evidence.Upload:
-    content = (f"{COMPANY}\n{task.process_id} / {task.name}\n"
-               f"演示证据文件，仅供体验系统。Demo evidence for a first look at the system.\n").encode()
-    return evidence.Upload(f"{task.name}-evidence.txt", content, "text/plain")
-
-
-def fill(form_key: str, data: dict[str, Any], *, everything: bool = False) -> dict[str, Any]:
-    """The story's data, with every required field it leaves out filled from the form's declaration."""
-    schema = get_form(form_key).schema()
-    # The shared approval form's first choice is "approve", which needs its statement ticked.
-    approval = {"approval_statement": True} if "approval_statement" in schema.fields else {}
-    return {**SAMPLER.schema(schema, required_only=not everything), **approval, **data}
-
-
-def _label_text(f: fields.Field, _where: str) -> str:
-    label = f.metadata.get("label") or {}
-    return fit(f, f"{label.get('zh', '')}：见记录 / {label.get('en', '')}: see the records", pad="。")
-
-
-SAMPLER = Sampler(user_for=lambda role: ROLE_USER.get(role or "", BODY), department="production",
-                  text_for=_label_text, now=lambda: clock.now().astimezone(PLANT_TZ),
-                  email="carbon@sx-cement.example.cn", url="https://sx-cement.example.cn/records")
+    return created, story.seeded
 
 
 # --- the stories, oldest first ------------------------------------------------------------------
 
-STORIES: list[Callable[[_Story], None]] = []
+STORIES: list[Callable[[Story], None]] = []
 
 
-def policy(s: _Story) -> None:
+def policy(s: Story) -> None:
     """The carbon emission management policy, approved and communicated a year ago."""
     year = s.today.year
     iid = s.start(360, "policy_approval", f"{KEY_PREFIX}POL-{year}", BODY, {
@@ -195,31 +89,7 @@ def policy(s: _Story) -> None:
                                             "approval_comments": "同意发布。Approved for issue."})
     s.work(348, iid, "publish_policy", BODY, {"policy_number": f"CF-POL-{year}-01",
                                               "effective_date": s.date(345)})
-    _finish(s, iid, 340)
-
-
-def _finish(s: _Story, iid: int, days_ago: int) -> None:
-    """Complete whatever tasks remain, each by a user who may, with the form's filled-in data."""
-    _finish_until(s, iid, days_ago, None)
-
-
-def _finish_until(s: _Story, iid: int, days_ago: int, stop_at: str | None) -> None:
-    """Complete the open tasks one by one until task `stop_at` (or none) is open."""
-    for _ in range(20):
-        with s.db.reading() as session:
-            task = session.scalar(select(HumanTask).where(
-                HumanTask.instance_id == iid, HumanTask.status == "ready").order_by(HumanTask.id))
-            if task is None or task.name == stop_at:
-                return
-        s.work(days_ago, iid, task.name, None, where=lambda t, tid=task.id: t.id == tid)
-
-
-def _who_may(session: Any, task: HumanTask) -> str:
-    everyone = [BODY, PROD, ENERGY, QUALITY, STAFF_PROD, STAFF_ENERGY, AUDITOR, AUDITOR_PROD, DOCS, GM]
-    actors = [users.get_actor(session, u) for u in everyone]
-    # The most specialised first: the general manager only does what no one else may.
-    return next(a.username for a in sorted(actors, key=lambda a: len(a.role_ids)) if tasks.may_work_on(task, a))
-
+    finish(s, iid, 340)
 
 
 def _source(step: str, equipment: str, kind: str, source: str, material: str, quantity: str, unit: str,
@@ -265,7 +135,7 @@ ENERGY_DATA = {
 }
 
 
-def emissions_accounting(s: _Story) -> None:
+def emissions_accounting(s: Story) -> None:
     """Last year's accounting: two departments' data, checked, reported and approved in the spring."""
     year = s.today.year - 1
     iid = s.start(250, "emissions_accounting", f"{KEY_PREFIX}GHG-{year}", BODY, {
@@ -281,7 +151,7 @@ def emissions_accounting(s: _Story) -> None:
         "missing_data_summary": "2月3日皮带秤停机4小时，按前后班次均值补齐。Belt scale down 4 h on 3 Feb; "
                                 "filled with the mean of the shifts before and after."})
     s.work(236, iid, "compile_report", STAFF_PROD, REPORT)
-    _finish(s, iid, 232)
+    finish(s, iid, 232)
 
 
 REPORT = {
@@ -308,7 +178,7 @@ FINDINGS = [
 ]
 
 
-def _checklist(s: _Story, department: str) -> dict[str, Any]:
+def _checklist(s: Story, department: str) -> dict[str, Any]:
     from forms.internal_audit import CLAUSES
 
     found = {clause: (finding, cause) for d, clause, finding, cause in FINDINGS if d == department}
@@ -320,7 +190,7 @@ def _checklist(s: _Story, department: str) -> dict[str, Any]:
             "checklist": rows, "summary": "按计划完成审核。Audited as planned."}
 
 
-def internal_audit(s: _Story) -> None:
+def internal_audit(s: Story) -> None:
     """The yearly internal audit in spring: three departments, a finding each, three corrective actions."""
     year = s.today.year
     auditors = {"production": AUDITOR, "energy": AUDITOR, "quality": AUDITOR_PROD}
@@ -356,7 +226,7 @@ def internal_audit(s: _Story) -> None:
     _corrective_actions(s, s.linked(iid))
 
 
-def _corrective_actions(s: _Story, raised: list[int]) -> None:
+def _corrective_actions(s: Story, raised: list[int]) -> None:
     """One corrective action closed, one under way, one overdue and followed up by its department head."""
     by_department = {s.data(iid)["department"]: iid for iid in raised}
     closed, under_way, overdue = by_department["quality"], by_department["energy"], by_department["production"]
@@ -369,13 +239,13 @@ def _corrective_actions(s: _Story, raised: list[int]) -> None:
         "actions_taken": "修订化验室作业指导书，恢复按月留样。Work instruction revised; monthly retained "
                          "samples resumed.",
         "completed_on": s.date(155), "evidence_description": "作业指导书 Work instruction SXSN-ZY-HY-07 第3版"})
-    _finish(s, closed, 140)
+    finish(s, closed, 140)
     _analyse(s, under_way, STAFF_ENERGY, (s.today + timedelta(days=25)).isoformat())
     _analyse(s, overdue, STAFF_PROD, s.date(21))
     s.fire_timers(20)
 
 
-def _analyse(s: _Story, iid: int, owner: str, due: str) -> None:
+def _analyse(s: Story, iid: int, owner: str, due: str) -> None:
     s.work(185, iid, "analyse_cause", None, {
         "severity": "minor", "root_cause": "程序文件未覆盖该要求。The procedure did not cover the requirement.",
         "similar_checked": True, "preventive_measures": "修订程序文件并培训。Revise the procedure and train.",
@@ -383,7 +253,7 @@ def _analyse(s: _Story, iid: int, owner: str, due: str) -> None:
 
 
 
-def baseline_adjustment(s: _Story) -> None:
+def baseline_adjustment(s: Story) -> None:
     """The alternative-fuel switch changed the energy structure: the baseline is being recalculated."""
     iid = s.start(45, "baseline_adjustment", f"{KEY_PREFIX}BL-{s.today.year}", BODY, {
         "trigger": "boundary_or_structure",
@@ -396,7 +266,7 @@ def baseline_adjustment(s: _Story) -> None:
                                 "intensity no longer comparable."})
 
 
-def document_control(s: _Story) -> None:
+def document_control(s: Story) -> None:
     """The kiln metering procedure, released last year and now due for its periodic review."""
     iid = s.start(400, "document_control", f"{KEY_PREFIX}DOC-MET-01", BODY, {
         "subject": "碳排放计量器具管理程序 Carbon metering procedure",
@@ -406,11 +276,11 @@ def document_control(s: _Story) -> None:
         "document_type": "management_system", "owning_department": "energy",
         "content_summary": "规定重点排放设备计量器具的配置、校准周期和数据记录。Meters of key emitting "
                            "equipment: fitting, calibration intervals, data records."})
-    _finish(s, iid, 385)  # released with a yearly review: its timer fell due about three weeks ago
+    finish(s, iid, 385)  # released with a yearly review: its timer fell due about three weeks ago
     s.fire_timers(19)
 
 
-def compliance_reevaluation(s: _Story) -> None:
+def compliance_reevaluation(s: Story) -> None:
     """A new national rule arrived as a `regulation_changed` message: the evaluation is planned."""
     iid = s.message(12, "regulation_changed", BODY, "compliance_reevaluation.regulation_changed", {
         "title": "《碳排放权交易管理暂行条例》及水泥行业纳入全国碳市场配额分配方案 Interim regulations on "
@@ -424,7 +294,7 @@ def compliance_reevaluation(s: _Story) -> None:
         "evaluator": BODY, "evaluation_due": (s.today + timedelta(days=10)).isoformat()})
 
 
-def management_review(s: _Story) -> None:
+def management_review(s: Story) -> None:
     """This year's management review, scheduled for December: inputs are being gathered."""
     year = s.today.year
     s.start(25, "management_review", f"{KEY_PREFIX}MR-{year}", GM, {
@@ -439,10 +309,10 @@ MEASURES = [
 ]
 
 
-def reduction_measures(s: _Story) -> None:
+def reduction_measures(s: Story) -> None:
     """Three measures: one verified and recorded, one being carried out, one waiting for a decision."""
     done, doing, proposed = (_propose(s, *m) for m in MEASURES)
-    _finish_until(s, done, 200, "keep_records")
+    finish_until(s, done, 200, "keep_records")
     s.work(150, done, "keep_records", None, {
         "records_reference": "SXSN-RM-01 碳排放管理办公室档案 Carbon office archive", "records_complete": True,
         "baseline_review_needed": False,
@@ -455,7 +325,7 @@ def reduction_measures(s: _Story) -> None:
     s.work(10, proposed, "prioritise", None)
 
 
-def _propose(s: _Story, key: str, title: str, direction: str, days_ago: int) -> int:
+def _propose(s: Story, key: str, title: str, direction: str, days_ago: int) -> int:
     return s.start(days_ago, "reduction_measure", f"{KEY_PREFIX}{key}", STAFF_PROD, {
         "title": title, "description": title, "direction": direction, "level": "equipment",
         "scope": "2号熟料线 Clinker line 2", "department": "production", "current_emissions": "684500",

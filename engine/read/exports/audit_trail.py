@@ -6,12 +6,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from engine import queries
-from engine.exports.formats import Column, Table
-from engine.exports.period import ReportingPeriod
-from engine.exports.statement import statement
 from engine.models import AuditEvent
-from engine.services import access
+from engine.read import access, queries
+from engine.read.exports.formats import Column, Table
+from engine.read.exports.period import ReportingPeriod
+from engine.read.exports.statement import statement
 
 COLUMNS = (
     Column("seq", "#", 0.35), Column("id", "id", 0.35), Column("at_utc", "time (UTC)", 1.3),

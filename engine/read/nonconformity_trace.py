@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import nonconformities, queries
 from engine.models import AuditEvent, Evidence, ProcessInstance
-from engine.nonconformities import Nonconformity
+from engine.read import nonconformities, queries
+from engine.read.nonconformities import Nonconformity
 from forms import FORMS
 from forms.describe import Line, describe
 

@@ -7,15 +7,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from engine import clauses, nonconformities
 from engine.errors import NotFound
-from engine.exports.documents import Moment, Section, sections_pdf, timeline_pdf
-from engine.exports.formats import Column, Table
-from engine.exports.period import ReportingPeriod
-from engine.exports.statement import statement
-from engine.nonconformities import Nonconformity, NonconformityFilter
-from engine.nonconformity_trace import TraceStep, trace
-from engine.services import access
+from engine.read import access, clauses, nonconformities
+from engine.read.exports.documents import Moment, Section, sections_pdf, timeline_pdf
+from engine.read.exports.formats import Column, Table
+from engine.read.exports.period import ReportingPeriod
+from engine.read.exports.statement import statement
+from engine.read.nonconformities import Nonconformity, NonconformityFilter
+from engine.read.nonconformity_trace import TraceStep, trace
 
 REGISTER_COLUMNS = (
     Column("instance_id", "instance", 0.45), Column("business_key", "business key", 0.8),

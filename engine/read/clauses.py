@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import nonconformities
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import task_properties
 from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskStatus
-from engine.nonconformities import RaisedCase
-from engine.services.definitions import latest_definitions
+from engine.read import nonconformities
+from engine.read.definitions import latest_definitions
+from engine.read.nonconformities import RaisedCase
 
-CLAUSE_MAP = Path(__file__).resolve().parent / "guideline" / "clause-map.en.md"
+CLAUSE_MAP = Path(__file__).resolve().parent.parent / "guideline" / "clause-map.en.md"
 _ROW = re.compile(r"^\|\s*(\d[^|]*?)\s*\|\s*([^|]*?)\s*\|\s*([^|]*?)\s*\|\s*$")
 _TASK_CLAUSE = re.compile(r"^(\d+(?:\.\d+)*)([a-g]?)$")
 

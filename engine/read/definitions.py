@@ -1,11 +1,15 @@
-"""Reading deployed process definitions: the newest version of one process, or of every process."""
+"""Reading deployed process definitions (the newest version of one process, or of every process) and restoring an
+instance's workflow onto its own version."""
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.bpmn import runtime as rt
 from engine.errors import NotFound
-from engine.models import ProcessDefinition
+from engine.models import ProcessDefinition, ProcessInstance
 
 
 def latest_definition(session: Session, process_id: str, *, required: bool = True) -> ProcessDefinition | None:
@@ -26,3 +30,14 @@ def latest_definitions(session: Session) -> list[ProcessDefinition]:
         select(ProcessDefinition).join(newest, (ProcessDefinition.process_id == newest.c.process_id)
                                        & (ProcessDefinition.version == newest.c.v))
         .order_by(ProcessDefinition.process_id)))
+
+
+def load_workflow(session: Session, instance: ProcessInstance, runtime: rt.Runtime,
+                  content_hash: str | None = None) -> Any:
+    """The instance's workflow, restored onto its own version's spec (read from the database on a cache miss)."""
+    by_id = ProcessDefinition.id == instance.definition_id
+    if content_hash is None:
+        content_hash = session.scalar(select(ProcessDefinition.content_hash).where(by_id))
+    assert content_hash is not None  # foreign key
+    return runtime.load(content_hash, lambda: session.scalar(select(ProcessDefinition.spec_json).where(by_id)),
+                        instance.state_json)

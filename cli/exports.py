@@ -7,12 +7,13 @@ from typing import Any
 
 import click
 
-from engine.cli import _fail_cleanly, _reading, _transaction, main
+from cli.base import fail_cleanly, reading, transaction
 from engine.errors import InvalidFormData
-from engine.exports import audit_trail, formats, nonconformity_exports
-from engine.exports.period import ReportingPeriod
-from engine.exports.statement import chain_line
-from engine.nonconformities import SEVERITIES, SOURCES, STATUSES, NonconformityFilter
+from engine.read import audit_chain
+from engine.read.exports import audit_trail, formats, nonconformity_exports
+from engine.read.exports.period import ReportingPeriod
+from engine.read.exports.statement import chain_line
+from engine.read.nonconformities import SEVERITIES, SOURCES, STATUSES, NonconformityFilter
 from engine.services import audit
 
 KINDS = ("audit", "nonconformities", "trace", "records")
@@ -25,7 +26,7 @@ class Export:
     rows: int
 
 
-@main.command("export")
+@click.command("export")
 @click.argument("kind", type=click.Choice(KINDS))
 @click.option("--format", "fmt", type=click.Choice(formats.FORMATS), required=True,
               help="csv, xlsx or pdf (trace and records: pdf only).")
@@ -44,7 +45,7 @@ class Export:
 @click.option("--clause", default=None, help="nonconformities: this clause and its sub-clauses (e.g. 8.1).")
 @click.option("--as", "actor", required=True, help="Who exports (a role that oversees the system).")
 @click.pass_context
-@_fail_cleanly
+@fail_cleanly
 def export(ctx: click.Context, kind: str, fmt: str, out: Path, first: str | None, last: str | None,
            actor: str, **filters: Any) -> None:
     """Export the audit trail or the nonconformity register (CSV, XLSX, PDF), a nonconformity's trace or the
@@ -55,15 +56,15 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path, first: str | None
         raise InvalidFormData("export", {"instance": ["name the nonconformity: --instance ID"]})
     settings = ctx.obj.settings
     period = ReportingPeriod.parse(first, last, settings.timezone)
-    with _reading(ctx) as session:
+    with reading(ctx) as session:
         made = _build(session, kind, fmt, period, by=actor, **filters)
-        chain = chain_line(audit.verify_chain(session))
+        chain = chain_line(audit_chain.verify_chain(session))
     try:
         with open(out, "xb") as file:  # never over an existing file or through a symlink
             file.write(made.body)
     except FileExistsError as exc:
         raise click.ClickException(f"{out} exists; choose another --out") from exc
-    with _transaction(ctx) as session:
+    with transaction(ctx) as session:
         audit.record(session, action="export", actor=actor, instance_id=filters["instance_id"] if kind == "trace"
                      else None, data={"export": kind, "format": fmt, "rows": made.rows, "file": out.name,
                                       "period": period.label})

@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import clock, nonconformities, queries
+from engine import clock
 from engine.errors import NotPermitted
 from engine.models import HumanTask, InstanceStatus, ProcessInstance, StartSchedule, TaskStatus
+from engine.people import get_actor
 from engine.periods import InvalidPeriod, Period
-from engine.services import access
-from engine.services.definitions import latest_definitions
-from engine.services.users import get_actor
+from engine.read import access, nonconformities, queries
+from engine.read.definitions import latest_definitions
 
 OVERDUE_SHOWN = 15
 INBOX_WINDOW = 2000  # a person's own inbox, counted in full

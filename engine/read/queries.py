@@ -10,10 +10,19 @@ from sqlalchemy import and_, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.errors import NotFound
 from engine.models import (
-    AuditEvent, Evidence, HumanTask, InstanceLink, ProcessDefinition, ProcessInstance, TaskExclusion, TaskStatus, User,
+    AuditEvent,
+    Evidence,
+    HumanTask,
+    InstanceLink,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskExclusion,
+    TaskStatus,
+    User,
 )
-from engine.services.users import Actor
+from engine.people import Actor
 
 Scope = Literal["mine", "candidate", "all"]
 # Inbox due filters: due by the end of today, or of the sixth day after it, on the plant's calendar.
@@ -227,3 +236,11 @@ def evidence_of(session: Session, *, instance_id: int | None = None, task_id: in
 
 def users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)).unique())
+
+
+def get_instance(session: Session, instance_id: int) -> ProcessInstance:
+    """The instance; NotFound when there is none."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"no process instance {instance_id}")
+    return instance

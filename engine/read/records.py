@@ -6,15 +6,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import queries
 from engine.bpmn import runtime as rt
 from engine.models import (
-    AuditEvent, Evidence, HumanTask, Job, Notification, ProcessDefinition, ProcessInstance, StartSchedule, User,
+    AuditEvent,
+    Evidence,
+    HumanTask,
+    Job,
+    Notification,
+    ProcessDefinition,
+    ProcessInstance,
+    StartSchedule,
+    User,
 )
-from engine.services.audit import ChainVerification
-from engine.services.progress import load_workflow
-from engine.services.tasks import requires_signature
-from engine.services.users import SessionDirectory
+from engine.people import SessionDirectory
+from engine.read import queries
+from engine.read.audit_chain import ChainVerification
+from engine.read.definitions import load_workflow
 from forms import json_schema
 
 
@@ -36,7 +43,7 @@ def task_record(session: Session, task: HumanTask, *, with_form: bool = True,
         "title_en": task.title_en, "role": task.role, "assignee": task.assignee,
         "candidate_department": task.candidate_department, "due_at": iso(task.due_at),
         "priority": task.priority, "status": task.status, "form_key": task.form_key,
-        "evidence_required": task.evidence_required, "requires_signature": requires_signature(task),
+        "evidence_required": task.evidence_required, "requires_signature": task.requires_signature,
         "clauses": task.clauses.split(",") if task.clauses else [],
         "documentation": task.documentation, "created_at": iso(task.created_at),
         "completed_by": task.completed_by, "completed_at": iso(task.completed_at),

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from engine.services.audit import ChainVerification, verify_chain
+from engine.read.audit_chain import ChainVerification, verify_chain
 
 
 def statement(session: Session, *, holds: str, period: str, filters: str, by: str,
