@@ -47,7 +47,7 @@ def start(ctx: click.Context, process_id: str, actor: str, business_key: str | N
 def instance(ctx: click.Context, instance_id: int, as_json: bool) -> None:
     """Show an instance: status, data, open tasks, completed steps."""
     with reading(ctx) as session:
-        record = records.instance_record(session, instances.get_instance(session, instance_id), detail=True)
+        record = records.instance_record(session, queries.get_instance(session, instance_id), detail=True)
     echo(record, as_json, instance_line)
 
 
@@ -89,7 +89,7 @@ def retry(ctx: click.Context, instance_id: int, actor: str, data: str | None, as
     payload = json_option(data, "--data")
     with transaction(ctx) as session:
         requeued = [j.id for j in jobs.retry_failed(session, actor=actor, instance_id=instance_id)]
-        instance_ = instances.get_instance(session, instance_id)
+        instance_ = queries.get_instance(session, instance_id)
         if instance_.status == "error" or not requeued:
             instance_ = instances.retry(session, instance_id=instance_id, actor=actor, data=payload)
         record = {**records.instance_record(session, instance_), "requeued_jobs": requeued}
@@ -132,7 +132,7 @@ def send_message(ctx: click.Context, name: str, actor: str, data: str | None, qu
 def links(ctx: click.Context, instance_id: int, as_json: bool) -> None:
     """Instances this one raised (out) and the ones that raised it (in)."""
     with reading(ctx) as session:
-        instances.get_instance(session, instance_id)
+        queries.get_instance(session, instance_id)
         rows = queries.instance_links(session, instance_id)
     echo(rows, as_json, lambda rs: "\n".join(
         f"{'->' if r['direction'] == 'out' else '<-'} instance {r['instance_id']} {r['process_id']} "

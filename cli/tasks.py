@@ -23,7 +23,7 @@ from engine import people
 from engine.errors import NotPermitted
 from engine.models import HumanTask
 from engine.read import queries, records
-from engine.services import evidence, instances, tasks
+from engine.services import evidence, tasks
 
 
 @click.command("tasks")
@@ -104,7 +104,7 @@ def complete(ctx: click.Context, task_id: int, actor: str, data: str, attachment
             task = tasks.complete_signed(session, task_id=task_id, actor=actor, data=payload, password=password,
                                          evidence_files=uploads)
         record = records.task_record(session, task, with_form=False)
-        record["instance"] = records.instance_record(session, instances.get_instance(session, task.instance_id))
+        record["instance"] = records.instance_record(session, queries.get_instance(session, task.instance_id))
     echo(record, as_json, lambda r: f"task {r['id']} ({r['name']}) completed; instance "
                                     f"{r['instance_id']} is {r['instance']['status']}")
 

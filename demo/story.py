@@ -18,6 +18,7 @@ from engine import clock, people
 from engine.db import Database
 from engine.errors import InvalidFormData
 from engine.models import HumanTask, ProcessInstance
+from engine.read import queries
 from engine.read.definitions import latest_definition
 from engine.read.queries import instance_links
 from engine.services import evidence, instances, messages, tasks, timers
@@ -110,7 +111,7 @@ class Story:
 
     def data(self, iid: int) -> dict[str, Any]:
         with self.db.reading() as session:
-            return dict(instances.get_instance(session, iid).data)
+            return dict(queries.get_instance(session, iid).data)
 
     def linked(self, iid: int) -> list[int]:
         with self.db.reading() as session:

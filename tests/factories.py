@@ -18,6 +18,7 @@ from engine.config import PROJECT_ROOT
 from engine.db import Database
 from engine.errors import InvalidFormData
 from engine.models import HumanTask, ProcessInstance
+from engine.read import queries
 from engine.services import deployments, evidence, instances, tasks, users
 from forms import form
 from forms.fields import label
@@ -185,7 +186,7 @@ def walk_to_approval(db: Database) -> HumanTask:
 
 def instance(db: Database, instance_id: int) -> ProcessInstance:
     with db.reading() as session:
-        return instances.get_instance(session, instance_id)
+        return queries.get_instance(session, instance_id)
 
 
 def open_task_names(db: Database, instance_id: int) -> list[str]:

@@ -14,7 +14,7 @@ from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitt
 from engine.models import HumanTask, Membership, User
 from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory
 from engine.read import access, queries
-from engine.services import evidence, instances, tasks
+from engine.services import evidence, tasks
 from forms import json_schema
 from webui.errors import abort_for, refused
 from webui.extensions import database
@@ -81,7 +81,7 @@ def delegate(task_id: int) -> Any:
 def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: dict[str, Any]) -> str:
     task = _visible_task(session, task_id)
     actor = _actor()
-    instance = instances.get_instance(session, task.instance_id)
+    instance = queries.get_instance(session, task.instance_id)
     schema = json_schema(task.form_key, SessionDirectory(session))
     history = queries.completed_tasks_of(session, task.instance_id)
     names = dict(session.execute(select(User.username, User.display_name)

@@ -13,10 +13,7 @@ from engine import clock
 from engine.bpmn.parsing import parse_bpmn
 from engine.bpmn.runtime import Runtime, shared_runtime
 from engine.models import ProcessDefinition, Role, StartMessage
-from engine.read.definitions import (  # noqa: F401 - read here too
-    latest_definition,
-    latest_definitions,
-)
+from engine.read.definitions import latest_definition
 from engine.services import audit, schedules
 
 

@@ -11,10 +11,7 @@ from engine.bpmn.parsing import StartEventInfo, start_events
 from engine.errors import Conflict, NotPermitted
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
 from engine.people import ADMIN_ROLE, get_actor, get_writer
-from engine.read.definitions import latest_definition
-from engine.read.queries import (
-    get_instance,  # noqa: F401 - the use cases' lookup, used as instances.get_instance
-)
+from engine.read.definitions import latest_definition, load_workflow
 from engine.services import audit, form_data, messages, progress
 
 RUNNING, SUSPENDED, ERROR = InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value
@@ -97,7 +94,7 @@ def retry(session: Session, *, instance_id: int, actor: str, data: dict[str, Any
     runtime = runtime or rt.shared_runtime()
     instance = _transition(session, instance_id, actor, "retry", {"data": data or {}})
     instance.error_message = None
-    workflow = progress.load_workflow(session, instance, runtime)
+    workflow = load_workflow(session, instance, runtime)
     error = rt.retry_failed(workflow, data)
     if error is None and rt.is_stuck(workflow):
         error = "retried, but nothing in the process can run: correct the data and retry again"

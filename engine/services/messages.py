@@ -26,7 +26,7 @@ from engine.models import (
     StartMessage,
 )
 from engine.people import ADMIN_ROLE, Actor, get_writer
-from engine.read.definitions import latest_definitions
+from engine.read.definitions import latest_definitions, load_workflow
 from engine.services import audit, form_data, progress
 
 
@@ -140,7 +140,7 @@ def _continue(session: Session, instance_id: int, name: str, payload: dict[str, 
     instance = progress.lock_instance(session, instance_id)
     if instance.status != InstanceStatus.RUNNING.value:
         return False
-    workflow = progress.load_workflow(session, instance, runtime)
+    workflow = load_workflow(session, instance, runtime)
     if not rt.deliver_message(workflow, name, payload, runtime):
         return False
     audit.record(session, action="message_received", actor=actor, instance_id=instance.id,

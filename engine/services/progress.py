@@ -28,9 +28,6 @@ from engine.models import (
     User,
 )
 from engine.models.tasks import NO_DUE_DATE, TaskExclusion
-from engine.read.definitions import (
-    load_workflow,  # noqa: F401 - the use cases call progress.load_workflow
-)
 from engine.services import audit, jobs
 
 

@@ -27,6 +27,7 @@ from engine.people import (
     get_writer,
     may_work_on,
 )
+from engine.read.definitions import load_workflow
 from engine.services import audit, evidence, jobs, messages, notifications, progress
 from engine.services.form_data import validate
 from engine.services.users import verify_password
@@ -110,7 +111,7 @@ def _complete(session: Session, *, task_id: int, actor: str, data: Any, evidence
                            "a signature (the password, entered again) is needed to complete it")
     submitted = validate(session, task.form_key, data)
     evidence.check(evidence_files, task.form_key, required=task.evidence_required)
-    workflow = progress.load_workflow(session, instance, runtime, content_hash)
+    workflow = load_workflow(session, instance, runtime, content_hash)
     before = progress.Snapshot.of(workflow, closing=task.spiff_task_id)
     spiff_task = rt.find_task(workflow, task.spiff_task_id)
     if not rt.is_ready(spiff_task):

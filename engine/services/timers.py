@@ -12,6 +12,7 @@ from engine.bpmn import runtime as rt
 from engine.db import Database, is_passing
 from engine.errors import Conflict
 from engine.models import InstanceStatus, ProcessInstance
+from engine.read.definitions import load_workflow
 from engine.services import audit, messages, progress
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def _fire_instance(db: Database, instance_id: int, now: datetime, runtime: rt.Ru
         if instance is None or instance.status != InstanceStatus.RUNNING.value \
                 or instance.next_timer_at is None or instance.next_timer_at > now:
             return []
-        workflow = progress.load_workflow(session, instance, runtime)
+        workflow = load_workflow(session, instance, runtime)
         snapshot = progress.Snapshot.of(workflow)
         before = rt.waiting_timers(workflow)
         workflow.refresh_timers()

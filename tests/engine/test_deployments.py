@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from engine.config import PROJECT_ROOT
 from engine.errors import InvalidProcess
 from engine.models import AuditEvent, ProcessDefinition
+from engine.read.definitions import latest_definition
 from engine.services import deployments
 from tests.factories import (
     bpmn,
@@ -46,7 +47,7 @@ def test_changed_content_becomes_the_next_version_and_running_instances_stay_on_
     assert instance(db, old).definition_id != instance(db, fresh).definition_id
     complete(db, old, "evaluate_consequences", "body")  # the old instance runs on version 1
     with db.reading() as session:
-        assert deployments.latest_definition(session, "corrective_action").version == 2
+        assert latest_definition(session, "corrective_action").version == 2
 
 
 def test_saved_instance_state_does_not_contain_the_process_spec(db):

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from engine.errors import InvalidFormData, NotPermitted
 from engine.read import access, queries, records
-from engine.services import evidence, instances, tasks
+from engine.services import evidence, tasks
 from tests.factories import (
     FORM_DATA,
     analyse_data,
@@ -51,7 +51,7 @@ def test_files_attached_to_a_completion_are_kept_with_their_sha256(db):
         row, content = evidence.read(session, rows[0].id, "auditor")
         assert content == CERTIFICATE.content
     with db.reading() as session:
-        shown = records.instance_record(session, instances.get_instance(session, nc), detail=True)
+        shown = records.instance_record(session, queries.get_instance(session, nc), detail=True)
         implement = next(t for t in shown["completed_tasks"] if t["name"] == "implement_correction")
         assert [e["file_name"] for e in implement["evidence"]] == ["calibration-2026-118.pdf", "meter.jpg"]
         trail = [e for e in queries.audit_events(session, instance_id=nc) if e.action.startswith("evidence")]

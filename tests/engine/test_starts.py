@@ -35,7 +35,7 @@ def _started_here(db, now):
     """Instances of three_ways the sweep started (other processes in processes/ have schedules too)."""
     started = schedules.start_due(db, now)
     with db.reading() as session:
-        return [i for i in started if instances.get_instance(session, i).process_id == "three_ways"]
+        return [i for i in started if queries.get_instance(session, i).process_id == "three_ways"]
 
 
 def _schedule(db, process_id="three_ways"):
