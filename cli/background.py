@@ -57,9 +57,8 @@ def fire_timers(ctx: click.Context, now_text: str | None, as_json: bool) -> None
 @fail_cleanly
 def worker(ctx: click.Context, threads: int, processes: int) -> None:
     """Run background work (timers, schedules, reminders, jobs) until stopped; BROKER_URL shares it out."""
-    from engine.background.worker import (
-        Background,  # the broker and its threads: only for this command
-    )
+    # The broker and its threads: imported by this command only, so that a sweep from cron stays light.
+    from engine.background.worker import Background
 
     if processes > 1:
         _run_processes(processes, threads)
@@ -79,7 +78,7 @@ def worker(ctx: click.Context, threads: int, processes: int) -> None:
 
 def _run_processes(count: int, threads: int) -> None:
     """Several worker processes (not daemonic: each keeps its own script workers); stopped together."""
-    children = [subprocess.Popen([sys.executable, "-m", "cli", "worker", "--threads", str(threads)])
+    children = [subprocess.Popen([sys.executable, "-P", "-m", "cli", "worker", "--threads", str(threads)])
                 for _ in range(count)]
 
     def stop(*_: object) -> None:

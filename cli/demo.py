@@ -5,6 +5,7 @@ import click
 
 from cli.base import echo, fail_cleanly, json_flag, transaction
 from demo import plant
+from demo.story import COMPANY
 from demo.users import load_demo_users
 from engine.errors import Conflict
 
@@ -37,7 +38,7 @@ def demo_data(ctx: click.Context, as_json: bool) -> None:
                          "department": u.department, "display_name": u.display_name} for u in created],
               "instances": seeded.instances, "fired_timers": seeded.fired_timers}
     echo(result, as_json, lambda r: "\n".join(
-        [f"{plant.COMPANY}: {len(r['instances'])} demo instances"]
+        [f"{COMPANY}: {len(r['instances'])} demo instances"]
         + [f"  {key:<18} instance {iid}" for key, iid in r["instances"].items()]
         + ["sign in as:"] + [f"  {u['username']:<12} {u['password']:<14} {', '.join(u['roles'])}"
                              for u in r["users"]]))

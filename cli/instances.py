@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from cli.base import (
     as_option,
@@ -16,6 +18,7 @@ from cli.base import (
     transaction,
     verb_command,
 )
+from engine.models import ProcessInstance
 from engine.read import access, queries, records
 from engine.services import evidence, instances, jobs, messages
 
@@ -65,7 +68,7 @@ def instances_(ctx: click.Context, process_id: str | None, status: str | None, a
     echo(rows, as_json, lambda rs: "\n".join(instance_line(r) for r in rs) or "no instances")
 
 
-def _show_instance(session, instance_):  # type: ignore[no-untyped-def]
+def _show_instance(session: Session, instance_: ProcessInstance) -> dict[str, Any]:
     return records.instance_record(session, instance_)
 
 

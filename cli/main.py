@@ -67,6 +67,3 @@ def main(ctx: click.Context) -> None:
     """CarbonFlow: run the carbon-emission management cycles as BPMN processes."""
     ctx.obj = State()
 
-
-if __name__ == "__main__":
-    main()

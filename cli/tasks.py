@@ -84,7 +84,7 @@ def delegate(ctx: click.Context, task_id: int, actor: str, to_user: str, as_json
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Attach an evidence file (repeatable); stored with its SHA-256, never altered.")
 @click.option("--password-stdin", is_flag=True,
-              help="Sign a decision of top management with the password read from stdin (one line); "
+              help="Sign a task whose BPMN requires a signature with the password read from stdin (one line); "
                    "at a terminal it is asked for, hidden.")
 @json_flag
 @click.pass_context

@@ -36,8 +36,6 @@ from engine.db import Database
 from engine.models import ProcessInstance
 from engine.services import users
 
-__all__ = ["COMPANY", "BODY", "GM", "AlreadySeeded", "is_seeded", "seed"]
-
 
 class AlreadySeeded(Exception):
     """Raised when the database already holds the demo instances."""

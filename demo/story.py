@@ -20,7 +20,7 @@ from engine.errors import InvalidFormData
 from engine.models import HumanTask, ProcessInstance
 from engine.read import queries
 from engine.read.definitions import latest_definition
-from engine.read.queries import instance_links
+
 from engine.services import evidence, instances, messages, tasks, timers
 from forms import get_form
 from forms.samples import Sampler, fit
@@ -29,12 +29,12 @@ PLANT_TZ = ZoneInfo("Asia/Shanghai")
 KEY_PREFIX = "DEMO-"
 COMPANY = "山西某水泥有限公司 Shanxi cement company"
 
-# Added to demo_users.DEPARTMENTS: the plant's own workshops.
+# Added to demo/users.py DEPARTMENTS: the plant's own workshops.
 WORKSHOPS = {
     "kiln": ("熟料烧成车间", "Kiln and clinker workshop"),
     "mining": ("石灰石矿山车间", "Limestone quarry workshop"),
 }
-# Who acts in the stories (all created by demo_users.load_demo_users).
+# Who acts in the stories (all created by demo/users.py load_demo_users).
 GM, BODY, PROD, ENERGY, QUALITY = "zhang.gm", "li.carbon", "wang.prod", "liu.energy", "qian.quality"
 STAFF_PROD, STAFF_ENERGY, AUDITOR, AUDITOR_PROD, DOCS = "zhao.staff", "chen.staff", "sun.audit", "ma.audit", "zhou.docs"
 ROLE_USER = {"top_management": GM, "carbon_body": BODY, "department_head": PROD, "carbon_staff": STAFF_PROD,
@@ -51,6 +51,8 @@ class Seeded:
 
 @dataclass
 class Story:
+    """The demo users acting on the plant's database, on days counted back from ``today``."""
+
     db: Database
     today: date
     seeded: Seeded
@@ -99,7 +101,7 @@ class Story:
                                   f"{instance and instance.error_message}) has no open task {name}; "
                                   f"open: {[t.name for t in open_tasks]}")
             files = [_evidence(task)] if task.evidence_required else []
-            who, filled = actor or who_may(session, task), fill(task.form_key, data, everything=everything)
+            who, filled = actor or _who_may(session, task), fill(task.form_key, data, everything=everything)
             if task.requires_signature:
                 tasks.complete_signed(session, task_id=task.id, actor=who, data=filled, password=self.passwords[who],
                                       evidence_files=files)
@@ -115,7 +117,7 @@ class Story:
 
     def linked(self, iid: int) -> list[int]:
         with self.db.reading() as session:
-            return [link["instance_id"] for link in instance_links(session, iid) if link["direction"] == "out"]
+            return [link["instance_id"] for link in queries.instance_links(session, iid) if link["direction"] == "out"]
 
 
 def _evidence(task: HumanTask) -> evidence.Upload:
@@ -158,7 +160,7 @@ def finish_until(s: Story, iid: int, days_ago: int, stop_at: str | None) -> None
         s.work(days_ago, iid, task.name, None, where=lambda t, tid=task.id: t.id == tid)
 
 
-def who_may(session: Any, task: HumanTask) -> str:
+def _who_may(session: Any, task: HumanTask) -> str:
     everyone = [BODY, PROD, ENERGY, QUALITY, STAFF_PROD, STAFF_ENERGY, AUDITOR, AUDITOR_PROD, DOCS, GM]
     actors = [people.get_actor(session, u) for u in everyone]
     # The most specialised first: the general manager only does what no one else may.

@@ -29,6 +29,7 @@ ADMIN_ROLE = "process_admin"
 # Internal and external auditors (a verifier, a regulator): read everything, change nothing.
 READ_ONLY_ROLE = "auditor"
 
+
 @dataclass(frozen=True)
 class Actor:
     """Who is acting in a use case: an active user with their roles and department."""
@@ -109,5 +110,6 @@ def eligible_ignoring_assignee(task: HumanTask, user: Actor) -> bool:
 
 
 def excluded(task: HumanTask, user: Actor) -> bool:
+    """Is the user kept from the task (named by notCompletedBy, or of its excluded department)?"""
     return user.username in (task.excluded_users or []) or (
         task.excluded_department is not None and task.excluded_department == user.department_code)

@@ -17,7 +17,8 @@ sys.path.insert(0, str(ROOT))  # tests.browser.live: the same server and browser
 
 from sqlalchemy import select  # noqa: E402
 
-from demo import plant as demo  # noqa: E402
+from demo import plant  # noqa: E402
+from demo.story import BODY, STAFF_ENERGY  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.db import Database  # noqa: E402
 from engine.models import HumanTask  # noqa: E402
@@ -27,7 +28,7 @@ from tests.browser.live import VIEWPORT, launch, serving  # noqa: E402
 from webui.app import create_app  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
-WHO = demo.BODY  # the carbon management body: many open tasks, and it reads every instance
+WHO = BODY  # the carbon management body: many open tasks, and it reads every instance
 MAX_HEIGHT = 1400  # a long page is cut there: the README needs its top, not every row
 
 
@@ -39,7 +40,7 @@ def build_demo(directory: Path) -> tuple[Database, dict[str, str]]:
     with db.transaction() as session:
         users.seed_roles(session)
         deployments.deploy_directory(session, directory=ROOT / "processes", actor="system")
-    created, _ = demo.seed(db)
+    created, _ = plant.seed(db)
     return db, {user.username: user.password for user in created}
 
 
@@ -48,7 +49,7 @@ def correction_under_way(db: Database) -> int:
     with db.reading() as session:
         instance_id = session.scalar(select(HumanTask.instance_id).where(
             HumanTask.process_id == "corrective_action", HumanTask.name == "implement_correction",
-            HumanTask.status == "ready", HumanTask.assignee == demo.STAFF_ENERGY))
+            HumanTask.status == "ready", HumanTask.assignee == STAFF_ENERGY))
     assert instance_id is not None, "the demo data has no corrective action under way"
     return instance_id
 

@@ -90,7 +90,7 @@ def start(process_id: str) -> Any:
 
 
 def visible_instance(session: Any, instance_id: int) -> ProcessInstance:
-    """The instance, for someone who may see it (engine/services/access.py); 404 or 403 otherwise."""
+    """The instance, for someone who may see it (engine/read/access.py); 404 or 403 otherwise."""
     try:
         return access.readable_instance(session, instance_id, current_user.username)[0]
     except (NotFound, NotPermitted) as exc:

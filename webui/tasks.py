@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine import people
+
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
 from engine.models import HumanTask, Membership, User
-from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory
+from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory, may_work_on
 from engine.read import access, queries
 from engine.services import evidence, tasks
 from forms import json_schema
@@ -89,14 +89,14 @@ def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: 
     return render_template(
         "task.html", task=task, instance=instance, schema=schema, history=history, names=names,
         values=values if values is not None else (task.draft or {}), errors=errors,
-        may_work=task.status == "ready" and people.may_work_on(task, actor), signing=task.requires_signature,
+        may_work=task.status == "ready" and may_work_on(task, actor), signing=task.requires_signature,
         evidence_files=queries.evidence_of(session, instance_id=task.instance_id),
         users=list(session.scalars(select(User.username).where(  # a read-only user cannot take a task over
             User.active.is_(True), ~User.memberships.any(Membership.role_id == READ_ONLY_ROLE)).order_by(User.username))))
 
 
 def _visible_task(session: Any, task_id: int) -> HumanTask:
-    """The task, for a reader of its instance (engine/services/access.py); 404 or 403 otherwise."""
+    """The task, for a reader of its instance (engine/read/access.py); 404 or 403 otherwise."""
     try:
         return access.readable_task(session, task_id, current_user.username)
     except (NotFound, NotPermitted) as exc:

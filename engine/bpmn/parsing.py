@@ -35,6 +35,15 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SIGNATURE_REQUIRED = "required"
 DEFAULT_SIGNATURE_MEANING = "approval"
 MAX_SIGNATURE_MEANING = 80  # the width of HumanTask.signature, which stores it
+# Before versions declared their signatures, top management's decisions on these forms were signed; a
+# version deployed then (ProcessDefinition.declares_signatures false) keeps that rule for its tasks.
+UNDECLARED_SIGNING_ROLE = "top_management"
+UNDECLARED_DECISION_FORMS = frozenset({
+    "baseline_adjustment.approve_baseline", "carbon_asset_compliance.approve_plan",
+    "compliance_reevaluation.approve_report", "document_control.approve", "emissions_accounting.approve_report",
+    "internal_audit.approve_programme", "management_programme.approve", "policy_approval.approve",
+    "reduction_measure.decide", "service_provider.approve_selection",
+})
 
 # lxml with every expansion and fetch switched off; defusedxml has already refused any DTD.
 # Comments are dropped: SpiffWorkflow's parser stumbles on a comment inside a script task.
@@ -137,6 +146,13 @@ def signature_of(props: dict[str, str]) -> str | None:
     if props.get("signature") != SIGNATURE_REQUIRED:
         return None
     return props.get("signatureMeaning", "").strip() or DEFAULT_SIGNATURE_MEANING
+
+
+def undeclared_signature(role: str | None, form_key: str | None) -> str | None:
+    """What a task of a version deployed before declared signatures signs for (None: no signature)."""
+    if role == UNDECLARED_SIGNING_ROLE and form_key in UNDECLARED_DECISION_FORMS:
+        return DEFAULT_SIGNATURE_MEANING
+    return None
 
 
 def _parse_xml(source: bytes, file_name: str) -> Any:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models.base import Base, UtcDateTime
@@ -28,6 +28,9 @@ class ProcessDefinition(Base):
     start_form_key: Mapped[str | None] = mapped_column(String(200))
     deployed_by: Mapped[str] = mapped_column(String(80))
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # False for the versions deployed before user tasks declared their signatures (migration 0006):
+    # their tasks are signed by the rule of that time (engine/bpmn/parsing.py ``undeclared_signature``).
+    declares_signatures: Mapped[bool] = mapped_column(default=True, server_default=false())
 
 
 class StartMessage(Base):

@@ -21,7 +21,7 @@ class TaskStatus(str, enum.Enum):
 
 class HumanTask(Base):
     __tablename__ = "human_tasks"
-    # The inbox reads these indexes in order and stops at the page size (engine/queries.py).
+    # The inbox reads these indexes in order and stops at the page size (engine/read/queries.py).
     __table_args__ = (
         Index("ix_human_tasks_mine", "status", "assignee", "sort_due_at"),
         Index("ix_human_tasks_offered", "status", "role", "assignee", "candidate_department", "sort_due_at"),

@@ -1,7 +1,7 @@
 """The dashboard's figures: open tasks by role and process, overdue items, open nonconformities by age,
 and this year's management cycles with whether they ran.
 
-Who sees what follows the engine's reading rules: those who oversee the system (services/access.py
+Who sees what follows the engine's reading rules: those who oversee the system (engine/read/access.py
 ``require_oversight``: top management, the carbon management body, process admins, auditors) see the
 whole plant, its nonconformities and its cycles; anyone else sees the tasks of their own inbox.
 """

@@ -75,7 +75,7 @@ def attach(session: Session, *, task: HumanTask, uploads: Sequence[Upload], acto
 
 
 def content_of(session: Session, row: Evidence, *, actor: str) -> bytes:
-    """An evidence file's content, checked against its SHA-256; the reading is audited (read decides
+    """An evidence file's content, checked against its SHA-256; the reading is audited (``read`` decides
     who may)."""
     content = session.scalar(select(EvidenceBlob.content).where(EvidenceBlob.sha256 == row.sha256))
     if content is None or hashlib.sha256(content).hexdigest() != row.sha256:

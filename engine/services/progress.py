@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.bpmn import runtime as rt
-from engine.bpmn.parsing import signature_of, task_properties
+from engine.bpmn.parsing import signature_of, task_properties, undeclared_signature
 from engine.errors import CarbonFlowError, NotFound
 from engine.models import (
     HumanTask,
@@ -193,10 +193,22 @@ def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
         assignee=candidate_user, form_key=props["formKey"], clauses=props.get("clauses"),
         documentation=task.task_spec.documentation, due_at=due_at, sort_due_at=due_at or NO_DUE_DATE,
         priority=int(props.get("priority", 2)), evidence_required=props.get("evidenceRequired") == "true",
-        signature=signature_of(props), status=TaskStatus.READY.value, created_at=now)
+        signature=signature_of(props) or _undeclared_signature(session, instance, task.task_spec.lane, props),
+        status=TaskStatus.READY.value, created_at=now)
     if excluded:  # most tasks have none: leave the relationship untouched then
         task_row.exclusions = [TaskExclusion(username=u) for u in excluded]
     return task_row
+
+
+def _undeclared_signature(session: Session, instance: ProcessInstance, role: str | None,
+                          props: dict[str, str]) -> str | None:
+    """The signature a task of a version deployed before declared signatures needs, by the rule of its time."""
+    meaning = undeclared_signature(role, props.get("formKey"))
+    if meaning is None:  # most tasks: no need to look at the version
+        return None
+    declares = session.scalar(select(ProcessDefinition.declares_signatures)
+                              .where(ProcessDefinition.id == instance.definition_id))
+    return None if declares else meaning
 
 
 def _department_of(session: Session, username: str | None) -> str | None:

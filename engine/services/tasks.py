@@ -71,7 +71,7 @@ def delegate(session: Session, *, task_id: int, actor: str, to_user: str) -> Hum
     if not (may_work_on(task, user) or ADMIN_ROLE in user.role_ids):
         raise NotPermitted(f"{actor} may not delegate task {task_id}")
     if excluded(task, target):
-        raise NotPermitted(f"{to_user} may not do task {task_id}: {_whyexcluded(task, target)}")
+        raise NotPermitted(f"{to_user} may not do task {task_id}: {_why_excluded(task, target)}")
     if not eligible_ignoring_assignee(task, target) and ADMIN_ROLE not in user.role_ids:
         needs = (f"it belongs to {task.candidate_user} by the process" if task.candidate_user else
                  f"it needs role {task.role}"
@@ -205,7 +205,7 @@ def _check_open(task: HumanTask, instance: ProcessInstance) -> None:
 
 def _require_permission(task: HumanTask, user: Actor, verb: str) -> None:
     if excluded(task, user):
-        raise NotPermitted(f"{user.username} may not {verb} task {task.id} ({task.name}): {_whyexcluded(task, user)}")
+        raise NotPermitted(f"{user.username} may not {verb} task {task.id} ({task.name}): {_why_excluded(task, user)}")
     if not may_work_on(task, user):
         who = task.assignee or f"role {task.role}" + (
             f" in department {task.candidate_department}" if task.candidate_department else "")
@@ -213,7 +213,7 @@ def _require_permission(task: HumanTask, user: Actor, verb: str) -> None:
                            f"it is offered to {who}")
 
 
-def _whyexcluded(task: HumanTask, user: Actor) -> str:
+def _why_excluded(task: HumanTask, user: Actor) -> str:
     if user.username in (task.excluded_users or []):
         return "they completed an earlier step this one must be independent of (segregation of duties)"
     return (f"members of department {task.excluded_department} may not do it, "

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine.errors import InvalidProcess, NotPermitted
 from engine.models import AuditEvent, HumanTask, ProcessDefinition
@@ -89,3 +89,26 @@ def test_the_signature_event_records_what_the_signature_means(db):
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "signature"))
     assert {"meaning", "task", "title", "statement"} <= set(event.data)
     assert (event.actor, event.task_id, event.data["signs_for"]) == ("gm", task.id, "review")
+
+
+def test_a_version_deployed_before_declared_signatures_keeps_the_rule_of_its_time(db):
+    # Migration 0006 leaves every version deployed before it with declares_signatures false: an instance
+    # still running on one must not reach top management's decision unsigned after the upgrade.
+    deploy(db, _process(user_task("decide", DECISION_FORM)))
+    with db.transaction() as session:
+        session.execute(update(ProcessDefinition).where(ProcessDefinition.process_id == "signing")
+                        .values(declares_signatures=False))
+        instance_id = instances.start(session, process_id="signing", actor="gm").id
+    task = open_task(db, instance_id, "decide")
+    assert (task.requires_signature, task.signature) == (True, "approval")
+    with db.transaction() as session, pytest.raises(NotPermitted, match=rf"task {task.id} .*signature.*password"):
+        tasks.complete(session, task_id=task.id, actor="gm", data=sample_form(DECISION_FORM))
+
+
+def test_the_old_rule_signs_nothing_else_on_an_older_version(db):
+    deploy(db, _process(user_task("decide", "corrective_action.evaluate_consequences")))
+    with db.transaction() as session:
+        session.execute(update(ProcessDefinition).where(ProcessDefinition.process_id == "signing")
+                        .values(declares_signatures=False))
+        instance_id = instances.start(session, process_id="signing", actor="gm").id
+    assert open_task(db, instance_id, "decide").requires_signature is False

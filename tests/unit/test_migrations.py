@@ -60,10 +60,16 @@ def test_upgrading_marks_the_decisions_the_old_rule_had_signed(tmp_path):
                 "VALUES (:id, 1, :spiff, 'p', 'decide', 'Decide', :role, '[]', 0, :form_key, "
                 "'9999-12-31 00:00:00.000000', 2, 'completed', '2026-01-01 08:00:00.000000', 1)"),
                 {"id": task_id, "spiff": f"task-{task_id}", "role": role, "form_key": form_key})
+        connection.execute(text(
+            "INSERT INTO process_definitions (id, process_id, version, name, file_name, bpmn_source, content_hash, "
+            "spec_json, deployed_by, deployed_at) VALUES (1, 'p', 1, 'P', 'p.bpmn', '', 'h', '{}', 'system', "
+            "'2026-01-01 08:00:00.000000')"))
     old.dispose()
     migrate(url)
     upgraded = Database(url)
     with upgraded.reading() as session:
         signatures = dict(session.execute(text("SELECT id, signature FROM human_tasks")).all())
+        declared = session.execute(text("SELECT declares_signatures FROM process_definitions")).scalars().all()
     upgraded.dispose()
     assert signatures == {1: "approval", 2: None, 3: None, 4: "approval"}
+    assert declared == [False]  # the versions deployed before keep the old rule for the tasks still to come

@@ -1,4 +1,4 @@
-"""The shapes of the API's answers: engine/records.py's records, described for the OpenAPI document.
+"""The shapes of the API's answers: engine/read/records.py's records, described for the OpenAPI document.
 
 The views return those records; these schemas only choose and document their fields.
 """

@@ -9,10 +9,10 @@ from typing import Any
 import marshmallow as ma
 from sqlalchemy.orm import Session
 
-from engine import clock, people
+from engine import clock
 from engine.errors import InvalidFormData
 from engine.models import HumanTask
-from engine.people import get_actor
+from engine.people import get_actor, may_work_on
 from engine.read import queries, records
 from engine.read.access import readable_task
 from engine.services import evidence, tasks
@@ -66,8 +66,9 @@ class CompleteRequest(ma.Schema):
     evidence = ma.fields.List(ma.fields.Nested(EvidenceFile), load_default=list,
                               metadata={"description": "evidence files (required where the task says so)"})
     password = ma.fields.String(load_default=None, load_only=True, validate=ma.validate.Length(min=1), metadata={
-        "description": "the caller's password, which signs a decision of top management (required where the task "
-                       "says requires_signature; ignored otherwise); the signature and its meaning are audited"})
+        "description": "the caller's password, which signs a task whose BPMN requires a signature (required "
+                       "where the task says requires_signature; ignored otherwise); the signature and its meaning "
+                       "are audited"})
 
 
 @blueprint.route("")
@@ -92,7 +93,7 @@ def inbox(query: dict[str, Any]) -> list[dict[str, Any]]:
 @blueprint.alt_response(403, description="This user may not see the task's instance.")
 @blueprint.alt_response(404, description="No such task.")
 def show(task_id: int) -> dict[str, Any]:
-    """The task with its form as JSON Schema, for the readers of its instance (see webui/api/access.py)."""
+    """The task with its form as JSON Schema, for the readers of its instance (see engine/read/access.py)."""
     with database().reading() as session:
         return records.task_record(session, readable_task(session, task_id, current_actor()))
 
@@ -132,12 +133,12 @@ def complete(body: dict[str, Any], task_id: int) -> dict[str, Any]:
 
 
 def _complete(session: Session, task_id: int, body: dict[str, Any]) -> HumanTask:
-    """Complete the task; a decision of top management is signed with the password in the body."""
+    """Complete the task; one whose BPMN requires a signature is signed with the password in the body."""
     actor = current_actor()
     arguments: dict[str, Any] = {"task_id": task_id, "actor": actor, "data": body["data"],
                                  "evidence_files": body["evidence"]}
     task = readable_task(session, task_id, actor)
-    if not (task.requires_signature and people.may_work_on(task, get_actor(session, actor))):
+    if not (task.requires_signature and may_work_on(task, get_actor(session, actor))):
         return tasks.complete(session, **arguments)  # which refuses whoever may not do it, saying why
     if body["password"] is None:
         raise InvalidFormData(task.form_key, {"password": [

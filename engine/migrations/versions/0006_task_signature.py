@@ -1,4 +1,5 @@
-"""a task's electronic signature, declared in its BPMN: what the signature means, or none
+"""a task's electronic signature, declared in its BPMN: what the signature means, or none; versions deployed
+before keep the old rule
 
 Revision ID: 0006
 Revises: 0005
@@ -35,6 +36,10 @@ DEFAULT_MEANING = 'approval'
 def upgrade() -> None:
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('signature', sa.String(length=80), nullable=True))
+    # The versions deployed so far declare no signature: their instances' next tasks keep the old rule.
+    with op.batch_alter_table('process_definitions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('declares_signatures', sa.Boolean(), server_default=sa.false(),
+                                      nullable=False))
     # The columns as this revision knows them (not the model, which later revisions may change).
     tasks = sa.table('human_tasks', sa.column('role', sa.String), sa.column('form_key', sa.String),
                      sa.column('signature', sa.String))
@@ -44,5 +49,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('process_definitions', schema=None) as batch_op:
+        batch_op.drop_column('declares_signatures')
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
         batch_op.drop_column('signature')
