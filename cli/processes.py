@@ -7,6 +7,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from cli.base import as_option, echo, fail_cleanly, json_flag, moment, reading, transaction
+from engine.people import SessionDirectory
 from engine.read import records
 from engine.read.definitions import latest_definitions
 from engine.schema import migrate
@@ -52,9 +53,10 @@ def deploy(ctx: click.Context, files: tuple[Path, ...], actor: str, as_json: boo
 @click.pass_context
 @fail_cleanly
 def processes(ctx: click.Context, as_json: bool) -> None:
-    """List the newest version of each deployed process."""
+    """List the newest version of each deployed process (with --json, each with its start form as JSON Schema)."""
     with reading(ctx) as session:
-        rows = [records.process_record(d) for d in latest_definitions(session)]
+        directory = SessionDirectory(session)
+        rows = [records.process_record(d, directory=directory) for d in latest_definitions(session)]
     echo(rows, as_json, lambda rs: "\n".join(f"{r['id']:<28} v{r['version']:<3} {r['name']}" for r in rs))
 
 

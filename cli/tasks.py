@@ -40,8 +40,10 @@ def tasks_(ctx: click.Context, actor: str, overdue: bool, scope: str, process_id
     with reading(ctx) as session:
         user = people.get_actor(session, actor)
         directory = people.SessionDirectory(session)
-        rows = [records.task_record(session, t, directory=directory) for t in queries.tasks_for_user(
-            session, user, scope=scope, overdue=overdue, process_id=process_id)]  # type: ignore[arg-type]
+        found = queries.tasks_for_user(session, user, scope=scope, overdue=overdue,
+                                       process_id=process_id)  # type: ignore[arg-type]
+        titles = queries.instance_titles(session, [t.instance_id for t in found])
+        rows = [records.task_record(session, t, directory=directory, instance_titles=titles) for t in found]
     echo(rows, as_json, lambda rs: "\n".join(
         f"#{r['id']:<5} {r['name']:<24} {r['title']:<16} instance {r['instance_id']:<5} "
         f"{r['assignee'] or 'role ' + r['role']:<22} due {r['due_at'] or '-'}" for r in rs) or "no tasks")

@@ -20,7 +20,6 @@ from engine.errors import InvalidFormData
 from engine.models import HumanTask, ProcessInstance
 from engine.read import queries
 from engine.read.definitions import latest_definition
-
 from engine.services import evidence, instances, messages, tasks, timers
 from forms import get_form
 from forms.samples import Sampler, fit

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from engine.people import Actor
 from engine.read import queries
+from engine.read.definitions import latest_definitions
 from webui.extensions import database
 
 blueprint = Blueprint("approvals", __name__)
@@ -20,4 +21,6 @@ def show() -> Any:
         waiting = [t for t in queries.tasks_for_user(session, actor, scope="all", limit=500)
                    if t.requires_signature]
         keys = queries.business_keys(session, [t.instance_id for t in waiting])
-    return render_template("approvals.html", waiting=waiting, keys=keys)
+        titles = queries.instance_titles(session, [t.instance_id for t in waiting])
+        names = {d.process_id: d.name for d in latest_definitions(session)}
+    return render_template("approvals.html", waiting=waiting, keys=keys, titles=titles, process_names=names)

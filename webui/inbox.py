@@ -40,8 +40,9 @@ def show() -> Any:
                                       priority=priority if priority in (1, 2, 3) else None, search=search,
                                       due_by=due_by, now=now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
         keys = queries.business_keys(session, [t.instance_id for t in rows])
+        titles = queries.instance_titles(session, [t.instance_id for t in rows])
         processes = [(d.process_id, d.name) for d in latest_definitions(session)]
-    return render_template("inbox.html", tab=tab, counts=counts, tasks=rows[:PAGE_SIZE], keys=keys, now=now,
+    return render_template("inbox.html", tab=tab, counts=counts, tasks=rows[:PAGE_SIZE], keys=keys, titles=titles, now=now,
                            page=page, has_next=len(rows) > PAGE_SIZE, processes=processes, process_names=dict(processes),
                            filters={"process": process_id or "", "due": due or "", "priority": priority or "",
                                     "q": search or ""})

@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
 from engine.models import HumanTask, Membership, User
 from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory, may_work_on

@@ -245,6 +245,9 @@ def _check_signature(props: dict[str, str], where: str) -> None:
 def _check_code(spec: Any, file_name: str) -> None:
     """Compile every script and expression of the spec in the sandbox, so a bad one fails now."""
     for task_spec in spec.task_specs.values():
+        if "instanceTitle" in task_properties(task_spec) and not isinstance(task_spec, StartEvent):
+            raise InvalidProcess(f"{file_name}: element {task_spec.bpmn_id!r}: instanceTitle belongs on a start "
+                                 "event (it titles the instances that event starts)")
         for source, mode in _code_of(task_spec):
             try:
                 compile_check(source, mode)
@@ -264,7 +267,8 @@ def _code_of(task_spec: Any) -> list[tuple[str, str]]:
              if isinstance(getattr(task_spec, name, None), str)]
     code += _event_code(getattr(task_spec, "event_definition", None))
     props = task_properties(task_spec)
-    code += [(props[name], "eval") for name in ("candidateUser", "candidateDepartment", "departmentOfUser", "excludeDepartment", "dueDate")
+    code += [(props[name], "eval") for name in ("candidateUser", "candidateDepartment", "departmentOfUser",
+                                                 "excludeDepartment", "dueDate", "instanceTitle")
              if props.get(name)]
     return code
 

@@ -45,6 +45,7 @@ _timer_module.datetime = _EngineClockDatetime  # type: ignore[misc]
 # Every task state change logs at INFO on "spiff.task", and while that logger's own level is
 # unset it also attaches the task data to each record. The audit trail is ours; keep it quiet.
 logging.getLogger("spiff.task").setLevel(logging.WARNING)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,27 @@ def due_after(duration: str, start: datetime) -> datetime:
     """The moment an ISO 8601 duration (P14D, PT4H) after ``start``, months counted as calendar months."""
     parsed = TimerEventDefinition.parse_iso_duration(duration)
     return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+
+
+MAX_TITLE = 300  # the width of ProcessInstance.title
+
+
+def instance_title(workflow: BpmnWorkflow, runtime: Runtime) -> str | None:
+    """The title the start event that started the workflow declares (``instanceTitle``, an expression over
+    the data the process holds); None when it declares none or the expression gives nothing."""
+    started = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, StartEvent)
+               and t.task_spec.bpmn_id is not None]
+    expression = (getattr(started[0].task_spec, "extensions", {}).get("properties", {}) or {}).get(
+        "instanceTitle") if started else None
+    if not expression:
+        return None
+    try:
+        value = runtime.script_engine.environment.evaluate(expression, current_data(workflow))
+    except Exception as exc:  # noqa: BLE001 - a title that cannot be made must not stop the start
+        log.warning("instanceTitle %r of %s gave no title: %s", expression, workflow.spec.name, exc)
+        return None
+    text = " ".join(str(value).split()) if value not in (None, "") else ""
+    return text[:MAX_TITLE] or None
 
 
 def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:

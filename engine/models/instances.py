@@ -27,6 +27,8 @@ class ProcessInstance(Base):
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
     process_id: Mapped[str] = mapped_column(String(100), index=True)
     business_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    # What the instance is about, by its start event's instanceTitle (e.g. the nonconformity's title).
+    title: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(20), index=True)
     state_json: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)

@@ -87,8 +87,8 @@ def _filters(priority: int | None, search: str | None) -> list[Any]:
     if search:
         pattern = f"%{search.strip()}%"
         filters.append(or_(HumanTask.title.ilike(pattern), HumanTask.title_en.ilike(pattern),
-                           HumanTask.instance_id.in_(select(ProcessInstance.id)
-                                                     .where(ProcessInstance.business_key.ilike(pattern)))))
+                           HumanTask.instance_id.in_(select(ProcessInstance.id).where(or_(
+                               ProcessInstance.business_key.ilike(pattern), ProcessInstance.title.ilike(pattern))))))
     return filters
 
 
@@ -159,6 +159,15 @@ def business_keys(session: Session, instance_ids: list[int]) -> dict[int, str | 
     rows = session.execute(select(ProcessInstance.id, ProcessInstance.business_key)
                            .where(ProcessInstance.id.in_(instance_ids))).all()
     return {instance_id: key for instance_id, key in rows}
+
+
+def instance_titles(session: Session, instance_ids: list[int]) -> dict[int, str | None]:
+    """The title of each of these instances, in one query."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(select(ProcessInstance.id, ProcessInstance.title)
+                           .where(ProcessInstance.id.in_(instance_ids))).all()
+    return {instance_id: title for instance_id, title in rows}
 
 
 def definition_version(session: Session, instance: ProcessInstance) -> int:

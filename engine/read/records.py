@@ -29,17 +29,28 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def process_record(definition: ProcessDefinition) -> dict[str, Any]:
-    return {"id": definition.process_id, "version": definition.version, "name": definition.name,
-            "definition_id": definition.id, "start_form_key": definition.start_form_key,
-            "content_hash": definition.content_hash, "deployed_by": definition.deployed_by,
-            "deployed_at": iso(definition.deployed_at)}
+def process_record(definition: ProcessDefinition, *,
+                   directory: SessionDirectory | None = None) -> dict[str, Any]:
+    """A deployed version; with a directory, also its start form as JSON Schema (None: it starts on a message
+    or a schedule, not by hand), so that a client can start it without reading our source."""
+    record = {"id": definition.process_id, "version": definition.version, "name": definition.name,
+              "definition_id": definition.id, "start_form_key": definition.start_form_key,
+              "content_hash": definition.content_hash, "deployed_by": definition.deployed_by,
+              "deployed_at": iso(definition.deployed_at)}
+    if directory is not None:
+        key = definition.start_form_key
+        record["start_form"] = json_schema(key, directory) if key else None
+    return record
 
 
 def task_record(session: Session, task: HumanTask, *, with_form: bool = True,
-                directory: SessionDirectory | None = None) -> dict[str, Any]:
+                directory: SessionDirectory | None = None,
+                instance_titles: dict[int, str | None] | None = None) -> dict[str, Any]:
+    """A task; ``instance_titles`` (queries.instance_titles) saves a query per task in a list."""
+    titles = instance_titles if instance_titles is not None else queries.instance_titles(session, [task.instance_id])
     record = {
-        "id": task.id, "instance_id": task.instance_id, "name": task.name, "title": task.title,
+        "id": task.id, "instance_id": task.instance_id, "instance_title": titles.get(task.instance_id),
+        "name": task.name, "title": task.title,
         "title_en": task.title_en, "role": task.role, "assignee": task.assignee,
         "candidate_department": task.candidate_department, "due_at": iso(task.due_at),
         "priority": task.priority, "status": task.status, "form_key": task.form_key,
@@ -60,19 +71,20 @@ def task_record(session: Session, task: HumanTask, *, with_form: bool = True,
 def instance_record(session: Session, instance: ProcessInstance, *, detail: bool = False,
                     runtime: rt.Runtime | None = None) -> dict[str, Any]:
     record = {
-        "id": instance.id, "process_id": instance.process_id,
+        "id": instance.id, "process_id": instance.process_id, "title": instance.title,
         "version": queries.definition_version(session, instance), "business_key": instance.business_key,
         "status": instance.status, "data": instance.data, "started_by": instance.started_by,
         "started_at": iso(instance.started_at), "ended_at": iso(instance.ended_at),
         "next_timer_at": iso(instance.next_timer_at), "error": instance.error_message,
         "row_version": instance.version,
-        "open_tasks": [task_record(session, t, with_form=False) for t in queries.open_tasks_of(session, instance.id)],
+        "open_tasks": [task_record(session, t, with_form=False, instance_titles={instance.id: instance.title})
+                       for t in queries.open_tasks_of(session, instance.id)],
         "links": queries.instance_links(session, instance.id),
     }
     if detail:
         workflow = load_workflow(session, instance, runtime or rt.shared_runtime())
         record["completed_steps"] = rt.completed_steps(workflow)
-        record["completed_tasks"] = [task_record(session, t, with_form=False)
+        record["completed_tasks"] = [task_record(session, t, with_form=False, instance_titles={instance.id: instance.title})
                                      for t in queries.completed_tasks_of(session, instance.id)]
     return record
 

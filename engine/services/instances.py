@@ -64,8 +64,8 @@ def start_with_workflow(session: Session, *, definition: ProcessDefinition, work
 
 def _create(session: Session, definition: ProcessDefinition, workflow: Any, runtime: rt.Runtime, *,
             actor: str, business_key: str | None, data: dict[str, Any], error: str | None) -> ProcessInstance:
-    instance = progress.new_instance(session, definition=definition, actor=actor, business_key=business_key,
-                                     data=data)
+    instance = progress.new_instance(session, definition=definition, workflow=workflow, runtime=runtime, actor=actor,
+                                     business_key=business_key, data=data)
     thrown = progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
     messages.deliver_thrown(session, source=instance, thrown=thrown, actor=actor, runtime=runtime)
     return instance

@@ -164,7 +164,8 @@ def _start(session: Session, definition: ProcessDefinition, name: str, payload: 
     trigger = {"message": name, "payload": payload}
     if source is not None:
         trigger["raised_by"] = {"instance_id": source.id, "process_id": source.process_id}
-    instance = progress.new_instance(session, definition=definition, actor=actor, business_key=None, data=trigger)
+    instance = progress.new_instance(session, definition=definition, workflow=workflow, runtime=runtime, actor=actor,
+                                     business_key=None, data=trigger)
     thrown = progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
     deliver_thrown(session, source=instance, thrown=thrown, actor=actor, runtime=runtime)
     audit.record(session, action="message_received", actor=actor, instance_id=instance.id,

@@ -44,19 +44,19 @@ class Snapshot:
         return cls(rt.ready_task_ids(workflow) - {closing}, rt.waiting_messages(workflow))
 
 
-def new_instance(session: Session, *, definition: ProcessDefinition, actor: str, business_key: str | None,
-                 data: dict[str, Any]) -> ProcessInstance:
+def new_instance(session: Session, *, definition: ProcessDefinition, workflow: Any, runtime: rt.Runtime,
+                 actor: str, business_key: str | None, data: dict[str, Any]) -> ProcessInstance:
     """A running instance of this version, with its "start" audit event; ``save`` then stores its workflow."""
     now = clock.now()
     instance = ProcessInstance(
         definition_id=definition.id, process_id=definition.process_id, business_key=business_key,
-        status=InstanceStatus.RUNNING.value, state_json="{}", data={}, started_by=actor, started_at=now,
-        updated_at=now)
+        title=rt.instance_title(workflow, runtime), status=InstanceStatus.RUNNING.value, state_json="{}", data={},
+        started_by=actor, started_at=now, updated_at=now)
     session.add(instance)
     session.flush()
     audit.record(session, action="start", actor=actor, instance_id=instance.id, data={
         "process_id": definition.process_id, "version": definition.version,
-        "business_key": business_key, "data": data})
+        "business_key": business_key, "title": instance.title, "data": data})
     return instance
 
 

@@ -286,3 +286,21 @@ def test_a_failed_job_is_retried_or_dismissed_by_a_process_admin(cli, tmp_path):
     assert _json(cli, "incidents") == []
     code, _, err = cli("job", str(queued["id"]), "--retry", "--as", "admin")
     assert code == 3 and "no failed job" in err
+
+
+def test_processes_carry_their_start_form_as_json_schema(cli):
+    cli("init")
+    forms = {p["id"]: p["start_form"] for p in _json(cli, "processes")}
+    assert forms["corrective_action"]["$id"] == "corrective_action.raise"
+    assert "title" in forms["corrective_action"]["required"]
+    assert all(form is not None for form in forms.values())  # every shipped process starts by hand too
+
+
+def test_instances_and_tasks_carry_their_instance_title(cli):
+    cli("init")
+    _json(cli, "demo-users")
+    started = _json(cli, "start", "corrective_action", "--as", "zhao.staff", "--data", json.dumps(START))
+    assert started["title"] == START["title"]
+    assert [i["title"] for i in _json(cli, "instances") if i["id"] == started["id"]] == [START["title"]]
+    assert _task(cli, "li.carbon", "evaluate_consequences")["instance_title"] == START["title"]
+

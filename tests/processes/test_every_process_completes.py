@@ -91,3 +91,11 @@ def _fire_next_timer(db, running: list[int]) -> bool:
             ProcessInstance.id.in_(running), ProcessInstance.next_timer_at.is_not(None))
             .order_by(ProcessInstance.next_timer_at))
     return due is not None and bool(timers.fire_due_timers(db, due + timedelta(minutes=1)))
+
+
+@pytest.mark.parametrize("process_id", PROCESSES)
+def test_every_shipped_process_titles_the_instance_it_starts(db, process_id):
+    started = _start(db, process_id)
+    with db.reading() as session:
+        title = session.get(ProcessInstance, started).title
+    assert title and title.strip() == title

@@ -49,3 +49,13 @@ def test_the_shipped_tasks_declaring_a_signature_are_the_decisions_the_old_rule_
     guessed = {name for name, task in shipped if _old_signature_rule(task)}
     assert guessed  # the rule still finds the approvals, so the comparison means something
     assert declared == guessed
+
+
+def test_every_start_event_of_the_shipped_models_titles_the_instances_it_starts():
+    from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+
+    untitled = [f"{path.stem}.{t.bpmn_id}" for path in FILES
+                for t in parse_bpmn(path.read_bytes(), path.name, roles=ROLES, form_keys=forms.FORMS).spec
+                .task_specs.values() if isinstance(t, StartEvent) and t.bpmn_id
+                and not task_properties(t).get("instanceTitle")]
+    assert untitled == []

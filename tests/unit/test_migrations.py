@@ -73,3 +73,39 @@ def test_upgrading_marks_the_decisions_the_old_rule_had_signed(tmp_path):
     upgraded.dispose()
     assert signatures == {1: "approval", 2: None, 3: None, 4: "approval"}
     assert declared == [False]  # the versions deployed before keep the old rule for the tasks still to come
+
+
+def test_upgrading_titles_the_instances_that_exist_from_their_data(tmp_path):
+    import json
+
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from engine.schema import alembic_config, migrate
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0006")
+    rows = {1: ("corrective_action", {"title": "Kiln 2 meter", "source": "internal_audit"}),
+            2: ("emissions_accounting", {"reporting_year": 2025}),
+            3: ("baseline_adjustment", {"description": "x" * 200}),
+            4: ("internal_audit", {"scheduled_for": "2027-03-01T09:00:00+08:00"}),  # not named yet
+            5: ("someone_elses_process", {"title": "not ours"})}
+    old = create_engine(url)
+    with old.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO process_definitions (id, process_id, version, name, file_name, bpmn_source, content_hash, "
+            "spec_json, deployed_by, deployed_at) VALUES (1, 'p', 1, 'P', 'p.bpmn', '', 'h', '{}', 'system', "
+            "'2026-01-01 08:00:00.000000')"))
+        for instance_id, (process_id, data) in rows.items():
+            connection.execute(text(
+                "INSERT INTO process_instances (id, definition_id, process_id, status, state_json, data, started_by, "
+                "started_at, updated_at, version) VALUES (:id, 1, :process_id, 'running', '{}', :data, 'system', "
+                "'2026-01-01 08:00:00.000000', '2026-01-01 08:00:00.000000', 1)"),
+                {"id": instance_id, "process_id": process_id, "data": json.dumps(data)})
+    old.dispose()
+    migrate(url)
+    upgraded = Database(url)
+    with upgraded.reading() as session:
+        titles = dict(session.execute(text("SELECT id, title FROM process_instances")).all())
+    upgraded.dispose()
+    assert titles == {1: "Kiln 2 meter", 2: "2025 年度碳排放核算 Emissions accounting", 3: "x" * 80, 4: None, 5: None}

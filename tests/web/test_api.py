@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import time
 from datetime import timedelta
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
@@ -478,3 +480,69 @@ def _actions(db, instance_id) -> list[str]:
     with db.reading() as session:
         return list(session.scalars(select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)
                                     .order_by(AuditEvent.id)))
+
+
+# Start forms for clients: every process carries its start form as JSON Schema, enough to start it
+
+def from_schema(prop: dict[str, Any]) -> Any:
+    """A value a client would send for this property, read from the JSON Schema alone."""
+    if "enum" in prop:
+        return prop["enum"][0]
+    if prop.get("type") == "array":
+        return [values_for(prop["items"]) for _ in range(prop.get("minItems", 0))]
+    if prop.get("type") == "object":
+        return values_for(prop)
+    if prop.get("type") == "boolean":
+        return True
+    if prop.get("type") in ("integer", "number"):
+        return prop.get("minimum", 1)
+    return {"date": "2026-11-20", "date-time": "2026-11-20T09:00:00+08:00", "decimal": "1",
+            "email": "carbon@example.cn", "uri": "https://example.cn/r"}.get(
+        prop.get("format"), _text(prop))
+
+
+def _text(prop: dict[str, Any]) -> str:
+    if "pattern" in prop:  # the schema gives an example with every pattern ("e.g. 8.1.3")
+        example = re.search(r"e\.g\. (\S+)", prop.get("description", ""))
+        assert example, f"a pattern without an example: {prop}"
+        return example.group(1)
+    return "x" * max(prop.get("minLength", 1), 3)
+
+
+def values_for(schema: dict[str, Any]) -> dict[str, Any]:
+    return {name: from_schema(schema["properties"][name]) for name in schema.get("required", [])}
+
+
+def test_every_process_lists_its_start_form_as_json_schema(api):
+    processes = {p["id"]: p for p in api("staff_prod").get("/api/v1/processes").get_json()}
+    assert "corrective_action" in processes
+    for process in processes.values():
+        form = process["start_form"]
+        if process["start_form_key"] is None:
+            assert form is None
+            continue
+        assert form["$id"] == process["start_form_key"] and form["type"] == "object"
+        assert set(form["required"]) <= set(form["properties"]) and form["x-labels"]["en"]
+
+
+@pytest.mark.parametrize("process_id, user", [
+    ("corrective_action", "staff_prod"), ("communication", "staff_prod"), ("compliance_reevaluation", "body"),
+])
+def test_a_client_starts_a_process_from_its_start_form_alone(api, process_id, user):
+    caller = api(user)
+    [process] = [p for p in caller.get("/api/v1/processes").get_json() if p["id"] == process_id]
+    data = values_for(process["start_form"])
+    response = caller.post(f"/api/v1/processes/{process_id}/instances", json={"data": data})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["process_id"] == process_id
+
+
+def test_instances_and_tasks_carry_the_title_of_what_they_are_about(db, api):
+    from tests.factories import start_corrective_action
+    nc = start_corrective_action(db, title="Kiln 2 gas meter out of calibration")
+    caller = api("body")
+    assert caller.get(f"/api/v1/instances/{nc}").get_json()["title"] == "Kiln 2 gas meter out of calibration"
+    [task] = [t for t in caller.get("/api/v1/tasks", scope="candidate").get_json() if t["instance_id"] == nc]
+    assert task["instance_title"] == "Kiln 2 gas meter out of calibration"
+    assert caller.get(f"/api/v1/tasks/{task['id']}").get_json()["instance_title"] == task["instance_title"]
+

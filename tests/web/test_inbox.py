@@ -85,3 +85,14 @@ def _task_id(db, instance_id):
     with db.reading() as session:
         return session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
                                                          HumanTask.status == "ready"))
+
+
+def test_each_row_names_what_its_instance_is_about_and_the_search_finds_it_by_that(db, sign_in):
+    start_corrective_action(db, business_key="NC-A", title="Kiln 2 gas meter out of calibration")
+    start_corrective_action(db, business_key="NC-B", title="Stack analyser drifting")
+    client = sign_in("body")
+    page = client.get("/inbox?tab=candidate").get_data(as_text=True)
+    assert '<span class="instance-title">Kiln 2 gas meter out of calibration</span>' in page
+    assert '<span class="instance-title">Stack analyser drifting</span>' in page
+    found = client.get("/inbox?tab=candidate&q=analyser").get_data(as_text=True)
+    assert "NC-B" in found and "NC-A" not in found

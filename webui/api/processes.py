@@ -6,6 +6,7 @@ from typing import Any
 import marshmallow as ma
 from flask import url_for
 
+from engine.people import SessionDirectory
 from engine.read import records
 from engine.read.definitions import latest_definitions
 from engine.services import instances
@@ -21,15 +22,16 @@ blueprint = resource("api_processes", "/api/v1/processes",
 class StartRequest(ma.Schema):
     business_key = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=200))
     data = ma.fields.Dict(keys=ma.fields.String(), load_default=dict,
-                          metadata={"description": "the start form's data (see the process's start_form_key)"})
+                          metadata={"description": "the start form's data (the process's start_form, a JSON Schema)"})
 
 
 @blueprint.route("")
 @blueprint.response(200, schemas.Process(many=True))
 def list_processes() -> list[dict[str, Any]]:
-    """The newest version of every deployed process, by id."""
+    """The newest version of every deployed process, by id, with its start form as JSON Schema."""
     with database().reading() as session:
-        return [records.process_record(d) for d in latest_definitions(session)]
+        directory = SessionDirectory(session)
+        return [records.process_record(d, directory=directory) for d in latest_definitions(session)]
 
 
 @blueprint.route("/<process_id>/instances", methods=["POST"])

@@ -20,6 +20,9 @@ class Process(ma.Schema):
     name = fields.String(allow_none=True)
     definition_id = fields.Integer()
     start_form_key = fields.String(allow_none=True)
+    start_form = AnyObject(allow_none=True, metadata={
+        "description": "the start form as JSON Schema (draft 2020-12), as a task carries its form; null when "
+                       "the process starts on a message or a schedule, not by hand"})
     content_hash = fields.String()
     deployed_by = fields.String()
     deployed_at = Moment()
@@ -40,6 +43,7 @@ class Evidence(ma.Schema):
 class Task(ma.Schema):
     id = fields.Integer()
     instance_id = fields.Integer()
+    instance_title = fields.String(allow_none=True, metadata={"description": "the title of the task's instance"})
     business_key = fields.String(allow_none=True)
     name = fields.String(metadata={"description": "the BPMN task id"})
     title = fields.String()
@@ -88,6 +92,9 @@ class Link(ma.Schema):
 class Instance(ma.Schema):
     id = fields.Integer()
     process_id = fields.String()
+    title = fields.String(allow_none=True, metadata={
+        "description": "what the instance is about, by its start event's instanceTitle (e.g. the nonconformity's "
+                       "title); null when the process declares none"})
     version = fields.Integer()
     business_key = fields.String(allow_none=True)
     status = fields.String(metadata={"description": "running, suspended, completed, terminated or error"})

@@ -83,9 +83,10 @@ def inbox(query: dict[str, Any]) -> list[dict[str, Any]]:
         rows = queries.tasks_for_user(session, user, scope=query["scope"], overdue=query["overdue"],
                                       process_id=query["process"], priority=query["priority"], search=query["q"],
                                       due_by=due_by, now=now, limit=query["limit"], offset=query["offset"])
-        keys = queries.business_keys(session, [t.instance_id for t in rows])
-        return [{**records.task_record(session, t, with_form=False), "business_key": keys.get(t.instance_id)}
-                for t in rows]
+        ids = [t.instance_id for t in rows]
+        keys, titles = queries.business_keys(session, ids), queries.instance_titles(session, ids)
+        return [{**records.task_record(session, t, with_form=False, instance_titles=titles),
+                 "business_key": keys.get(t.instance_id)} for t in rows]
 
 
 @blueprint.route("/<int:task_id>")
