@@ -175,6 +175,7 @@ class ClauseRecord:
     instance_status: str
     steps: tuple[RecordStep, ...]
     raised: tuple[RaisedCase, ...] = ()
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,8 +214,8 @@ def _records_of(session: Session, instance_ids: set[int]) -> dict[int, ClauseRec
     if not instance_ids:
         return {}
     facts = {row.id: row for row in session.execute(
-        select(ProcessInstance.id, ProcessInstance.process_id, ProcessInstance.business_key, ProcessInstance.status)
-        .where(ProcessInstance.id.in_(instance_ids)))}
+        select(ProcessInstance.id, ProcessInstance.process_id, ProcessInstance.business_key, ProcessInstance.status,
+               ProcessInstance.title).where(ProcessInstance.id.in_(instance_ids)))}
     steps: dict[int, list[RecordStep]] = defaultdict(list)
     for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(instance_ids),
                                                         HumanTask.status == TaskStatus.COMPLETED.value)
@@ -223,7 +224,7 @@ def _records_of(session: Session, instance_ids: set[int]) -> dict[int, ClauseRec
             RecordStep(task.id, task.title, task.title_en, task.completed_by, task.completed_at))
     raised = nonconformities.raised_from(session, instance_ids)
     return {i: ClauseRecord(i, facts[i].process_id, facts[i].business_key, facts[i].status, tuple(steps[i]),
-                            raised.get(i, ())) for i in instance_ids}
+                            raised.get(i, ()), facts[i].title) for i in instance_ids}
 
 
 def _clauses_of(task_clauses: str) -> list[Clause]:

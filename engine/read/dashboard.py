@@ -49,6 +49,7 @@ class OverdueItem:
     assignee: str | None
     due_at: datetime
     days_overdue: int
+    instance_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,10 @@ def _bars(counts: Counter, names: dict[str, str]) -> list[Bar]:
 
 def _overdue_items(session: Session, overdue: list[HumanTask], now: datetime) -> list[OverdueItem]:
     keys = queries.business_keys(session, [t.instance_id for t in overdue])
+    titles = queries.instance_titles(session, [t.instance_id for t in overdue])
     return [OverdueItem(t.id, t.instance_id, keys.get(t.instance_id), t.title, t.title_en, t.role, t.assignee,
-                        t.sort_due_at, max((now - t.sort_due_at).days, 0)) for t in overdue]
+                        t.sort_due_at, max((now - t.sort_due_at).days, 0), titles.get(t.instance_id))
+            for t in overdue]
 
 
 def _by_age(open_ncs: list[nonconformities.Nonconformity]) -> list[Bar]:

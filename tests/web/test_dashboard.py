@@ -48,3 +48,12 @@ def test_the_dashboard_reads_in_english_after_the_switch(db, sign_in):
 def test_signed_out_the_dashboard_sends_to_sign_in(app):
     response = app.test_client().get("/dashboard")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_the_overdue_list_names_what_each_instance_is_about(db, sign_in):
+    start_corrective_action(db, business_key="NC-DASH", title="Stack analyser drifting")
+    client = sign_in("gm")
+    with clock.frozen_at(clock.now() + timedelta(days=30)):
+        html = client.get("/dashboard").get_data(as_text=True)
+    overdue = html.split('class="tasks overdue-list"', 1)[1].split("</table>", 1)[0]
+    assert '<span class="instance-title">Stack analyser drifting</span>' in overdue

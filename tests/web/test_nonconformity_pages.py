@@ -192,3 +192,12 @@ def test_the_auditor_downloads_a_correction_s_evidence_from_the_trace_and_the_re
     with db.reading() as session:
         readers = list(session.scalars(select(AuditEvent.actor).where(AuditEvent.action == "evidence_read")))
     assert readers == ["verifier"]
+
+
+def test_records_by_clause_and_their_pdf_name_what_each_instance_is_about(cases, sign_in):
+    client = sign_in("verifier")
+    section = client.get("/audit/records").get_data(as_text=True).split('id="clause-10.3"', 1)[1]
+    assert '<span class="instance-title">Kiln 2 meter</span>' in section.split("</section>", 1)[0]
+    pdf = client.get("/audit/export/records.pdf")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Kiln 2 meter" in text

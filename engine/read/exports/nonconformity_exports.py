@@ -26,8 +26,8 @@ REGISTER_COLUMNS = (
 )
 RECORD_COLUMNS = (
     Column("instance_id", "instance", 0.5), Column("process_id", "process", 1.0),
-    Column("business_key", "business key", 1.0), Column("status", "status", 0.6),
-    Column("steps", "steps (who, when)", 4.0), Column("raised", "nonconformities raised", 1.4),
+    Column("business_key", "business key, title", 1.4), Column("status", "status", 0.6),
+    Column("steps", "steps (who, when)", 3.6), Column("raised", "nonconformities raised", 1.4),
 )
 
 
@@ -86,7 +86,8 @@ def records_pdf(session: Session, *, period: ReportingPeriod, by: str) -> tuple[
 
 
 def record_rows(records: tuple[clauses.ClauseRecord, ...], zone: ZoneInfo) -> list[dict[str, str]]:
-    return [{"instance_id": str(r.instance_id), "process_id": r.process_id, "business_key": r.business_key or "",
+    return [{"instance_id": str(r.instance_id), "process_id": r.process_id,
+             "business_key": "\n".join(part for part in (r.business_key, r.title) if part),
              "status": r.instance_status,
              "steps": "\n".join(f"{s.title_en or s.title} — {s.completed_by}, {_local(s.completed_at, zone)}"
                                 for s in r.steps),
