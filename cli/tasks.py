@@ -23,6 +23,7 @@ from engine import people
 from engine.errors import NotPermitted
 from engine.models import HumanTask
 from engine.read import queries, records
+from engine.read.task_context import directory_names
 from engine.services import evidence, tasks
 
 
@@ -43,7 +44,9 @@ def tasks_(ctx: click.Context, actor: str, overdue: bool, scope: str, process_id
         found = queries.tasks_for_user(session, user, scope=scope, overdue=overdue,
                                        process_id=process_id)  # type: ignore[arg-type]
         titles = queries.instance_titles(session, [t.instance_id for t in found])
-        rows = [records.task_record(session, t, directory=directory, instance_titles=titles) for t in found]
+        names = directory_names(session)
+        rows = [records.task_record(session, t, directory=directory, instance_titles=titles, with_context=True,
+                                    names=names) for t in found]
     echo(rows, as_json, lambda rs: "\n".join(
         f"#{r['id']:<5} {r['name']:<24} {r['title']:<16} instance {r['instance_id']:<5} "
         f"{r['assignee'] or 'role ' + r['role']:<22} due {r['due_at'] or '-'}" for r in rs) or "no tasks")

@@ -1,11 +1,13 @@
 """Submitted form data as a reader sees it: each field's label and value in Chinese and English, in form order."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import fields, validate
 
+from forms.fields import DepartmentRef, UserRef
 from forms.registry import FORMS
 
 YES = ("是", "yes")
@@ -23,18 +25,26 @@ class Line:
     value_en: str
 
 
-def describe(form_key: str, data: dict[str, Any]) -> list[Line]:
+@dataclass(frozen=True)
+class Names:
+    """How to name what a form stores as a code: users by display name, departments by their names."""
+
+    people: Mapping[str, str]
+    departments: Mapping[str, tuple[str, str]]
+
+
+def describe(form_key: str, data: dict[str, Any], names: Names | None = None) -> list[Line]:
     """The fields of this form that the data answers, in declaration order; unknown keys at the end as they are."""
     spec = FORMS.get(form_key)
     declared = spec.schema._declared_fields if spec else {}
-    lines = [_line(name, field, data[name]) for name, field in declared.items() if name in data]
+    lines = [_line(name, field, data[name], names) for name, field in declared.items() if name in data]
     lines += [Line(name, name, name, *(_plain(value),) * 2) for name, value in data.items() if name not in declared]
     return lines
 
 
-def _line(name: str, field: fields.Field, value: Any) -> Line:
+def _line(name: str, field: fields.Field, value: Any, names: Names | None = None) -> Line:
     labels = field.metadata.get("label") or {"zh": name, "en": name}
-    zh, en = _value(field, value)
+    zh, en = _value(field, value, names)
     return Line(name, labels["zh"], labels["en"], zh, en)
 
 
@@ -45,10 +55,30 @@ def choice_labels(form_key: str, name: str) -> dict[str, tuple[str, str]]:
             for check in field.validators if isinstance(check, validate.OneOf) for value in check.choices}
 
 
-def _value(field: fields.Field, value: Any) -> tuple[str, str]:
+def _value(field: fields.Field, value: Any, names: Names | None = None) -> tuple[str, str]:
     if isinstance(value, bool):
         return YES if value else NO
+    if isinstance(field, fields.List) and isinstance(value, list):
+        parts = [_value(field.inner, item, names) for item in value]
+        rows = isinstance(field.inner, fields.Nested)
+        return ("\n" if rows else "；").join(p[0] for p in parts), ("\n" if rows else "; ").join(p[1] for p in parts)
+    if isinstance(field, fields.Nested) and isinstance(value, dict):
+        nested = describe_fields(field.nested, value, names)  # type: ignore[arg-type]
+        return ("，".join(f"{line.label_zh}：{line.value_zh}" for line in nested),
+                ", ".join(f"{line.label_en}: {line.value_en}" for line in nested))
+    if names is not None and isinstance(value, str):
+        if isinstance(field, UserRef):
+            return (names.people.get(value, value),) * 2
+        if isinstance(field, DepartmentRef):
+            return names.departments.get(value, (value, value))
     return _choice(field, value) or (_plain(value),) * 2
+
+
+def describe_fields(schema: Any, data: dict[str, Any], names: Names | None = None) -> list[Line]:
+    """The lines of a nested schema (a table row), in declaration order."""
+    declared = schema._declared_fields if hasattr(schema, "_declared_fields") else {}
+    return [_line(name, field, data[name], names) for name, field in declared.items()
+            if name in data and data[name] not in (None, "")]
 
 
 def _choice(field: fields.Field, value: Any) -> tuple[str, str] | None:

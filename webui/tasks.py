@@ -13,6 +13,7 @@ from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitt
 from engine.models import HumanTask, Membership, User
 from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory, may_work_on
 from engine.read import access, queries
+from engine.read.task_context import context_of, directory_names
 from engine.services import evidence, tasks
 from forms import json_schema
 from webui.errors import abort_for, refused
@@ -83,11 +84,14 @@ def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: 
     instance = queries.get_instance(session, task.instance_id)
     schema = json_schema(task.form_key, SessionDirectory(session))
     history = queries.completed_tasks_of(session, task.instance_id)
-    names = dict(session.execute(select(User.username, User.display_name)
-                                 .where(User.username.in_({t.completed_by for t in history} | {task.assignee}))).all())
+    directory = directory_names(session)
+    context = context_of(session, task, names=directory)
+    if values is None:  # a draft first; a task sent back starts from what its previous round entered
+        previous = {k: v for k, v in (context.previous_entries or {}).items() if k in schema["properties"]}
+        values = task.draft or previous
     return render_template(
-        "task.html", task=task, instance=instance, schema=schema, history=history, names=names,
-        values=values if values is not None else (task.draft or {}), errors=errors,
+        "task.html", task=task, instance=instance, schema=schema, history=history, names=directory.people,
+        context=context, values=values, errors=errors,
         may_work=task.status == "ready" and may_work_on(task, actor), signing=task.requires_signature,
         evidence_files=queries.evidence_of(session, instance_id=task.instance_id),
         users=list(session.scalars(select(User.username).where(  # a read-only user cannot take a task over

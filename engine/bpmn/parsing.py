@@ -61,6 +61,8 @@ class StartEventInfo:
     form_key: str | None = None
     start_roles: tuple[str, ...] = ()
     cycle: str | None = None  # a timer's timeCycle expression
+    title: str | None = None  # its name (Chinese) and titleEn
+    title_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ def parse_bpmn(source: bytes, file_name: str, *, roles: Collection[str],
     for each in [spec, *subprocess_specs.values()]:
         _check_user_tasks(each, file_name, roles, form_keys)
         _check_code(each, file_name)
+    _check_context([spec, *subprocess_specs.values()], file_name)
     starts = start_events(spec)
     _check_starts(starts, file_name, roles, form_keys)
     start_form_key = next((s.form_key for s in starts if s.trigger == "none"), None)
@@ -123,7 +126,8 @@ def start_events(spec: Any) -> list[StartEventInfo]:
         definition = task_spec.event_definition
         props = task_properties(task_spec)
         roles = tuple(r.strip() for r in props.get("startRoles", "").split(",") if r.strip())
-        common = dict(form_key=props.get("formKey") or None, start_roles=roles)
+        common = dict(form_key=props.get("formKey") or None, start_roles=roles, title=task_spec.bpmn_name,
+                      title_en=props.get("titleEn"))
         if isinstance(definition, MessageEventDefinition):
             found.append(StartEventInfo(task_spec.bpmn_id, "message", message=definition.name, **common))
         elif isinstance(definition, TimerEventDefinition):
@@ -211,6 +215,23 @@ def _check_user_tasks(spec: Any, file_name: str, roles: Collection[str],
         if form_key not in form_keys:
             raise InvalidProcess(f"{where} names form {form_key!r}, which does not exist in forms/")
         _check_properties(task_properties(task_spec), where)
+
+
+def _check_context(specs: list[Any], file_name: str) -> None:
+    """A task's ``context`` may name only start events and user tasks of the same process."""
+    readable = {t.bpmn_id for spec in specs for t in spec.task_specs.values()
+                if isinstance(t, (StartEvent, UserTask)) and t.bpmn_id}
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            declared = task_properties(task_spec).get("context")
+            if declared is None:
+                continue
+            ids = [i.strip() for i in declared.split(",") if i.strip()]
+            unknown = [i for i in ids if i not in readable]
+            if unknown or not ids:
+                raise InvalidProcess(f"{file_name}: user task {task_spec.bpmn_id!r}: context names "
+                                     f"{', '.join(repr(i) for i in unknown) or 'nothing'}; list the ids of start "
+                                     f"events and user tasks of this process, comma-separated")
 
 
 def _check_properties(props: dict[str, str], where: str) -> None:

@@ -22,7 +22,9 @@ from engine.people import SessionDirectory
 from engine.read import queries
 from engine.read.audit_chain import ChainVerification
 from engine.read.definitions import load_workflow
+from engine.read.task_context import Step, context_of
 from forms import json_schema
+from forms.describe import Names
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -45,8 +47,10 @@ def process_record(definition: ProcessDefinition, *,
 
 def task_record(session: Session, task: HumanTask, *, with_form: bool = True,
                 directory: SessionDirectory | None = None,
-                instance_titles: dict[int, str | None] | None = None) -> dict[str, Any]:
-    """A task; ``instance_titles`` (queries.instance_titles) saves a query per task in a list."""
+                instance_titles: dict[int, str | None] | None = None,
+                with_context: bool = False, names: Names | None = None) -> dict[str, Any]:
+    """A task; ``instance_titles`` (queries.instance_titles) saves a query per task in a list. With its context:
+    the earlier steps it shows, labelled, what sent it back and its previous round's entries."""
     titles = instance_titles if instance_titles is not None else queries.instance_titles(session, [task.instance_id])
     record = {
         "id": task.id, "instance_id": task.instance_id, "instance_title": titles.get(task.instance_id),
@@ -65,7 +69,21 @@ def task_record(session: Session, task: HumanTask, *, with_form: bool = True,
         record["evidence"] = [evidence_record(e) for e in queries.evidence_of(session, task_id=task.id)]
     if with_form:
         record["form"] = json_schema(task.form_key, directory or SessionDirectory(session))
+    if with_context:
+        context = context_of(session, task, names=names)
+        record["context"] = [step_record(s) for s in context.steps]
+        record["sent_back_by"] = step_record(context.sent_back_by) if context.sent_back_by else None
+        record["previous_entries"] = context.previous_entries
     return record
+
+
+def step_record(step: Step) -> dict[str, Any]:
+    """An earlier step with its fields labelled in both languages."""
+    return {"element": step.element, "title": step.title, "title_en": step.title_en, "by": step.by,
+            "at": iso(step.at), "task_id": step.task_id,
+            "fields": [{"name": line.name, "label": {"zh": line.label_zh, "en": line.label_en},
+                        "value": {"zh": line.value_zh, "en": line.value_en}} for line in step.lines],
+            "evidence": [evidence_record(e) for e in step.evidence]}
 
 
 def instance_record(session: Session, instance: ProcessInstance, *, detail: bool = False,

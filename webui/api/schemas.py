@@ -68,8 +68,38 @@ class Task(ma.Schema):
     evidence = fields.List(fields.Nested(Evidence), metadata={"description": "files attached (completed tasks)"})
 
 
+class Labelled(ma.Schema):
+    zh = fields.String()
+    en = fields.String()
+
+
+class ContextField(ma.Schema):
+    name = fields.String()
+    label = fields.Nested(Labelled)
+    value = fields.Nested(Labelled, metadata={"description": "choices by their labels, users and departments "
+                                                             "by name"})
+
+
+class ContextStep(ma.Schema):
+    element = fields.String(metadata={"description": "the BPMN id of the start event or user task"})
+    title = fields.String()
+    title_en = fields.String(allow_none=True)
+    by = fields.String(allow_none=True)
+    at = Moment()
+    task_id = fields.Integer(allow_none=True)
+    fields_ = fields.List(fields.Nested(ContextField), data_key="fields")
+    evidence = fields.List(fields.Nested(Evidence))
+
+
 class TaskWithForm(Task):
     form = AnyObject(metadata={"description": "the form as JSON Schema (draft 2020-12)"})
+    context = fields.List(fields.Nested(ContextStep), metadata={
+        "description": "the earlier steps the task shows above its form (its BPMN's context, or every earlier "
+                       "step), each with its fields labelled in both languages"})
+    sent_back_by = fields.Nested(ContextStep, allow_none=True, metadata={
+        "description": "for a task reached again through a loop: the step whose decision sent it back"})
+    previous_entries = AnyObject(allow_none=True, metadata={
+        "description": "for a task reached again: what its previous round submitted (the page prefills it)"})
 
 
 class Step(ma.Schema):

@@ -96,7 +96,7 @@ def inbox(query: dict[str, Any]) -> list[dict[str, Any]]:
 def show(task_id: int) -> dict[str, Any]:
     """The task with its form as JSON Schema, for the readers of its instance (see engine/read/access.py)."""
     with database().reading() as session:
-        return records.task_record(session, readable_task(session, task_id, current_actor()))
+        return records.task_record(session, readable_task(session, task_id, current_actor()), with_context=True)
 
 
 @blueprint.route("/<int:task_id>/claim", methods=["POST"])
