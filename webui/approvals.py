@@ -7,8 +7,9 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from engine.people import Actor
-from engine.read import queries
+from engine.read.approvals import waiting_decisions
 from engine.read.definitions import latest_definitions
+from engine.read.task_context import directory_names
 from webui.extensions import database
 
 blueprint = Blueprint("approvals", __name__)
@@ -18,9 +19,7 @@ blueprint = Blueprint("approvals", __name__)
 def show() -> Any:
     actor = Actor(current_user.username, current_user.department_code, current_user.role_ids)
     with database().reading() as session:
-        waiting = [t for t in queries.tasks_for_user(session, actor, scope="all", limit=500)
-                   if t.requires_signature]
-        keys = queries.business_keys(session, [t.instance_id for t in waiting])
-        titles = queries.instance_titles(session, [t.instance_id for t in waiting])
-        names = {d.process_id: d.name for d in latest_definitions(session)}
-    return render_template("approvals.html", waiting=waiting, keys=keys, titles=titles, process_names=names)
+        waiting = waiting_decisions(session, actor)
+        process_names = {d.process_id: d.name for d in latest_definitions(session)}
+        people = directory_names(session).people
+    return render_template("approvals.html", waiting=waiting, process_names=process_names, people=people)

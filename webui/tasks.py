@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,14 +11,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
-from engine.models import HumanTask, Membership, User
+from engine.models import AuditEvent, HumanTask, Membership, User
 from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory, may_work_on
 from engine.read import access, queries
 from engine.read.task_context import context_of, directory_names
 from engine.services import evidence, tasks
 from forms import json_schema
 from webui.errors import abort_for, refused
-from webui.extensions import database
+from webui.extensions import database, settings
 
 blueprint = Blueprint("tasks", __name__)
 _INDEXED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\](?:\[([A-Za-z_][A-Za-z0-9_]*)\])?$")
@@ -60,8 +61,25 @@ def submit(task_id: int) -> Any:
     except CarbonFlowError as exc:
         flash(str(exc), "error")
         return redirect(url_for("tasks.show", task_id=task_id))
-    flash(_("Task completed."), "success")
-    return redirect(url_for("inbox.show"))
+    if task.requires_signature:
+        with db.reading() as session:
+            flash(_receipt(session, task_id), "success")
+    else:
+        flash(_("Task completed."), "success")
+    # Signing from the approval queue returns to it, for the next decision.
+    return redirect(url_for("approvals.show") if request.form.get("return_to") == "approvals" else url_for("inbox.show"))
+
+
+def _receipt(session: Any, task_id: int) -> str:
+    """What was signed, by whom, when and meaning what: from the signature's audit event."""
+    signature = session.scalar(select(AuditEvent).where(AuditEvent.task_id == task_id, AuditEvent.action == "signature")
+                               .order_by(AuditEvent.id.desc()).limit(1))
+    meanings = {"approved": _("approved"), "rejected": _("rejected")}
+    who = session.scalar(select(User.display_name).where(User.username == signature.actor)) or signature.actor
+    return _("Task completed.") + " " + _("Signed: %(title)s — %(who)s, %(when)s, %(meaning)s.",
+                                        title=signature.data.get("title", ""), who=who,
+             when=signature.at.astimezone(ZoneInfo(settings().timezone)).strftime("%Y-%m-%d %H:%M"),
+             meaning=meanings.get(signature.data.get("meaning"), signature.data.get("meaning")))
 
 
 @blueprint.route("/tasks/<int:task_id>/delegate", methods=["POST"])
@@ -92,6 +110,7 @@ def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: 
     return render_template(
         "task.html", task=task, instance=instance, schema=schema, history=history, names=directory.people,
         context=context, values=values, errors=errors,
+        return_to=request.form.get("return_to") or request.args.get("from"),
         may_work=task.status == "ready" and may_work_on(task, actor), signing=task.requires_signature,
         evidence_files=queries.evidence_of(session, instance_id=task.instance_id),
         users=list(session.scalars(select(User.username).where(  # a read-only user cannot take a task over

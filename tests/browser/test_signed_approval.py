@@ -12,8 +12,8 @@ def test_top_management_signs_an_approval_only_with_the_right_password(db, sign_
     page = sign_in("gm")
     page.get_by_role("link", name="审批", exact=True).click()
     page.wait_for_url("**/approvals")
-    page.locator(f'a[href="/tasks/{task.id}"]').click()
-    page.wait_for_url(f"**/tasks/{task.id}")
+    page.locator(f'a[href^="/tasks/{task.id}?"]').click()
+    page.wait_for_url(f"**/tasks/{task.id}?from=approvals")
     page.locator("input[name=approved]").check()
     page.locator("textarea[name=approval_comment], input[name=approval_comment]").fill("同意调整后的基准")
     page.locator("input[name=signature_password]").fill("not my password")
@@ -29,10 +29,10 @@ def test_top_management_signs_an_approval_only_with_the_right_password(db, sign_
 
     page.locator("input[name=signature_password]").fill("correct horse battery")
     page.get_by_role("button", name="签署并提交").click()
-    page.wait_for_url("**/inbox")
-    assert "任务已完成。" in page.locator(".flash.success").inner_text()
-    page.goto("/approvals")
-    assert page.locator(f'a[href="/tasks/{task.id}"]').count() == 0
+    page.wait_for_url("**/approvals")  # back to the queue, for the next decision, with a receipt
+    receipt = page.locator(".flash.success").inner_text()
+    assert "任务已完成。" in receipt and "已签署" in receipt and "批准" in receipt
+    assert page.locator(f'a[href^="/tasks/{task.id}"]').count() == 0
     with db.reading() as session:
         assert session.get(HumanTask, task.id).status == "completed"
         signature = session.scalar(select(AuditEvent).where(AuditEvent.action == "signature"))

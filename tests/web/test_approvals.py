@@ -33,3 +33,41 @@ def test_a_decision_is_signed_with_the_password_and_the_audit_trail_keeps_its_me
         signature = session.scalar(select(AuditEvent).where(AuditEvent.action == "signature"))
         assert (signature.actor, signature.task_id, signature.data["meaning"]) == ("gm", task.id, "approved")
         assert session.get(HumanTask, task.id).status == "completed"
+
+
+def test_the_queue_says_what_each_decision_is_about_who_submitted_it_when_and_what_changed(db, sign_in):
+    from tests.factories import complete, open_task
+    from tests.processes.test_baseline_adjustment import assessment, decision, recalculation, start
+
+    bl = start(db, description="Line 3 (grinding) added to the plant.")
+    complete(db, bl, "assess_significance", "body", assessment())
+    complete(db, bl, "recalculate_baseline", "staff_prod", recalculation("6900"))
+    first = open_task(db, bl, "approve_baseline")
+    page = sign_in("gm").get("/approvals").get_data(as_text=True)
+    row = page.split(f'data-task="{first.id}"', 1)[1].split("</tr>", 1)[0]
+    assert "Line 3 (grinding) added to the plant." in row  # the instance's title
+    assert "Staff_Prod" in row and "重新计算碳排放基准" in row  # who submitted (by name), and in which step
+    assert "首次提交" in row
+
+    complete(db, bl, "approve_baseline", "gm", decision(False))
+    complete(db, bl, "recalculate_baseline", "staff_prod", recalculation("6750"))
+    again = open_task(db, bl, "approve_baseline")
+    page = sign_in("gm").get("/approvals").get_data(as_text=True)
+    row = page.split(f'data-task="{again.id}"', 1)[1].split("</tr>", 1)[0]
+    changed = row.split('class="changed">', 1)[1].split("</td>", 1)[0]
+    assert changed == "调整后的基准"  # only the baseline figures changed between the two rounds
+
+
+def test_signing_from_the_queue_returns_to_it_with_a_receipt(db, sign_in):
+    task = walk_to_approval(db)
+    client = sign_in("gm")
+    page = client.get(f"/tasks/{task.id}?from=approvals").get_data(as_text=True)
+    assert 'name="return_to" value="approvals"' in page
+    decision = {**{k: ("on" if v is True else v) for k, v in sample_form(task.form_key).items()
+                   if not isinstance(v, (list, dict))}, "approved": "on", "action": "complete",
+                "csrf_token": csrf_token(page), "return_to": "approvals",
+                "signature_password": "correct horse battery"}
+    signed = client.post(f"/tasks/{task.id}", data=decision, follow_redirects=True)
+    assert signed.request.path == "/approvals"
+    receipt = signed.get_data(as_text=True).split('class="flash success"', 1)[1].split("</", 1)[0]
+    assert "已签署" in receipt and "批准" in receipt and task.title in receipt
