@@ -10,14 +10,14 @@ import click
 from cli.base import fail_cleanly, reading, transaction
 from engine.errors import InvalidFormData
 from engine.read import audit_chain
-from engine.read.exports import audit_trail, formats, nonconformity_exports
+from engine.read.exports import audit_trail, formats, instance_record_pdf, nonconformity_exports
 from engine.read.exports.period import ReportingPeriod
 from engine.read.exports.statement import chain_line
 from engine.read.nonconformities import SEVERITIES, SOURCES, STATUSES, NonconformityFilter
 from engine.services import audit
 
-KINDS = ("audit", "nonconformities", "trace", "records")
-PDF_ONLY = ("trace", "records")
+KINDS = ("audit", "nonconformities", "trace", "records", "record")
+PDF_ONLY = ("trace", "records", "record")
 
 
 @dataclass(frozen=True)
@@ -37,27 +37,32 @@ class Export:
 @click.option("--actor", "actor_filter", default=None, help="audit: only this actor's events.")
 @click.option("--action", default=None, help="audit: only this action.")
 @click.option("--instance", "instance_id", type=int, default=None,
-              help="audit: only this instance's events; trace: the nonconformity (its instance id).")
+              help="audit: only this instance's events; trace: the nonconformity (its instance id); "
+                   "record: the instance.")
 @click.option("--status", type=click.Choice(STATUSES), default=None,
               help="nonconformities: open (overdue included), overdue, closed or closed_late.")
 @click.option("--source", type=click.Choice(SOURCES), default=None, help="nonconformities: where they came from.")
 @click.option("--severity", type=click.Choice(SEVERITIES), default=None, help="nonconformities: this severity.")
 @click.option("--clause", default=None, help="nonconformities: this clause and its sub-clauses (e.g. 8.1).")
-@click.option("--as", "actor", required=True, help="Who exports (a role that oversees the system).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="record: the language of its labels and values.")
+@click.option("--as", "actor", required=True, help="Who exports (a role that oversees the system; for a record, "
+                                                    "a reader of the instance).")
 @click.pass_context
 @fail_cleanly
 def export(ctx: click.Context, kind: str, fmt: str, out: Path, first: str | None, last: str | None,
-           actor: str, **filters: Any) -> None:
-    """Export the audit trail or the nonconformity register (CSV, XLSX, PDF), a nonconformity's trace or the
-    records by clause (PDF), each stating the audit chain's check."""
+           lang: str, actor: str, **filters: Any) -> None:
+    """Export the audit trail or the nonconformity register (CSV, XLSX, PDF), a nonconformity's trace, the
+    records by clause or one instance's record (PDF), each stating the audit chain's check."""
     if kind in PDF_ONLY and fmt != "pdf":
         raise InvalidFormData("export", {"format": [f"the {kind} export is a PDF; use --format pdf"]})
-    if kind == "trace" and filters["instance_id"] is None:
-        raise InvalidFormData("export", {"instance": ["name the nonconformity: --instance ID"]})
+    if kind in ("trace", "record") and filters["instance_id"] is None:
+        what = "the nonconformity" if kind == "trace" else "the instance"
+        raise InvalidFormData("export", {"instance": [f"name {what}: --instance ID"]})
     settings = ctx.obj.settings
     period = ReportingPeriod.parse(first, last, settings.timezone)
     with reading(ctx) as session:
-        made = _build(session, kind, fmt, period, by=actor, **filters)
+        made = _build(session, kind, fmt, period, by=actor, lang=lang, **filters)
         chain = chain_line(audit_chain.verify_chain(session))
     try:
         with open(out, "xb") as file:  # never over an existing file or through a symlink
@@ -65,13 +70,20 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path, first: str | None
     except FileExistsError as exc:
         raise click.ClickException(f"{out} exists; choose another --out") from exc
     with transaction(ctx) as session:
-        audit.record(session, action="export", actor=actor, instance_id=filters["instance_id"] if kind == "trace"
-                     else None, data={"export": kind, "format": fmt, "rows": made.rows, "file": out.name,
-                                      "period": period.label})
-    click.echo(f"{out}: {made.rows} {'moments' if kind == 'trace' else 'rows'}; audit chain {chain}")
+        audit.record(session, action="export", actor=actor,
+                     instance_id=filters["instance_id"] if kind in ("trace", "record") else None,
+                     data={"export": kind, "format": fmt, "rows": made.rows, "file": out.name,
+                           "period": period.label})
+    unit = {"trace": "moments", "record": "steps"}.get(kind, "rows")
+    click.echo(f"{out}: {made.rows} {unit}; audit chain {chain}")
 
 
-def _build(session: Any, kind: str, fmt: str, period: ReportingPeriod, *, by: str, **filters: Any) -> Export:
+def _build(session: Any, kind: str, fmt: str, period: ReportingPeriod, *, by: str, lang: str,
+           **filters: Any) -> Export:
+    if kind == "record":
+        body, steps = instance_record_pdf.record_pdf(session, filters["instance_id"], by=by, zone=period.zone,
+                                                     lang=lang)
+        return Export(body, steps)
     if kind == "trace":
         body, moments = nonconformity_exports.trace_pdf(session, filters["instance_id"], by=by, zone=period.zone)
         return Export(body, moments)

@@ -23,7 +23,7 @@ from engine import people
 from engine.errors import NotPermitted
 from engine.models import HumanTask
 from engine.read import queries, records
-from engine.read.task_context import directory_names
+from engine.read.steps import directory_names
 from engine.services import evidence, tasks
 
 

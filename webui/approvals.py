@@ -9,7 +9,7 @@ from flask_login import current_user
 from engine.people import Actor
 from engine.read.approvals import waiting_decisions
 from engine.read.definitions import latest_definitions
-from engine.read.task_context import directory_names
+from engine.read.steps import directory_names
 from webui.extensions import database
 
 blueprint = Blueprint("approvals", __name__)

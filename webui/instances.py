@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -27,10 +28,13 @@ from engine.models import ProcessDefinition, ProcessInstance, User
 from engine.people import READ_ONLY_ROLE, SessionDirectory
 from engine.read import access, queries
 from engine.read.definitions import latest_definition, latest_definitions, load_workflow
-from engine.services import evidence, instances
+from engine.read.exports import instance_record_pdf
+from engine.read.instance_record import record_of
+from engine.services import audit, evidence, instances
 from forms import json_schema
 from webui.errors import abort_for, refused, status_of
-from webui.extensions import database
+from webui.extensions import database, settings
+from webui.i18n import current_locale
 from webui.tasks import parse_form
 
 blueprint = Blueprint("instances", __name__)
@@ -107,9 +111,10 @@ def show(instance_id: int) -> Any:
         people = {t.completed_by for t in history} | {t.assignee for t in open_tasks} | {instance.started_by}
         names = dict(session.execute(select(User.username, User.display_name).where(User.username.in_(people))).all())
         definition = session.get(ProcessDefinition, instance.definition_id)
+        record = record_of(session, instance)
         return render_template("instance.html", instance=instance, definition=definition, history=history,
-                               open_tasks=open_tasks, names=names, files=files,
-                               links=queries.instance_links(session, instance_id))
+                               open_tasks=open_tasks, names={**record.names.people, **names}, files=files,
+                               links=record.links, record=record)
 
 
 @blueprint.route("/evidence/<int:evidence_id>")
@@ -124,6 +129,22 @@ def evidence_file(evidence_id: int) -> Any:
     return Response(content, content_type="application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.file_name)}",
         "X-Content-Type-Options": "nosniff", "X-Evidence-SHA256": row.sha256})
+
+
+@blueprint.route("/instances/<int:instance_id>/record.pdf")
+def export_record_pdf(instance_id: int) -> Any:
+    """The instance's record as a PDF in the page's language, for its readers; the export is audited."""
+    with database().reading() as session:
+        try:
+            body, steps = instance_record_pdf.record_pdf(session, instance_id, by=current_user.username,
+                                                         zone=ZoneInfo(settings().timezone), lang=current_locale())
+        except (NotFound, NotPermitted) as exc:
+            abort_for(exc)
+    with database().transaction() as session:
+        audit.record(session, action="export", actor=current_user.username, instance_id=instance_id,
+                     data={"export": "record", "format": "pdf", "rows": steps})
+    return Response(body, content_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="carbonflow-record-{instance_id}.pdf"'})
 
 
 @blueprint.route("/instances/<int:instance_id>/diagram")

@@ -14,7 +14,8 @@ from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitt
 from engine.models import AuditEvent, HumanTask, Membership, User
 from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory, may_work_on
 from engine.read import access, queries
-from engine.read.task_context import context_of, directory_names
+from engine.read.steps import directory_names
+from engine.read.task_context import context_of
 from engine.services import evidence, tasks
 from forms import json_schema
 from webui.errors import abort_for, refused

@@ -219,7 +219,8 @@ def audit_actions(session: Session) -> list[str]:
 def instance_links(session: Session, instance_id: int) -> list[dict[str, Any]]:
     """The instances this one led to ("out") and the ones that led to it ("in"), oldest first."""
     rows = session.execute(
-        select(InstanceLink, ProcessInstance.process_id, ProcessInstance.status, ProcessInstance.business_key)
+        select(InstanceLink, ProcessInstance.process_id, ProcessInstance.status, ProcessInstance.business_key,
+               ProcessInstance.title)
         .join(ProcessInstance, ProcessInstance.id == case(
             (InstanceLink.source_instance_id == instance_id, InstanceLink.target_instance_id),
             else_=InstanceLink.source_instance_id))
@@ -228,9 +229,9 @@ def instance_links(session: Session, instance_id: int) -> list[dict[str, Any]]:
     return [{"direction": "out" if link.source_instance_id == instance_id else "in", "kind": link.kind,
              "instance_id": link.target_instance_id if link.source_instance_id == instance_id
              else link.source_instance_id,
-             "process_id": process_id, "status": status, "business_key": business_key,
+             "process_id": process_id, "status": status, "business_key": business_key, "title": title,
              "created_at": link.created_at.isoformat(), "created_by": link.created_by}
-            for link, process_id, status, business_key in rows]
+            for link, process_id, status, business_key, title in rows]
 
 
 def evidence_of(session: Session, *, instance_id: int | None = None, task_id: int | None = None) -> list[Evidence]:

@@ -22,7 +22,8 @@ from engine.people import SessionDirectory
 from engine.read import queries
 from engine.read.audit_chain import ChainVerification
 from engine.read.definitions import load_workflow
-from engine.read.task_context import Step, context_of
+from engine.read.steps import Step
+from engine.read.task_context import context_of
 from forms import json_schema
 from forms.describe import Names
 

@@ -8,31 +8,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.bpmn import runtime as rt
-from engine.bpmn.parsing import StartEventInfo, start_events, task_properties
-from engine.models import AuditEvent, Department, Evidence, HumanTask, ProcessDefinition, User
+from engine.bpmn.parsing import start_events, task_properties
+from engine.models import Evidence, HumanTask, ProcessDefinition
 from engine.read import queries
-from forms.describe import Line, Names, describe
-
-
-@dataclass(frozen=True)
-class Step:
-    """An earlier step as a reader sees it: what it recorded, who did it and when, with its evidence files."""
-
-    element: str
-    title: str
-    title_en: str | None
-    by: str | None
-    at: datetime | None
-    lines: tuple[Line, ...]
-    evidence: tuple[Evidence, ...] = ()
-    task_id: int | None = None
+from engine.read.steps import Step, directory_names, start_step, task_step
+from forms.describe import Names
 
 
 @dataclass(frozen=True)
@@ -42,14 +27,6 @@ class TaskContext:
     steps: tuple[Step, ...]
     sent_back_by: Step | None = None
     previous_entries: dict[str, Any] | None = None
-
-
-def directory_names(session: Session) -> Names:
-    """Users by display name and departments by their names, for read-outs of what forms store as codes."""
-    people = dict(session.execute(select(User.username, User.display_name)).all())
-    departments = {code: (zh, en) for code, zh, en in session.execute(
-        select(Department.code, Department.name_zh, Department.name_en))}
-    return Names(people, departments)
 
 
 def context_of(session: Session, task: HumanTask, *, names: Names | None = None,
@@ -68,8 +45,8 @@ def context_of(session: Session, task: HumanTask, *, names: Names | None = None,
     for row in queries.evidence_of(session, instance_id=task.instance_id):
         files[row.task_id].append(row)
     latest = {t.name: t for t in earlier}  # in completion order: the last round of each step wins
-    steps = [_task_step(t, names, files) for t in sorted(latest.values(), key=lambda t: (t.completed_at, t.id))]
-    start = _start_step(session, instance, definition, start_events(spec), names)
+    steps = [task_step(t, names, files) for t in sorted(latest.values(), key=lambda t: (t.completed_at, t.id))]
+    start = start_step(session, instance, definition, start_events(spec), names)
     if start is not None:
         steps.insert(0, start)
     shown = tuple(s for s in steps if declared is None or s.element in declared)
@@ -77,7 +54,7 @@ def context_of(session: Session, task: HumanTask, *, names: Names | None = None,
     if previous is None:
         return TaskContext(shown)
     # The step completed last before this round opened closed the loop: its decision sent the task back.
-    return TaskContext(shown, _task_step(earlier[-1], names, files), dict(previous.submitted_data or {}))
+    return TaskContext(shown, task_step(earlier[-1], names, files), dict(previous.submitted_data or {}))
 
 
 def _declared(task_name: str, specs: list[Any]) -> set[str] | None:
@@ -87,34 +64,3 @@ def _declared(task_name: str, specs: list[Any]) -> set[str] | None:
             ids = task_properties(task_spec).get("context")
             return {i.strip() for i in ids.split(",") if i.strip()} if ids else None
     return None
-
-
-def _task_step(task: HumanTask, names: Names, files: dict[int, list[Evidence]]) -> Step:
-    return Step(task.name, task.title, task.title_en, task.completed_by, task.completed_at,
-                _answered(describe(task.form_key, task.submitted_data or {}, names)), tuple(files.get(task.id, ())),
-                task.id)
-
-
-def _answered(lines: list[Line]) -> tuple[Line, ...]:
-    """The fields that hold something: an optional field left empty says nothing to the reader."""
-    return tuple(line for line in lines if line.value_zh or line.value_en)
-
-
-def _start_step(session: Session, instance: Any, definition: ProcessDefinition, starts: list[StartEventInfo],
-                names: Names) -> Step | None:
-    """What the instance was started with (its start form or message), from the start's audit event."""
-    recorded = session.scalar(select(AuditEvent.data).where(AuditEvent.instance_id == instance.id,
-                                                            AuditEvent.action == "start").limit(1))
-    data = (recorded or {}).get("data") or {}
-    if "message" in data:
-        event = next((s for s in starts if s.message == data["message"]), None)
-        data = data.get("payload") or {}
-    elif "schedule" in data:
-        return None  # a scheduled start carries no entries; its first step fills them in
-    else:
-        event = next((s for s in starts if s.trigger == "none"), None)
-    if event is None or not data:
-        return None
-    form_key = event.form_key or definition.start_form_key
-    return Step(event.event_id, event.title or definition.name, event.title_en, instance.started_by,
-                instance.started_at, _answered(describe(form_key or "", data, names)))

@@ -114,3 +114,23 @@ def _ids(plant, process: str) -> list[int]:
     code, out, err = plant("instances", "--process", process, "--json")
     assert code == 0, err
     return [row["id"] for row in json.loads(out)]
+
+
+def test_any_instance_record_exports_as_a_pdf_in_chinese_by_default_or_english(plant, tmp_path):
+    code, out, err = plant("instances", "--process", "policy_approval", "--json")
+    assert code == 0, err
+    policy = json.loads(out)[0]
+    target, english = tmp_path / "record.pdf", tmp_path / "record-en.pdf"
+    code, out, err = plant("export", "record", "--format", "pdf", "--instance", str(policy["id"]), "--out",
+                           str(target), "--as", VERIFIER)
+    assert code == 0, err
+    assert "steps; audit chain verified intact" in out
+    text = "\n".join(page.extract_text() for page in PdfReader(target).pages)
+    assert "流程实例记录" in text and policy["title"].split("（")[0] in text
+    code, _, err = plant("export", "record", "--format", "pdf", "--instance", str(policy["id"]), "--lang", "en",
+                         "--out", str(english), "--as", VERIFIER)
+    assert code == 0, err
+    assert "instance record" in "\n".join(page.extract_text() for page in PdfReader(english).pages)
+    code, _, err = plant("export", "record", "--format", "csv", "--instance", str(policy["id"]), "--out",
+                         str(tmp_path / "x.csv"), "--as", VERIFIER)
+    assert code == 6 and "use --format pdf" in err

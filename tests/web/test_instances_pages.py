@@ -34,3 +34,27 @@ def test_the_instance_page_is_for_those_who_took_part_or_oversee(db, sign_in):
     assert sign_in("auditor").get(f"/instances/{nc}").status_code == 200
     assert sign_in("staff_energy").get(f"/instances/{nc}").status_code == 403
     assert sign_in("auditor").get("/instances/9999").status_code == 404
+
+
+def test_the_instance_page_reads_as_the_record_and_its_pdf_is_one_click_away(db, sign_in):
+    from sqlalchemy import select
+
+    from engine.models import AuditEvent
+    from tests.factories import complete, start_corrective_action
+
+    nc = start_corrective_action(db, title="Kiln 2 meter", description="Found in the audit.")
+    complete(db, nc, "evaluate_consequences", "body",
+             {"consequences": "Q3 gas data uncertain.", "immediate_handling": "Flag Q3 data."})
+    client = sign_in("auditor")
+    page = client.get(f"/instances/{nc}").get_data(as_text=True)
+    raised = page.split('data-element="start"', 1)[1].split("</li>", 1)[0]
+    assert "Found in the audit." in raised and "生产部" in raised  # labelled read-outs, departments by name
+    evaluated = page.split('data-element="evaluate_consequences"', 1)[1].split("</li>", 1)[0]
+    assert "Q3 gas data uncertain." in evaluated and "后果" in evaluated
+    assert f'href="/instances/{nc}/record.pdf"' in page
+    pdf = client.get(f"/instances/{nc}/record.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    with db.reading() as session:
+        exported = session.scalar(select(AuditEvent).where(AuditEvent.action == "export",
+                                                           AuditEvent.instance_id == nc))
+        assert (exported.actor, exported.data["export"]) == ("auditor", "record")

@@ -92,6 +92,7 @@ TABLE: dict[tuple[str, str], Row] = {
                                      body=lambda _: {**raise_data(), "business_key": "NC-matrix"}),
     ("instances.show", "GET"): Row(READERS),
     ("instances.diagram", "GET"): Row(READERS),
+    ("instances.export_record_pdf", "GET"): Row(READERS),
     # Evidence is read by the instance's readers (engine/read/access.py).
     ("instances.evidence_file", "GET"): Row(READERS),
     ("tasks.show", "GET"): Row(READERS),

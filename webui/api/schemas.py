@@ -115,6 +115,7 @@ class Link(ma.Schema):
     process_id = fields.String()
     status = fields.String()
     business_key = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
     created_at = Moment()
     created_by = fields.String()
 
