@@ -19,6 +19,7 @@ TITLES = {
     405: _("Not allowed this way"),
     409: _("Someone else was quicker"),
     413: _("Too large"),
+    415: _("Not shown in the page"),
     422: _("Invalid input"),
     429: _("Too many attempts"),
     500: _("Something went wrong on our side"),

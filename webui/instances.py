@@ -131,6 +131,30 @@ def evidence_file(evidence_id: int) -> Any:
         "X-Content-Type-Options": "nosniff", "X-Evidence-SHA256": row.sha256})
 
 
+# What may be shown in the page, recognised by the file's first bytes (never by the name or declared type).
+# SVG and HTML are never shown: they could run script in the app's origin.
+_VIEWABLE = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
+             (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
+
+
+@blueprint.route("/evidence/<int:evidence_id>/view")
+def view_evidence(evidence_id: int) -> Any:
+    """A PDF or image evidence file shown in the browser (checked and audited as a download is); 415 otherwise."""
+    try:
+        with database().transaction() as session:
+            row, content = evidence.read(session, evidence_id, current_user.username)
+    except (NotFound, NotPermitted, Conflict) as exc:
+        abort_for(exc)
+    content_type = next((kind for magic, kind in _VIEWABLE if content.startswith(magic)), None)
+    if content_type is None:
+        abort(415, description=_("Only PDF files and images are shown in the page; download this file instead."))
+    return Response(content, content_type=content_type, headers={
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(row.file_name)}",
+        "X-Content-Type-Options": "nosniff", "X-Evidence-SHA256": row.sha256,
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+                                   "frame-ancestors 'self'", "X-Frame-Options": "SAMEORIGIN"})
+
+
 @blueprint.route("/instances/<int:instance_id>/record.pdf")
 def export_record_pdf(instance_id: int) -> Any:
     """The instance's record as a PDF in the page's language, for its readers; the export is audited."""

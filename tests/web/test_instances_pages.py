@@ -58,3 +58,27 @@ def test_the_instance_page_reads_as_the_record_and_its_pdf_is_one_click_away(db,
         exported = session.scalar(select(AuditEvent).where(AuditEvent.action == "export",
                                                            AuditEvent.instance_id == nc))
         assert (exported.actor, exported.data["export"]) == ("auditor", "record")
+
+
+def test_pdf_and_image_evidence_is_shown_in_the_page_and_nothing_else_is(db, sign_in):
+    from engine.services import evidence
+    from tests.factories import complete, start_corrective_action
+
+    pdf = evidence.Upload("calibration.pdf", b"%PDF-1.7 calibration certificate", "application/pdf")
+    page_html = evidence.Upload("note.html", b"<script>alert(1)</script>", "application/pdf")  # lies about its type
+    nc = start_corrective_action(db)
+    complete(db, nc, "evaluate_consequences", "body",
+             {"consequences": "Q3 gas data uncertain.", "immediate_handling": "Flag Q3 data."}, files=[pdf, page_html])
+    client = sign_in("auditor")
+    with db.reading() as session:
+        from engine.read import queries
+        shown, disguised = queries.evidence_of(session, instance_id=nc)
+    page = client.get(f"/instances/{nc}").get_data(as_text=True)
+    assert f'<iframe class="preview" src="/evidence/{shown.id}/view"' in page
+    viewed = client.get(f"/evidence/{shown.id}/view")
+    assert viewed.status_code == 200 and viewed.content_type == "application/pdf"
+    assert viewed.headers["Content-Disposition"].startswith("inline")
+    assert "default-src 'none'" in viewed.headers["Content-Security-Policy"]
+    refused = client.get(f"/evidence/{disguised.id}/view")  # recognised by its bytes, not its declared type
+    assert refused.status_code == 415 and "<script>" not in refused.get_data(as_text=True)
+    assert sign_in("staff_energy").get(f"/evidence/{shown.id}/view").status_code == 403

@@ -95,6 +95,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("instances.export_record_pdf", "GET"): Row(READERS),
     # Evidence is read by the instance's readers (engine/read/access.py).
     ("instances.evidence_file", "GET"): Row(READERS),
+    ("instances.view_evidence", "GET"): Row(READERS),  # a PDF, shown in the page
     ("tasks.show", "GET"): Row(READERS),
     ("tasks.submit", "POST"): Row(everyone(403, head_prod=302), body=_analysis),
     ("inbox.claim", "POST"): Row(everyone(403, head_prod=302)),
