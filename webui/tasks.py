@@ -13,7 +13,7 @@ from sqlalchemy import select
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
 from engine.models import AuditEvent, HumanTask, Membership, User
 from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory, may_work_on
-from engine.read import access, queries
+from engine.read import access, baselines, queries
 from engine.read.steps import directory_names
 from engine.read.task_context import context_of
 from engine.services import evidence, tasks
@@ -110,7 +110,8 @@ def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: 
         values = task.draft or previous
     return render_template(
         "task.html", task=task, instance=instance, schema=schema, history=history, names=directory.people,
-        context=context, values=values, errors=errors,
+        context=context, values=values, errors=errors, levels=baselines.LEVEL_NAMES,
+        baseline=baselines.proposed_against_current(context.steps),
         return_to=request.form.get("return_to") or request.args.get("from"),
         may_work=task.status == "ready" and may_work_on(task, actor), signing=task.requires_signature,
         evidence_files=queries.evidence_of(session, instance_id=task.instance_id),

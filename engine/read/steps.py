@@ -5,7 +5,8 @@ that started it), read from the start's audit event.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ class Step:
     lines: tuple[Line, ...]
     evidence: tuple[Evidence, ...] = ()
     task_id: int | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)  # what was entered, for read-outs that compare
 
 
 def directory_names(session: Session) -> Names:
@@ -42,7 +44,7 @@ def directory_names(session: Session) -> Names:
 def task_step(task: HumanTask, names: Names, files: dict[int, list[Evidence]]) -> Step:
     return Step(task.name, task.title, task.title_en, task.completed_by, task.completed_at,
                 _answered(describe(task.form_key, task.submitted_data or {}, names)), tuple(files.get(task.id, ())),
-                task.id)
+                task.id, dict(task.submitted_data or {}))
 
 
 def _answered(lines: list[Line]) -> tuple[Line, ...]:
@@ -67,4 +69,4 @@ def start_step(session: Session, instance: Any, definition: ProcessDefinition, s
         return None
     form_key = event.form_key or definition.start_form_key
     return Step(event.event_id, event.title or definition.name, event.title_en, instance.started_by,
-                instance.started_at, _answered(describe(form_key or "", data, names)))
+                instance.started_at, _answered(describe(form_key or "", data, names)), data=dict(data))

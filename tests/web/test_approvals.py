@@ -71,3 +71,20 @@ def test_signing_from_the_queue_returns_to_it_with_a_receipt(db, sign_in):
     assert signed.request.path == "/approvals"
     receipt = signed.get_data(as_text=True).split('class="flash success"', 1)[1].split("</", 1)[0]
     assert "已签署" in receipt and "批准" in receipt and task.title in receipt
+
+
+def test_top_management_sees_the_baseline_in_force_and_the_proposed_one_side_by_side(db, sign_in):
+    from tests.factories import complete, open_task
+    from tests.processes.test_baseline_adjustment import assessment, recalculation, start
+
+    bl = start(db)
+    complete(db, bl, "assess_significance", "body", assessment())
+    complete(db, bl, "recalculate_baseline", "staff_prod", recalculation("6750"))
+    page = sign_in("gm").get(f"/tasks/{open_task(db, bl, 'approve_baseline').id}").get_data(as_text=True)
+    table = page.split('class="baseline-comparison"', 1)[1].split("</section>", 1)[0]
+    plant = table.split('data-level="enterprise"', 1)[1].split("</tr>", 1)[0]
+    assert "6000 → <strong>6750</strong>" in plant and "+12.5 %" in plant
+    assert "Cement grinding" in table and "新增" in table  # a process the old baseline did not have
+    record = page.split('class="record"', 1)[1]
+    assert "GB/T 32151.8, 2024 data with Line 3 included" in record  # the method
+    assert "Line 3 adds 12.5% to base-year emissions." in record  # the reason for recalculating
