@@ -120,15 +120,20 @@ def show(instance_id: int) -> Any:
 @blueprint.route("/evidence/<int:evidence_id>")
 def evidence_file(evidence_id: int) -> Any:
     """An evidence file as an attachment, checked against its SHA-256; the reading is audited."""
-    try:
-        with database().transaction() as session:
-            row, content = evidence.read(session, evidence_id, current_user.username)
-    except (NotFound, NotPermitted, Conflict) as exc:
-        abort_for(exc)
+    row, content = _read_evidence(evidence_id)
     # Always a download, never rendered here: an uploaded HTML or SVG file must not run in the app's origin.
     return Response(content, content_type="application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.file_name)}",
         "X-Content-Type-Options": "nosniff", "X-Evidence-SHA256": row.sha256})
+
+
+def _read_evidence(evidence_id: int) -> tuple[Any, bytes]:
+    """The file and its content for this reader, its reading audited; the error page otherwise."""
+    try:
+        with database().transaction() as session:
+            return evidence.read(session, evidence_id, current_user.username)
+    except (NotFound, NotPermitted, Conflict) as exc:
+        abort_for(exc)
 
 
 # What may be shown in the page, recognised by the file's first bytes (never by the name or declared type).
@@ -140,11 +145,7 @@ _VIEWABLE = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"),
 @blueprint.route("/evidence/<int:evidence_id>/view")
 def view_evidence(evidence_id: int) -> Any:
     """A PDF or image evidence file shown in the browser (checked and audited as a download is); 415 otherwise."""
-    try:
-        with database().transaction() as session:
-            row, content = evidence.read(session, evidence_id, current_user.username)
-    except (NotFound, NotPermitted, Conflict) as exc:
-        abort_for(exc)
+    row, content = _read_evidence(evidence_id)
     content_type = next((kind for magic, kind in _VIEWABLE if content.startswith(magic)), None)
     if content_type is None:
         abort(415, description=_("Only PDF files and images are shown in the page; download this file instead."))
