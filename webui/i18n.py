@@ -6,6 +6,8 @@ from typing import Any
 from flask import Blueprint, redirect, request, session
 from flask_babel import get_locale
 
+from engine.people import ROLES
+
 blueprint = Blueprint("i18n", __name__)
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -31,5 +33,10 @@ def bilingual(zh: str | None, en: str | None) -> str:
     return zh or en or ""
 
 
+def role_name(role: str | None) -> str:
+    """A role by its name in the page's language (its id when it is not one of the guideline's roles)."""
+    return bilingual(*ROLES.get(role or "", (role, role)))
+
+
 def template_helpers() -> dict[str, Any]:
-    return {"languages": LANGUAGES, "current_lang": current_locale(), "bilingual": bilingual}
+    return {"languages": LANGUAGES, "current_lang": current_locale(), "bilingual": bilingual, "role_name": role_name}

@@ -18,13 +18,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import start_events
 from engine.bpmn.runtime import shared_runtime
 from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotFound, NotPermitted
-from engine.models import ProcessDefinition, ProcessInstance, User
+from engine.models import ProcessDefinition, ProcessInstance
 from engine.people import READ_ONLY_ROLE, SessionDirectory
 from engine.read import access, queries
 from engine.read.definitions import latest_definition, latest_definitions, load_workflow
@@ -105,16 +104,11 @@ def visible_instance(session: Any, instance_id: int) -> ProcessInstance:
 def show(instance_id: int) -> Any:
     with database().reading() as session:
         instance = visible_instance(session, instance_id)
-        files = queries.evidence_of(session, instance_id=instance_id)
-        history = queries.completed_tasks_of(session, instance_id)
-        open_tasks = queries.open_tasks_of(session, instance_id)
-        people = {t.completed_by for t in history} | {t.assignee for t in open_tasks} | {instance.started_by}
-        names = dict(session.execute(select(User.username, User.display_name).where(User.username.in_(people))).all())
-        definition = session.get(ProcessDefinition, instance.definition_id)
         record = record_of(session, instance)
-        return render_template("instance.html", instance=instance, definition=definition, history=history,
-                               open_tasks=open_tasks, names={**record.names.people, **names}, files=files,
-                               links=record.links, record=record)
+        return render_template("instance.html", instance=instance, definition=record.definition, record=record,
+                               open_tasks=queries.open_tasks_of(session, instance_id), names=record.names.people,
+                               files=queries.evidence_of(session, instance_id=instance_id), links=record.links,
+                               process_names={d.process_id: d.name for d in latest_definitions(session)})
 
 
 @blueprint.route("/evidence/<int:evidence_id>")

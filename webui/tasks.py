@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
-from engine.models import AuditEvent, HumanTask, Membership, User
+from engine.models import AuditEvent, HumanTask, Membership, ProcessDefinition, User
 from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory, may_work_on
 from engine.read import access, baselines, queries
 from engine.read.steps import directory_names
@@ -111,6 +111,7 @@ def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: 
     return render_template(
         "task.html", task=task, instance=instance, schema=schema, history=history, names=directory.people,
         context=context, values=values, errors=errors, levels=baselines.LEVEL_NAMES,
+        process_name=session.get(ProcessDefinition, instance.definition_id).name, departments=directory.departments,
         baseline=baselines.proposed_against_current(context.steps),
         return_to=request.form.get("return_to") or request.args.get("from"),
         may_work=task.status == "ready" and may_work_on(task, actor), signing=task.requires_signature,

@@ -154,20 +154,18 @@ def instances(session: Session, *, process_id: str | None = None, status: str | 
 
 def business_keys(session: Session, instance_ids: list[int]) -> dict[int, str | None]:
     """The business key of each of these instances, in one query."""
-    if not instance_ids:
-        return {}
-    rows = session.execute(select(ProcessInstance.id, ProcessInstance.business_key)
-                           .where(ProcessInstance.id.in_(instance_ids))).all()
-    return {instance_id: key for instance_id, key in rows}
+    return _of_instances(session, instance_ids, ProcessInstance.business_key)
 
 
 def instance_titles(session: Session, instance_ids: list[int]) -> dict[int, str | None]:
     """The title of each of these instances, in one query."""
+    return _of_instances(session, instance_ids, ProcessInstance.title)
+
+
+def _of_instances(session: Session, instance_ids: list[int], column: Any) -> dict[int, Any]:
     if not instance_ids:
         return {}
-    rows = session.execute(select(ProcessInstance.id, ProcessInstance.title)
-                           .where(ProcessInstance.id.in_(instance_ids))).all()
-    return {instance_id: title for instance_id, title in rows}
+    return dict(session.execute(select(ProcessInstance.id, column).where(ProcessInstance.id.in_(instance_ids))).all())
 
 
 def definition_version(session: Session, instance: ProcessInstance) -> int:

@@ -16,14 +16,19 @@ def test_waiting_decisions_are_listed_for_top_management_only(db, sign_in):
     assert f"/tasks/{task.id}" not in sign_in("body").get("/approvals").get_data(as_text=True)
 
 
+def _approval(task, page: str) -> dict[str, str]:
+    """The approval form as the page posts it: the decision ticked, the sample's plain fields, the CSRF token."""
+    return {**{k: ("on" if v is True else v) for k, v in sample_form(task.form_key).items()
+               if not isinstance(v, (list, dict))}, "approved": "on", "action": "complete",
+            "csrf_token": csrf_token(page)}
+
+
 def test_a_decision_is_signed_with_the_password_and_the_audit_trail_keeps_its_meaning(db, sign_in):
     task = walk_to_approval(db)
     client = sign_in("gm")
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert 'name="signature_password"' in page
-    decision = {**{k: ("on" if v is True else v) for k, v in sample_form(task.form_key).items()
-                   if not isinstance(v, (list, dict))}, "approved": "on", "action": "complete",
-                "csrf_token": csrf_token(page)}
+    decision = _approval(task, page)
     refused = client.post(f"/tasks/{task.id}", data={**decision, "signature_password": "wrong"})
     assert refused.status_code == 403 and "password does not match" in refused.get_data(as_text=True)
     assert 'name="signature_password"' in refused.get_data(as_text=True)  # the page again, to retype it
@@ -63,10 +68,7 @@ def test_signing_from_the_queue_returns_to_it_with_a_receipt(db, sign_in):
     client = sign_in("gm")
     page = client.get(f"/tasks/{task.id}?from=approvals").get_data(as_text=True)
     assert 'name="return_to" value="approvals"' in page
-    decision = {**{k: ("on" if v is True else v) for k, v in sample_form(task.form_key).items()
-                   if not isinstance(v, (list, dict))}, "approved": "on", "action": "complete",
-                "csrf_token": csrf_token(page), "return_to": "approvals",
-                "signature_password": "correct horse battery"}
+    decision = {**_approval(task, page), "return_to": "approvals", "signature_password": "correct horse battery"}
     signed = client.post(f"/tasks/{task.id}", data=decision, follow_redirects=True)
     assert signed.request.path == "/approvals"
     receipt = signed.get_data(as_text=True).split('class="flash success"', 1)[1].split("</", 1)[0]
