@@ -1,0 +1,92 @@
+"""The pages people work from, timed over HTTP on the demo plant: what a user waits for, everything included.
+
+Run from the project root:
+
+    .venv/bin/python benchmarks/pages_bench.py [--runs 30]
+
+It builds the demo plant on a temporary SQLite file, serves the web app with waitress on a loopback port,
+signs each user in once, and times GET of each page (median and p95 over --runs, ms), beside the
+sign-in page (no database read) as the yardstick of what serving a page costs at all.
+"""
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select  # noqa: E402
+
+from engine.config import Settings  # noqa: E402
+from engine.models import HumanTask  # noqa: E402
+from scripts.screenshots import build_demo  # noqa: E402
+from tests.browser.live import serving  # noqa: E402
+from webui.app import create_app  # noqa: E402
+
+
+def _client(base: str, username: str, password: str) -> urllib.request.OpenerDirector:
+    """An opener holding a signed-in session cookie."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(f"{base}/sign-in").read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    body = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token}).encode()
+    opener.open(f"{base}/sign-in", data=body).read()
+    return opener
+
+
+def _time(opener: urllib.request.OpenerDirector, url: str, runs: int) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        with opener.open(url) as response:
+            response.read()
+            assert response.status == 200, url
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    runs = parser.parse_args().runs
+    with tempfile.TemporaryDirectory() as directory:
+        db, passwords = build_demo(Path(directory))
+        settings = Settings(database_url=str(db.engine.url), processes_dir=ROOT / "processes",
+                            data_dir=Path(directory), secret_key="bench", secure_cookies=False)
+        with db.reading() as session:
+            open_tasks = list(session.scalars(select(HumanTask).where(HumanTask.status == "ready")
+                                              .order_by(HumanTask.id)))
+        task = open_tasks[0]
+        with serving(create_app(settings, db=db)) as base:
+            body = _client(base, "li.carbon", passwords["li.carbon"])
+            gm = _client(base, "zhang.gm", passwords["zhang.gm"])
+            verifier = _client(base, "he.verifier", passwords["he.verifier"])
+            pages = [("sign-in page (yardstick)", urllib.request.build_opener(), "/sign-in"),
+                     ("inbox, for my roles", body, "/inbox?tab=candidate"),
+                     (f"task page ({task.name}, with its record)", verifier, f"/tasks/{task.id}"),
+                     (f"instance page #{task.instance_id} (its record)", verifier, f"/instances/{task.instance_id}"),
+                     ("approvals", gm, "/approvals"),
+                     ("dashboard (the plant)", gm, "/dashboard"),
+                     ("records by clause", verifier, "/audit/records")]
+            rows = [(name, *_time(opener, base + path, runs)) for name, opener, path in pages]
+    print(f"CarbonFlow pages over HTTP (demo plant, SQLite, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+          f"load {os.getloadavg()[0]:.2f}, {runs} runs each)")
+    width = max(len(r[0]) for r in rows)
+    print(f"{'page':<{width}}  median ms  p95 ms  × sign-in")
+    for name, median, p95 in rows:
+        print(f"{name:<{width}}  {median:9.1f}  {p95:6.1f}  {median / rows[0][1]:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
