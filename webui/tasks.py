@@ -11,9 +11,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
-from engine.models import AuditEvent, HumanTask, Membership, ProcessDefinition, User
+from engine.models import HumanTask, Membership, ProcessDefinition, User
 from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory, may_work_on
 from engine.read import access, baselines, queries
+from engine.read.instance_record import signature_on
 from engine.read.steps import directory_names
 from engine.read.task_context import context_of
 from engine.services import evidence, tasks
@@ -73,14 +74,15 @@ def submit(task_id: int) -> Any:
 
 def _receipt(session: Any, task_id: int) -> str:
     """What was signed, by whom, when and meaning what: from the signature's audit event."""
-    signature = session.scalar(select(AuditEvent).where(AuditEvent.task_id == task_id, AuditEvent.action == "signature")
-                               .order_by(AuditEvent.id.desc()).limit(1))
+    signature = signature_on(session, task_id)
+    assert signature is not None  # the task was just completed signed
     meanings = {"approved": _("approved"), "rejected": _("rejected")}
-    who = session.scalar(select(User.display_name).where(User.username == signature.actor)) or signature.actor
+    who = session.scalar(select(User.display_name).where(User.username == signature.by)) or signature.by
     return _("Task completed.") + " " + _("Signed: %(title)s — %(who)s, %(when)s, %(meaning)s.",
-                                        title=signature.data.get("title", ""), who=who,
-             when=signature.at.astimezone(ZoneInfo(settings().timezone)).strftime("%Y-%m-%d %H:%M"),
-             meaning=meanings.get(signature.data.get("meaning"), signature.data.get("meaning")))
+                                        title=signature.title, who=who,
+                                        when=signature.at.astimezone(ZoneInfo(settings().timezone))
+                                        .strftime("%Y-%m-%d %H:%M"),
+                                        meaning=meanings.get(signature.meaning, signature.meaning))
 
 
 @blueprint.route("/tasks/<int:task_id>/delegate", methods=["POST"])

@@ -26,6 +26,7 @@ class Signature:
     at: datetime
     meaning: str
     signs_for: str | None
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,19 @@ def record_of(session: Session, instance: ProcessInstance, *, names: Names | Non
                           _signatures(session, instance.id), queries.instance_links(session, instance.id), names)
 
 
+def signature_on(session: Session, task_id: int) -> Signature | None:
+    """The signature that completed this task, if it was signed."""
+    event = session.scalar(select(AuditEvent).where(AuditEvent.task_id == task_id, AuditEvent.action == "signature")
+                           .order_by(AuditEvent.id.desc()).limit(1))
+    return _signature(event) if event is not None else None
+
+
 def _signatures(session: Session, instance_id: int) -> dict[int, Signature]:
     events = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id,
                                                       AuditEvent.action == "signature").order_by(AuditEvent.id))
-    return {e.task_id: Signature(e.actor, e.at, str(e.data.get("meaning", "")), e.data.get("signs_for"))
-            for e in events if e.task_id is not None}
+    return {e.task_id: _signature(e) for e in events if e.task_id is not None}
+
+
+def _signature(event: AuditEvent) -> Signature:
+    return Signature(event.actor, event.at, str(event.data.get("meaning", "")), event.data.get("signs_for"),
+                     str(event.data.get("title", "")))
