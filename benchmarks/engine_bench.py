@@ -48,6 +48,7 @@ from engine.db import Database
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.models.tasks import NO_DUE_DATE
 from engine.read import queries
+from engine.read.gathered import PARAMETERS
 from engine.schema import migrate
 from engine.services import deployments, evidence, instances, tasks
 
@@ -161,7 +162,7 @@ class Model:
 
 def parse_model() -> Model:
     """Parse the BPMN file once, with the same checks a deployment runs."""
-    parsed = parse_bpmn(BPMN.read_bytes(), BPMN.name, roles=people.ROLES.keys(), form_keys=forms.FORMS)
+    parsed = parse_bpmn(BPMN.read_bytes(), BPMN.name, roles=people.ROLES.keys(), form_keys=forms.FORMS, queries=PARAMETERS)
     return Model(parsed.spec, parsed.subprocess_specs)
 
 

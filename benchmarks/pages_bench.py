@@ -68,6 +68,8 @@ def main() -> None:
             open_tasks = list(session.scalars(select(HumanTask).where(HumanTask.status == "ready")
                                               .order_by(HumanTask.id)))
         task = open_tasks[0]
+        # The management review's inputs: drafted from the year's records, with a link to each.
+        review = next(t for t in open_tasks if t.name == "gather_inputs")
         with serving(create_app(settings, db=db)) as base:
             body = _client(base, "li.carbon", passwords["li.carbon"])
             gm = _client(base, "zhang.gm", passwords["zhang.gm"])
@@ -75,6 +77,7 @@ def main() -> None:
             pages = [("sign-in page (yardstick)", urllib.request.build_opener(), "/sign-in"),
                      ("inbox, for my roles", body, "/inbox?tab=candidate"),
                      (f"task page ({task.name}, with its record)", verifier, f"/tasks/{task.id}"),
+                     ("task page (gather_inputs, with its sources)", verifier, f"/tasks/{review.id}"),
                      (f"instance page #{task.instance_id} (its record)", verifier, f"/instances/{task.instance_id}"),
                      ("approvals", gm, "/approvals"),
                      ("dashboard (the plant)", gm, "/dashboard"),

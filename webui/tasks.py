@@ -13,7 +13,8 @@ from sqlalchemy import select
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
 from engine.models import HumanTask, Membership, ProcessDefinition, User
 from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory, may_work_on
-from engine.read import access, baselines, queries
+from engine.read import access, baselines, document_changes, queries
+from engine.read.definitions import latest_definitions
 from engine.read.instance_record import signature_on
 from engine.read.steps import directory_names
 from engine.read.task_context import context_of
@@ -107,14 +108,16 @@ def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: 
     history = queries.completed_tasks_of(session, task.instance_id)
     directory = directory_names(session)
     context = context_of(session, task, names=directory)
-    if values is None:  # a draft first; a task sent back starts from what its previous round entered
-        previous = {k: v for k, v in (context.previous_entries or {}).items() if k in schema["properties"]}
-        values = task.draft or previous
+    if values is None:  # a draft first; else what the task was prefilled with, over its previous round's entries
+        started = {**(context.previous_entries or {}), **(task.prefill or {})}
+        values = task.draft or {k: v for k, v in started.items() if k in schema["properties"]}
     return render_template(
         "task.html", task=task, instance=instance, schema=schema, history=history, names=directory.people,
         context=context, values=values, errors=errors, levels=baselines.LEVEL_NAMES,
         process_name=session.get(ProcessDefinition, instance.definition_id).name, departments=directory.departments,
+        process_names={d.process_id: d.name for d in latest_definitions(session)} if context.sources else {},
         baseline=baselines.proposed_against_current(context.steps),
+        document=document_changes.against_replaced(session, context.steps, directory),
         return_to=request.form.get("return_to") or request.args.get("from"),
         may_work=task.status == "ready" and may_work_on(task, actor), signing=task.requires_signature,
         evidence_files=queries.evidence_of(session, instance_id=task.instance_id),

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from engine import clock
+from engine.bpmn.gathering import GatheringScriptEngine
 from engine.bpmn.scripting import RestrictedEnvironment, SandboxViolation, ScriptTimeout, data_only
 
 GRACE_SECONDS = 1.0  # past the in-process deadline, before the worker is killed
@@ -151,9 +152,10 @@ class IsolatedEnvironment(BasePythonScriptEngineEnvironment):
 
 def make_isolated_script_engine(*, timezone: str = "Asia/Shanghai", timeout: float = 1.0,
                                 memory_mb: int = 1024) -> PythonScriptEngine:
-    """A SpiffWorkflow script engine whose scripts run in a limited worker process."""
-    return PythonScriptEngine(environment=IsolatedEnvironment(timezone=timezone, timeout=timeout,
-                                                              memory_mb=memory_mb))
+    """A SpiffWorkflow script engine whose scripts run in a limited worker process (and whose service tasks
+    gather through the engine's queries)."""
+    return GatheringScriptEngine(environment=IsolatedEnvironment(timezone=timezone, timeout=timeout,
+                                                                 memory_mb=memory_mb))
 
 
 _NO_SHORTCUT = object()

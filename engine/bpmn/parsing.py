@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -87,9 +87,12 @@ class ParsedProcess:
     schedule: ScheduleSpec | None = None
 
 
-def parse_bpmn(source: bytes, file_name: str, *, roles: Collection[str],
-               form_keys: Collection[str]) -> ParsedProcess:
-    """Parse one BPMN file holding one executable process; raise InvalidProcess naming what is wrong."""
+def parse_bpmn(source: bytes, file_name: str, *, roles: Collection[str], form_keys: Collection[str],
+               queries: Mapping[str, Collection[str]]) -> ParsedProcess:
+    """Parse one BPMN file holding one executable process; raise InvalidProcess naming what is wrong.
+
+    ``queries``: the read-only queries a service task may gather through, each with its parameter names.
+    """
     root = _parse_xml(source, file_name)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
@@ -107,6 +110,7 @@ def parse_bpmn(source: bytes, file_name: str, *, roles: Collection[str],
         raise InvalidProcess(f"{file_name}: {exc}") from exc
     for each in [spec, *subprocess_specs.values()]:
         _check_user_tasks(each, file_name, roles, form_keys)
+        _check_service_tasks(each, file_name, queries)
         _check_code(each, file_name)
     _check_context([spec, *subprocess_specs.values()], file_name)
     starts = start_events(spec)
@@ -194,9 +198,6 @@ def _describe_validation(exc: ValidationException, file_name: str) -> str:
 def _check_user_tasks(spec: Any, file_name: str, roles: Collection[str],
                       form_keys: Collection[str]) -> None:
     for task_spec in spec.task_specs.values():
-        if isinstance(task_spec, ServiceTask):
-            raise InvalidProcess(f"{file_name}: service task {task_spec.bpmn_id!r} is not supported; "
-                                 "model a message catch that a job answers instead")
         if task_spec.manual and not isinstance(task_spec, UserTask):
             # A manual or plain task would wait for a person with no form and no inbox.
             raise InvalidProcess(f"{file_name}: element {task_spec.bpmn_id!r} is a manual or untyped task; "
@@ -215,6 +216,25 @@ def _check_user_tasks(spec: Any, file_name: str, roles: Collection[str],
         if form_key not in form_keys:
             raise InvalidProcess(f"{where} names form {form_key!r}, which does not exist in forms/")
         _check_properties(task_properties(task_spec), where)
+
+
+def _check_service_tasks(spec: Any, file_name: str, queries: Mapping[str, Collection[str]]) -> None:
+    """A service task gathers through one of the engine's queries, with its parameters, into a named variable."""
+    known = ", ".join(sorted(queries)) or "none"
+    for task_spec in spec.task_specs.values():
+        if not isinstance(task_spec, ServiceTask):
+            continue
+        where = f"{file_name}: service task {task_spec.bpmn_id!r}"
+        name = getattr(task_spec, "operation_name", None)
+        if name not in queries:
+            raise InvalidProcess(f"{where} names query {name!r}, which the engine does not answer (known: {known}); "
+                                 "for other work model a message catch that a job answers")
+        given, wanted = set(task_spec.operation_params), set(queries[name])
+        if given != wanted:
+            raise InvalidProcess(f"{where}: query {name!r} takes the parameters "
+                                 f"{', '.join(sorted(wanted)) or 'none'}, not {', '.join(sorted(given)) or 'none'}")
+        if task_spec.result_variable.startswith("spiff__"):
+            raise InvalidProcess(f"{where}: give a resultVariable, the data name that receives what it gathers")
 
 
 def _check_context(specs: list[Any], file_name: str) -> None:
@@ -241,8 +261,9 @@ def _check_properties(props: dict[str, str], where: str) -> None:
         except Exception as exc:  # Spiff raises a bare Exception for a bad duration
             raise InvalidProcess(f"{where}: dueIn {props['dueIn']!r} is not an ISO 8601 duration "
                                  "such as P14D") from exc
-    if props.get("evidenceRequired") and props["evidenceRequired"] not in {"true", "false"}:
-        raise InvalidProcess(f"{where}: evidenceRequired must be true or false, not {props['evidenceRequired']!r}")
+    for flag in ("evidenceRequired", "prefill"):
+        if props.get(flag) and props[flag] not in {"true", "false"}:
+            raise InvalidProcess(f"{where}: {flag} must be true or false, not {props[flag]!r}")
     if props.get("priority") and props["priority"] not in {"1", "2", "3"}:
         raise InvalidProcess(f"{where}: priority must be 1, 2 or 3, not {props['priority']!r}")
     _check_signature(props, where)
@@ -287,6 +308,7 @@ def _code_of(task_spec: Any) -> list[tuple[str, str]]:
     code += [(getattr(task_spec, name), "eval") for name in ("cardinality", "condition", "completion_condition")
              if isinstance(getattr(task_spec, name, None), str)]
     code += _event_code(getattr(task_spec, "event_definition", None))
+    code += [(param["value"], "eval") for param in (getattr(task_spec, "operation_params", None) or {}).values()]
     props = task_properties(task_spec)
     code += [(props[name], "eval") for name in ("candidateUser", "candidateDepartment", "departmentOfUser",
                                                  "excludeDepartment", "dueDate", "instanceTitle")

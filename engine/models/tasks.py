@@ -68,6 +68,8 @@ class HumanTask(Base):
     # What the assignee typed so far and saved without submitting (not validated, not in the process).
     draft: Mapped[dict[str, Any] | None] = mapped_column(JsonData)
     draft_saved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A task declaring prefill="true": what its instance held under its form's field names as it opened.
+    prefill: Mapped[dict[str, Any] | None] = mapped_column(JsonData)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn import runtime as rt
 from engine.errors import NotFound
+from engine.read.gathered import bind_to
 from engine.models import ProcessDefinition, ProcessInstance
 
 
@@ -39,5 +40,6 @@ def load_workflow(session: Session, instance: ProcessInstance, runtime: rt.Runti
     if content_hash is None:
         content_hash = session.scalar(select(ProcessDefinition.content_hash).where(by_id))
     assert content_hash is not None  # foreign key
-    return runtime.load(content_hash, lambda: session.scalar(select(ProcessDefinition.spec_json).where(by_id)),
-                        instance.state_json)
+    workflow = runtime.load(content_hash, lambda: session.scalar(select(ProcessDefinition.spec_json).where(by_id)),
+                            instance.state_json)
+    return bind_to(workflow, session)  # its service tasks gather in this session

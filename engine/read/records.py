@@ -75,6 +75,8 @@ def task_record(session: Session, task: HumanTask, *, with_form: bool = True,
         record["context"] = [step_record(s) for s in context.steps]
         record["sent_back_by"] = step_record(context.sent_back_by) if context.sent_back_by else None
         record["previous_entries"] = context.previous_entries
+        record["prefill"] = task.prefill
+        record["sources"] = list(context.sources)
     return record
 
 

@@ -16,17 +16,20 @@ from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import start_events, task_properties
 from engine.models import Evidence, HumanTask, ProcessDefinition
 from engine.read import queries
+from engine.read.gathered import LINK_PREFIX
 from engine.read.steps import Step, directory_names, start_step, task_step
 from forms.describe import Names
 
 
 @dataclass(frozen=True)
 class TaskContext:
-    """The steps a task shows, what sent it back (a loop), and the entries of its previous round."""
+    """The steps a task shows, what sent it back (a loop), the entries of its previous round, and the records
+    of other instances its instance gathered (links: instance id, process, title, the query that read it)."""
 
     steps: tuple[Step, ...]
     sent_back_by: Step | None = None
     previous_entries: dict[str, Any] | None = None
+    sources: tuple[dict[str, Any], ...] = ()
 
 
 def context_of(session: Session, task: HumanTask, *, names: Names | None = None,
@@ -50,11 +53,22 @@ def context_of(session: Session, task: HumanTask, *, names: Names | None = None,
     if start is not None:
         steps.insert(0, start)
     shown = tuple(s for s in steps if declared is None or s.element in declared)
-    previous = next((t for t in reversed(earlier) if t.name == task.name), None)
-    if previous is None:
-        return TaskContext(shown)
+    sources = tuple({**link, "query": link["kind"][len(LINK_PREFIX):]}
+                    for link in queries.instance_links(session, instance.id)
+                    if link["direction"] == "in" and link["kind"].startswith(LINK_PREFIX))
+    rounds = [t for t in earlier if t.name == task.name]
+    if not rounds or _along_the_usual_path(earlier, rounds[0], task.name):
+        return TaskContext(shown, sources=sources)
     # The step completed last before this round opened closed the loop: its decision sent the task back.
-    return TaskContext(shown, task_step(earlier[-1], names, files), dict(previous.submitted_data or {}))
+    return TaskContext(shown, task_step(earlier[-1], names, files), dict(rounds[-1].submitted_data or {}), sources)
+
+
+def _along_the_usual_path(earlier: list[HumanTask], first_round: HumanTask, name: str) -> bool:
+    """True when this round follows the same step its first round did (a new round, e.g. the approval of a
+    revision), rather than a later step that sent it back (a rejection, a correction found not effective)."""
+    upstream = next((t.name for t in reversed(earlier)
+                     if t.completed_at is not None and t.completed_at <= first_round.created_at and t.name != name), None)
+    return earlier[-1].name in (name, upstream)
 
 
 def _declared(task_name: str, specs: list[Any]) -> set[str] | None:

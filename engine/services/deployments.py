@@ -14,6 +14,7 @@ from engine.bpmn.parsing import parse_bpmn
 from engine.bpmn.runtime import Runtime, shared_runtime
 from engine.models import ProcessDefinition, Role, StartMessage
 from engine.read.definitions import latest_definition
+from engine.read.gathered import PARAMETERS
 from engine.services import audit, schedules
 
 
@@ -30,7 +31,7 @@ def deploy(session: Session, *, source: bytes, file_name: str, actor: str,
     """Validate a BPMN file and store it as the next version (identical content: no new version)."""
     runtime = runtime or shared_runtime()
     roles = set(session.scalars(select(Role.id)))
-    parsed = parse_bpmn(source, file_name, roles=roles, form_keys=forms.FORMS)
+    parsed = parse_bpmn(source, file_name, roles=roles, form_keys=forms.FORMS, queries=PARAMETERS)
     content_hash = hashlib.sha256(source).hexdigest()
     latest = latest_definition(session, parsed.process_id, required=False)
     if latest is not None and latest.content_hash == content_hash:

@@ -12,6 +12,7 @@ from engine.errors import Conflict, NotPermitted
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
 from engine.people import ADMIN_ROLE, get_actor, get_writer
 from engine.read.definitions import latest_definition, load_workflow
+from engine.read.gathered import bind_to
 from engine.services import audit, form_data, messages, progress
 
 RUNNING, SUSPENDED, ERROR = InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value, InstanceStatus.ERROR.value
@@ -38,7 +39,7 @@ def start(session: Session, *, process_id: str, actor: str, business_key: str | 
         raise NotPermitted(f"{actor} may not start {process_id}: it needs role "
                            f"{' or '.join(event.start_roles)}")
     start_data = form_data.validate(session, definition.start_form_key, data or {})
-    workflow = runtime.new(definition, start_data, start_event=event.event_id)
+    workflow = bind_to(runtime.new(definition, start_data, start_event=event.event_id), session)
     error = rt.advance(workflow)
     return _create(session, definition, workflow, runtime, actor=actor, business_key=business_key,
                    data=start_data, error=error)

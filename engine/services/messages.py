@@ -27,6 +27,7 @@ from engine.models import (
 )
 from engine.people import ADMIN_ROLE, Actor, get_writer
 from engine.read.definitions import latest_definitions, load_workflow
+from engine.read.gathered import bind_to
 from engine.services import audit, form_data, progress
 
 
@@ -156,7 +157,7 @@ def _start(session: Session, definition: ProcessDefinition, name: str, payload: 
     event = _message_start(definition, name, runtime)
     # The message data becomes the process data, checked by the start event's form if it has one.
     data = form_data.validate(session, event.form_key, payload) if event.form_key else dict(payload)
-    workflow = runtime.new(definition, data, start_event=event.event_id)
+    workflow = bind_to(runtime.new(definition, data, start_event=event.event_id), session)
     error = rt.advance(workflow)
     if error is None and not rt.deliver_message(workflow, name, payload, runtime):
         error = f"start event {event.event_id!r} did not accept message {name!r}"

@@ -6,6 +6,7 @@ them through ``messages``: this module imports no use case, so no import comes b
 """
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,11 +16,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from engine import clock
+import forms
 from engine.bpmn import runtime as rt
+from engine.bpmn.serialization import json_safe
+from engine.bpmn.gathering import gatherer_of
 from engine.bpmn.parsing import signature_of, task_properties, undeclared_signature
 from engine.errors import CarbonFlowError, NotFound
 from engine.models import (
     HumanTask,
+    InstanceLink,
     InstanceStatus,
     MessageSubscription,
     ProcessDefinition,
@@ -28,6 +33,7 @@ from engine.models import (
     User,
 )
 from engine.models.tasks import NO_DUE_DATE, TaskExclusion
+from engine.read.gathered import LINK_PREFIX, Gatherer
 from engine.services import audit, jobs
 
 
@@ -81,6 +87,7 @@ def save(session: Session, *, instance: ProcessInstance, workflow: Any, runtime:
         error = _sync_human_tasks(session, instance, workflow, runtime,
                                   before.ready if before is not None else None)
     thrown = rt.take_thrown_messages(workflow)
+    _link_gathered(session, instance, workflow, actor)
     instance.state_json = runtime.dump(workflow)
     instance.data = rt.current_data(workflow)
     instance.updated_at = clock.now()
@@ -96,6 +103,21 @@ def save(session: Session, *, instance: ProcessInstance, workflow: Any, runtime:
     if before is None or set(before.waits) != set(waits):
         _replace_subscriptions(session, instance, waits)
     return thrown
+
+
+def _link_gathered(session: Session, instance: ProcessInstance, workflow: Any, actor: str) -> None:
+    """Link the records the workflow's service tasks read to this instance, with the gathering's audit event."""
+    gatherer = gatherer_of(workflow)
+    if not isinstance(gatherer, Gatherer):
+        return
+    for name, params, sources in gatherer.taken():
+        kind, read = LINK_PREFIX + name, sorted(set(sources) - {instance.id})
+        linked = set(session.scalars(select(InstanceLink.source_instance_id).where(
+            InstanceLink.target_instance_id == instance.id, InstanceLink.kind == kind)))
+        session.add_all(InstanceLink(source_instance_id=source, target_instance_id=instance.id, kind=kind,
+                                     created_by=actor, created_at=clock.now()) for source in read if source not in linked)
+        audit.record(session, action="inputs_gathered", actor=actor, instance_id=instance.id,
+                     data={"query": name, "params": json_safe(params), "instances": read})
 
 
 def close_open_tasks(session: Session, instance: ProcessInstance) -> None:
@@ -194,10 +216,18 @@ def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
         documentation=task.task_spec.documentation, due_at=due_at, sort_due_at=due_at or NO_DUE_DATE,
         priority=int(props.get("priority", 2)), evidence_required=props.get("evidenceRequired") == "true",
         signature=signature_of(props) or _undeclared_signature(session, instance, task.task_spec.lane, props),
-        status=TaskStatus.READY.value, created_at=now)
+        prefill=_prefill(props, task.data), status=TaskStatus.READY.value, created_at=now)
     if excluded:  # most tasks have none: leave the relationship untouched then
         task_row.exclusions = [TaskExclusion(username=u) for u in excluded]
     return task_row
+
+
+def _prefill(props: dict[str, str], data: dict[str, Any]) -> dict[str, Any] | None:
+    """For a task declaring prefill="true": the instance's data under its form's field names, as it opens."""
+    if props.get("prefill") != "true":
+        return None
+    names = forms.json_schema(props["formKey"])["properties"]
+    return json_safe({name: deepcopy(data[name]) for name in names if name in data})
 
 
 def _undeclared_signature(session: Session, instance: ProcessInstance, role: str | None,

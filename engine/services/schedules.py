@@ -24,6 +24,7 @@ from engine.models import StartSchedule
 from engine.people import ADMIN_ROLE, get_actor
 from engine.periods import InvalidPeriod, Period
 from engine.read.definitions import latest_definition
+from engine.read.gathered import bind_to
 from engine.services import audit
 from engine.services.instances import start_with_workflow
 
@@ -146,8 +147,8 @@ def _start_one(db: Database, schedule_id: int, now: datetime, runtime: rt.Runtim
         assert definition is not None
         # In the plant's time, so a script reading the year or date of it gets the local one.
         scheduled_for = due_at.astimezone(runtime.timezone).isoformat()
-        workflow = runtime.new(definition, {"scheduled_for": scheduled_for},
-                               start_event=row.event_id, fire_timer=True)
+        workflow = bind_to(runtime.new(definition, {"scheduled_for": scheduled_for},
+                                       start_event=row.event_id, fire_timer=True), session)
         instance = start_with_workflow(session, definition=definition, workflow=workflow, runtime=runtime,
                                        actor=SCHEDULER, error=rt.advance(workflow),
                                        trigger={"schedule": row.event_id, "scheduled_for": scheduled_for})

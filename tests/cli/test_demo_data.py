@@ -55,8 +55,12 @@ def test_the_audit_links_its_corrective_actions_closed_and_open(cli):  # noqa: F
     seeded = _seeded(cli)
     audit = next(iid for key, iid in seeded["instances"].items() if key.startswith("DEMO-IA-"))
     links = _json(cli, "links", str(audit))
-    assert [(r["direction"], r["process_id"]) for r in links] == [("out", "corrective_action")] * 3
-    assert sorted(r["status"] for r in links) == ["completed", "running", "running"]
+    raised = [r for r in links if r["kind"] == "nonconformity_raised"]
+    assert [(r["direction"], r["process_id"]) for r in raised] == [("out", "corrective_action")] * 3
+    assert sorted(r["status"] for r in raised) == ["completed", "running", "running"]
+    # The year's management review read the audit for its inputs (9.3.1 c).
+    assert [(r["direction"], r["process_id"], r["kind"]) for r in links if r not in raised] == [
+        ("out", "management_review", "input:management_review_inputs")]
 
 
 def test_record_clauses_hold_records(cli):  # noqa: F811

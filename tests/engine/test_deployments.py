@@ -105,7 +105,20 @@ def _simple(task: str, lanes: dict | None) -> bytes:
     (_simple('<bpmn:serviceTask id="t1"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator '
              'id="http/get" resultVariable="r"><spiffworkflow:parameters /></spiffworkflow:serviceTaskOperator>'
              '</bpmn:extensionElements></bpmn:serviceTask>', None),
-     "service task 't1' is not supported"),
+     "service task 't1' names query 'http/get', which the engine does not answer"),
+    (_simple('<bpmn:serviceTask id="t1"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator '
+             'id="internal_audits" resultVariable="r"><spiffworkflow:parameters /></spiffworkflow:serviceTaskOperator>'
+             '</bpmn:extensionElements></bpmn:serviceTask>', None),
+     "query 'internal_audits' takes the parameters year, not none"),
+    (_simple('<bpmn:serviceTask id="t1"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator '
+             'id="internal_audits" resultVariable="r"><spiffworkflow:parameters><spiffworkflow:parameter id="year" '
+             'type="int" value="x.__class__" /></spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>'
+             '</bpmn:extensionElements></bpmn:serviceTask>', None),
+     "expression 'x.__class__' is refused"),
+    (_simple('<bpmn:serviceTask id="t1"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator '
+             'id="baseline_in_force"><spiffworkflow:parameters /></spiffworkflow:serviceTaskOperator>'
+             '</bpmn:extensionElements></bpmn:serviceTask>', None),
+     "give a resultVariable"),
 ])
 def test_deploy_refuses_bad_files_naming_file_and_element_and_stores_nothing(db, source, message):
     before = _definitions(db)

@@ -12,6 +12,7 @@ from engine.read.exports.instance_record_pdf import record_pdf
 from engine.read.instance_record import record_of
 from tests.factories import PASSWORD, complete, instance
 from tests.processes.test_baseline_adjustment import assessment, decision, recalculation, start
+from tests.unit.test_export_formats import not_embedded, pdf_fonts
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -53,6 +54,18 @@ def test_the_record_pdf_reads_back_with_the_labels_and_values_in_chinese_or_engl
     assert "流程实例记录" in zh and "变化情况说明: Line 3 (grinding) added to the plant." in zh
     assert "What changed: Line 3 (grinding) added to the plant." in en and "Use 2024 grinding data." in en
     assert "Signed" in en and "approved" in en and "verified intact" in en
+
+
+def test_the_record_pdf_carries_its_font_so_that_it_reads_the_same_everywhere(db):
+    bl = _signed_baseline(db)
+    with db.reading() as session:
+        chinese, _ = record_pdf(session, bl, by="auditor", zone=ZONE)
+        english, _ = record_pdf(session, bl, by="auditor", zone=ZONE, lang="en")
+    for pdf in (chinese, english):
+        assert pdf_fonts(pdf) and not_embedded(pdf) == []  # no Helvetica, no reader-supplied STSong-Light
+    zh = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(chinese)).pages)
+    for words in ("CarbonFlow 流程实例记录", "业务编号", "碳排放基准调整", "批准基准调整", "电子签名"):
+        assert words in zh, words
 
 
 def test_only_a_reader_of_the_instance_gets_its_record(db):

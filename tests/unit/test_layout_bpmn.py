@@ -354,7 +354,7 @@ def test_laying_out_again_changes_nothing(laid_out, tmp_path):
 
 def test_the_laid_out_file_still_deploys(laid_out):
     parsed = parse_bpmn(laid_out.after.encode(), "laid_out.bpmn",
-                        roles=ROLES, form_keys=forms.FORMS)
+                        roles=ROLES, form_keys=forms.FORMS, queries={})
     assert parsed.process_id in {"layout_demo", "corrective_action"}
 
 

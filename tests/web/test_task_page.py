@@ -100,3 +100,22 @@ def test_posted_tables_checkboxes_and_multiple_choices_become_the_forms_json():
     assert data["team"] == [{"auditor": "auditor", "responsibility": "Lead"},
                             {"auditor": "auditor_prod", "responsibility": "Data"}]
     assert data.get("covers_all_requirements") is False
+
+
+def test_the_review_inputs_open_drafted_from_the_years_records_with_a_link_to_each(db, sign_in):
+    from engine import clock
+    from engine.services import instances
+    from tests.engine.test_gathered_inputs import NOW, _seed_the_year
+
+    seeded = _seed_the_year(db)
+    with clock.frozen_at(NOW), db.transaction() as session:
+        review = instances.start(session, process_id="management_review", actor="body",
+                                 data={"review_title": "2026 review", "review_period": "2026", "reason": ""}).id
+    task = _open(db, review, "gather_inputs")
+    page = sign_in("body").get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "本表单据以预填的记录" in page
+    for key in ("audit", "baseline", "accounting", "evaluation"):
+        assert f'href="/instances/{seeded[key]}"' in page
+    assert "内部审核 Internal audit #%d</a> · 2026 internal audit" % seeded["audit"] in page
+    # Drafted, and editable: the text is in the form's own field.
+    assert f'name="internal_audit_reference" value="#{seeded["audit"]} 2026 internal audit"' in page

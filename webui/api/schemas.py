@@ -80,6 +80,18 @@ class ContextField(ma.Schema):
                                                              "by name"})
 
 
+class Link(ma.Schema):
+    direction = fields.String(metadata={"description": "out: this instance led to it; in: it led to this one"})
+    kind = fields.String()
+    instance_id = fields.Integer()
+    process_id = fields.String()
+    status = fields.String()
+    business_key = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    created_at = Moment()
+    created_by = fields.String()
+
+
 class ContextStep(ma.Schema):
     element = fields.String(metadata={"description": "the BPMN id of the start event or user task"})
     title = fields.String()
@@ -100,24 +112,17 @@ class TaskWithForm(Task):
         "description": "for a task reached again through a loop: the step whose decision sent it back"})
     previous_entries = AnyObject(allow_none=True, metadata={
         "description": "for a task reached again: what its previous round submitted (the page prefills it)"})
+    prefill = AnyObject(allow_none=True, metadata={
+        "description": "for a task declaring prefill: what its instance held under its fields as it opened (e.g. "
+                       "inputs drafted from gathered records); the page starts from it"})
+    sources = fields.List(fields.Nested(Link), metadata={
+        "description": "the records of other instances this instance gathered (kind input:<query>)"})
 
 
 class Step(ma.Schema):
     name = fields.String()
     title = fields.String(allow_none=True)
     at = Moment()
-
-
-class Link(ma.Schema):
-    direction = fields.String(metadata={"description": "out: this instance led to it; in: it led to this one"})
-    kind = fields.String()
-    instance_id = fields.Integer()
-    process_id = fields.String()
-    status = fields.String()
-    business_key = fields.String(allow_none=True)
-    title = fields.String(allow_none=True)
-    created_at = Moment()
-    created_by = fields.String()
 
 
 class Instance(ma.Schema):

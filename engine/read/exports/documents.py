@@ -12,6 +12,7 @@ from engine.read.exports.formats import (
     pdf_grid,
     pdf_paragraph,
     pdf_styles,
+    pdf_table_style,
     statement_flowables,
 )
 
@@ -41,7 +42,7 @@ def timeline_pdf(title: str, statement: Sequence[tuple[str, str]], facts: Sequen
     """Portrait A4: the statement, the facts as a two-column table, then the moments in order."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.platypus import KeepTogether, Table, TableStyle
+    from reportlab.platypus import KeepTogether, Table
 
     styles = pdf_styles()
     width = A4[0] - 2 * MARGIN
@@ -49,7 +50,8 @@ def timeline_pdf(title: str, statement: Sequence[tuple[str, str]], facts: Sequen
     if facts:
         grid = Table([[pdf_paragraph(k, styles["head"]), pdf_paragraph(v, styles["cell"])] for k, v in facts],
                      colWidths=[width * 0.25, width * 0.75])
-        grid.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        grid.setStyle(pdf_table_style(("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                                      ("VALIGN", (0, 0), (-1, -1), "TOP")))
         story.append(grid)
     story.append(pdf_paragraph("Timeline", styles["heading"]))
     for number, moment in enumerate(moments, start=1):

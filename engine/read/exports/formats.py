@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -105,17 +106,32 @@ def to_pdf(table: Table) -> bytes:
 # --- PDF building blocks, shared with the documents that are not one table (a trace, records by clause) ---
 
 MARGIN = 36  # points
-FONT = "STSong-Light"  # one of the Adobe Asian fonts every PDF reader has: no font file to ship
+FONT = "WenQuanYiMicroHei"
+# WenQuanYi Micro Hei (Apache-2.0): every hanzi of GBK, Latin and more, in TrueType outlines, from the pinned
+# wheel paperang-p2-fonts-cjk. Every PDF embeds the subset of it that it uses, so it reads the same anywhere.
+FONT_PACKAGE, FONT_FILE = "paperang_p2_fonts_cjk", "fonts/wqy-microhei.ttc"
+_font_lock = threading.Lock()
+
+
+def pdf_font() -> str:
+    """The name of the PDFs' font, registered with reportlab on first use (reading the file takes ~0.1 s)."""
+    from reportlab.pdfbase import pdfmetrics
+
+    with _font_lock:
+        if FONT not in pdfmetrics.getRegisteredFontNames():
+            from importlib.resources import files
+
+            from reportlab.pdfbase.ttfonts import TTFont
+
+            with files(FONT_PACKAGE).joinpath(FONT_FILE).open("rb") as file:
+                pdfmetrics.registerFont(TTFont(FONT, file, subfontIndex=0))  # 0: the proportional face
+    return FONT
 
 
 def pdf_styles() -> dict[str, Any]:
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12, wordWrap="CJK")
+    base = ParagraphStyle("base", fontName=pdf_font(), fontSize=9, leading=12, wordWrap="CJK")
     return {
         "title": ParagraphStyle("title", parent=base, fontSize=16, leading=20, spaceAfter=6),
         "heading": ParagraphStyle("heading", parent=base, fontSize=12, leading=16, spaceBefore=10, spaceAfter=4),
@@ -134,17 +150,23 @@ def pdf_paragraph(text: str, style: Any) -> Any:
 def pdf_grid(columns: Sequence[Column], cells: Sequence[Sequence[str]], width: float) -> Any:
     """A table of wrapped cells, columns sized by their relative widths, the header on every page."""
     from reportlab.lib import colors
-    from reportlab.platypus import LongTable, TableStyle
+    from reportlab.platypus import LongTable
 
     styles = pdf_styles()
     total = sum(c.width for c in columns)
     grid = LongTable([[pdf_paragraph(c.title, styles["head"]) for c in columns],
                       *([pdf_paragraph(text, styles["cell"]) for text in row] for row in cells)],
                      repeatRows=1, colWidths=[width * c.width / total for c in columns])
-    grid.setStyle(TableStyle([
+    grid.setStyle(pdf_table_style(
         ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8efe9")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        ("VALIGN", (0, 0), (-1, -1), "TOP")))
     return grid
+
+
+def pdf_table_style(*commands: tuple[Any, ...]) -> Any:
+    """A TableStyle with the cells in the PDFs' font: a table otherwise selects Helvetica (not embedded) for each."""
+    from reportlab.platypus import TableStyle
+    return TableStyle([("FONT", (0, 0), (-1, -1), pdf_font()), *commands])
 
 
 def statement_flowables(title: str, statement: Sequence[tuple[str, str]]) -> list[Any]:
@@ -159,13 +181,15 @@ def build_pdf(story: list[Any], pagesize: tuple[float, float]) -> bytes:
     from reportlab.platypus import SimpleDocTemplate
 
     out = io.BytesIO()
+    font = pdf_font()
 
     def number_pages(canvas: Any, doc: Any) -> None:
-        canvas.setFont(FONT, 7)
+        canvas.setFont(font, 7)
         canvas.drawRightString(pagesize[0] - MARGIN, MARGIN / 2, f"CarbonFlow  p. {doc.page}")
 
+    # initialFontName: else each page starts by selecting Helvetica, a font the PDF would not embed.
     SimpleDocTemplate(out, pagesize=pagesize, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                      bottomMargin=MARGIN, title="CarbonFlow export", author="CarbonFlow",
+                      bottomMargin=MARGIN, title="CarbonFlow export", author="CarbonFlow", initialFontName=font,
                       invariant=True).build(story, onFirstPage=number_pages, onLaterPages=number_pages)
     return out.getvalue()
 
