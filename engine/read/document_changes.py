@@ -15,7 +15,8 @@ from pathlib import PurePosixPath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import Evidence, EvidenceBlob, HumanTask, TaskStatus
+from engine.errors import Conflict
+from engine.models import Evidence, HumanTask, TaskStatus
 from engine.read import queries
 from engine.read.steps import Step
 from forms.describe import Names, describe
@@ -124,8 +125,7 @@ def _text_diff(session: Session, old: Evidence | None, new: Evidence | None) -> 
 
 
 def _lines(session: Session, row: Evidence) -> list[str] | None:
-    content = session.scalar(select(EvidenceBlob.content).where(EvidenceBlob.sha256 == row.sha256))
     try:
-        return (content or b"").decode("utf-8-sig").splitlines()
-    except UnicodeDecodeError:
+        return queries.evidence_content(session, row).decode("utf-8-sig").splitlines()
+    except (UnicodeDecodeError, Conflict):  # not text after all, or no longer what was stored: no line diff
         return None

@@ -1,6 +1,7 @@
 """The read side: inbox, overdue, instance views and audit trail as indexed queries."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
@@ -10,10 +11,11 @@ from sqlalchemy import and_, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.errors import NotFound
+from engine.errors import Conflict, NotFound
 from engine.models import (
     AuditEvent,
     Evidence,
+    EvidenceBlob,
     HumanTask,
     InstanceLink,
     ProcessDefinition,
@@ -240,6 +242,14 @@ def evidence_of(session: Session, *, instance_id: int | None = None, task_id: in
     if task_id is not None:
         query = query.where(Evidence.task_id == task_id)
     return list(session.scalars(query.order_by(Evidence.id)))
+
+
+def evidence_content(session: Session, row: Evidence) -> bytes:
+    """An evidence file's stored content, checked against its SHA-256 (Conflict when it no longer matches)."""
+    content = session.scalar(select(EvidenceBlob.content).where(EvidenceBlob.sha256 == row.sha256))
+    if content is None or hashlib.sha256(content).hexdigest() != row.sha256:
+        raise Conflict(f"evidence file {row.id} no longer matches its SHA-256 {row.sha256}")
+    return content
 
 
 def users(session: Session) -> list[User]:

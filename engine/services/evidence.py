@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
+from engine.errors import InvalidFormData, NotFound, NotPermitted
 from engine.models import Evidence, EvidenceBlob, HumanTask
-from engine.read import access
+from engine.read import access, queries
 from engine.services import audit
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -77,9 +77,7 @@ def attach(session: Session, *, task: HumanTask, uploads: Sequence[Upload], acto
 def content_of(session: Session, row: Evidence, *, actor: str) -> bytes:
     """An evidence file's content, checked against its SHA-256; the reading is audited (``read`` decides
     who may)."""
-    content = session.scalar(select(EvidenceBlob.content).where(EvidenceBlob.sha256 == row.sha256))
-    if content is None or hashlib.sha256(content).hexdigest() != row.sha256:
-        raise Conflict(f"evidence file {row.id} no longer matches its SHA-256 {row.sha256}")
+    content = queries.evidence_content(session, row)
     audit.record(session, action="evidence_read", actor=actor, instance_id=row.instance_id, task_id=row.task_id,
                  data={"evidence_id": row.id, "sha256": row.sha256})
     return content
