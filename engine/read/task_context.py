@@ -66,8 +66,9 @@ def context_of(session: Session, task: HumanTask, *, names: Names | None = None,
 def _along_the_usual_path(earlier: list[HumanTask], first_round: HumanTask, name: str) -> bool:
     """True when this round follows the same step its first round did (a new round, e.g. the approval of a
     revision), rather than a later step that sent it back (a rejection, a correction found not effective)."""
-    upstream = next((t.name for t in reversed(earlier)
-                     if t.completed_at is not None and t.completed_at <= first_round.created_at and t.name != name), None)
+    # By position in completion order, not by time: steps completed in the same second keep their order.
+    before_first = earlier[:earlier.index(first_round)]
+    upstream = next((t.name for t in reversed(before_first) if t.name != name), None)
     return earlier[-1].name in (name, upstream)
 
 

@@ -83,3 +83,24 @@ def test_approving_a_revision_is_a_new_decision_not_one_sent_back_nor_prefilled_
     assert context.sent_back_by is None and context.previous_entries is None
     # The revision's draft, by contrast, came back through the periodic review that asked for it.
     assert [s.element for s in context.steps][-2:] == ["draft_document", "review_by_body"]
+
+
+
+def test_a_revision_approved_after_a_first_round_done_all_in_one_second_is_still_a_new_decision(db):
+    from datetime import datetime, timedelta, timezone
+
+    from engine import clock
+    iid = start_document(db)
+    # The first round's steps all complete in the same second (as the demo plant's clock has them).
+    with clock.frozen_at(datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)):
+        complete(db, iid, "draft_document", "body", draft_data())
+        complete(db, iid, "review_by_body", "body2", PASS)
+        complete(db, iid, "approve_document", "gm", APPROVE)
+        complete(db, iid, "release_document", "docs", release_data())
+    fire_review_timer(db, iid)
+    complete(db, iid, "periodic_review", "body2", {"periodic_decision": "revise", "review_findings": "Weekly."})
+    complete(db, iid, "draft_document", "body", {**open_task(db, iid, "draft_document").prefill, "retention_years": 15})
+    complete(db, iid, "review_by_body", "body2", PASS)
+    with db.reading() as session:
+        context = context_of(session, open_task(db, iid, "approve_document"))
+    assert context.sent_back_by is None and context.previous_entries is None
