@@ -1,6 +1,8 @@
 """The errors every entrypoint translates: one small tree, one meaning each."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -40,10 +42,48 @@ class InvalidFormData(CarbonFlowError):
         super().__init__(f"Invalid data for form {form_key}: {fields}: {_flatten(errors)}")
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing found wrong (or worth a warning) in a BPMN file: a stable code, where, the values it names."""
+
+    code: str
+    element: str | None  # the BPMN id, when the problem stands on one element
+    params: dict[str, str] = field(default_factory=dict)
+    message: str = ""  # the whole English sentence
+    severity: str = "error"  # or "warning"
+
+
 class InvalidProcess(CarbonFlowError):
-    """Raised when a BPMN file cannot be deployed; the message names the file and element."""
+    """Raised when a BPMN file cannot be deployed; ``problems`` holds every refusal, each at its element."""
 
     code = "invalid_process"
+
+    def __init__(self, message: str | None = None, *, problems: Sequence[Problem] = ()):
+        self.problems = list(problems) or [Problem("invalid_process", None, {}, message or "")]
+        super().__init__(message if message is not None else "\n".join(p.message for p in self.problems))
+
+
+class Refusals:
+    """The refusals found in one BPMN file, collected so that one InvalidProcess names them all."""
+
+    def __init__(self, file_name: str):
+        self.file_name = file_name
+        self.found: list[Problem] = []
+
+    def add(self, code: str, element: str | None, message: str, **params: object) -> None:
+        """Note a refusal: ``message`` follows the file name; ``params`` are the values it names."""
+        self.found.append(Problem(code, element, {k: str(v) for k, v in params.items()},
+                                  f"{self.file_name}: {message}"))
+
+    def fatal(self, code: str, element: str | None, message: str, **params: object) -> InvalidProcess:
+        """A refusal after which the file cannot be read further: the error to raise at once."""
+        self.add(code, element, message, **params)
+        return InvalidProcess(problems=self.found)
+
+    def raise_any(self) -> None:
+        """Raise one InvalidProcess naming every refusal noted, if there is any."""
+        if self.found:
+            raise InvalidProcess(problems=self.found)
 
 
 class ScriptError(CarbonFlowError):

@@ -61,6 +61,14 @@ def get_writer(session: Session, username: str) -> Actor:
     return user
 
 
+def get_admin(session: Session, username: str) -> Actor:
+    """The acting user of an administrative use case; NotPermitted unless they hold the process_admin role."""
+    user = get_actor(session, username)
+    if ADMIN_ROLE not in user.role_ids:
+        raise NotPermitted(f"{username} may not administer processes (needs role {ADMIN_ROLE})")
+    return user
+
+
 class SessionDirectory:
     """The users and departments forms may pick from, read once per use case."""
 

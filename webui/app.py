@@ -14,10 +14,28 @@ from flask_wtf.csrf import CSRFProtect
 from engine.config import Settings
 from engine.db import Database
 from engine.services import audit as audit_trail
-from webui import api, approvals, audit, auth, dashboard, extensions, i18n, inbox, instances, tasks
+from webui import (
+    account,
+    api,
+    approvals,
+    audit,
+    auth,
+    dashboard,
+    extensions,
+    i18n,
+    inbox,
+    instances,
+    migrations,
+    operations,
+    people_admin,
+    process_admin,
+    tasks,
+)
 
 # Reachable without signing in: the sign-in page itself, the language switch on it, static files.
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "i18n.set_language", "static"})
+# All a user whose password was reset may reach until they choose a new one.
+BEFORE_NEW_PASSWORD = frozenset({"account.password", "auth.sign_out"})
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None, **config: Any) -> Flask:
@@ -42,7 +60,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     login.login_view = "auth.sign_in"
     login.user_loader(auth.load_user)
     for blueprint in (auth.blueprint, i18n.blueprint, inbox.blueprint, tasks.blueprint, instances.blueprint,
-                      approvals.blueprint, audit.blueprint, dashboard.blueprint):
+                      approvals.blueprint, audit.blueprint, dashboard.blueprint, process_admin.blueprint,
+                      operations.blueprint, migrations.blueprint, people_admin.blueprint, account.blueprint):
         app.register_blueprint(blueprint)
     api.register(app, csrf)
     app.before_request(_require_sign_in)
@@ -77,6 +96,8 @@ def _require_sign_in() -> Any:
         # A bearer token or the session; the API answers 401 in JSON, never with a redirect to the sign-in page.
         return api.authenticate()
     if current_user.is_authenticated:
+        if current_user.must_change_password and request.endpoint not in BEFORE_NEW_PASSWORD:
+            return redirect(url_for("account.password"))
         return None
     return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
 

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 from sqlalchemy import func, select
@@ -28,6 +29,8 @@ MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
 # Every refusal costs this long, so guessing is slow even below the limit.
 REFUSAL_DELAY = 1.0
+# The session's copy of the user's credentials epoch (a session without one is from before epochs: 0).
+EPOCH_KEY = "credentials_epoch"
 
 
 @dataclass
@@ -38,6 +41,8 @@ class SignedIn(UserMixin):
     display_name: str
     role_ids: tuple[str, ...]
     department_code: str | None
+    credentials_epoch: int = 0  # the user's, when they signed in: a reset or password change moves it on
+    must_change_password: bool = False
 
     def get_id(self) -> str:
         return self.username
@@ -52,14 +57,32 @@ class SignedIn(UserMixin):
 
 
 def load_user(username: str) -> SignedIn | None:
-    """The session's user, if they still exist and are active (a deactivated user is signed out)."""
+    """The session's user, if they still exist, are active and their credentials have not changed since sign-in.
+
+    A deactivated user, or one whose password was reset or changed elsewhere, is signed out.
+    """
+    return signed_in_as(username, browser_session.get(EPOCH_KEY, 0))
+
+
+def signed_in_as(username: str, epoch: int | None) -> SignedIn | None:
+    """The user by this name if active and their credentials epoch is ``epoch`` (None: whatever it is now)."""
     with database().reading() as session:
         try:
             actor = get_actor(session, username)
         except (NotFound, NotPermitted):
             return None
-        name = session.scalar(select(User.display_name).where(User.username == username)) or username
-    return SignedIn(actor.username, name, actor.role_ids, actor.department_code)
+        row = session.execute(select(User.display_name, User.credentials_epoch, User.must_change_password)
+                              .where(User.username == username)).one()
+    if epoch is not None and epoch != row.credentials_epoch:
+        return None
+    return SignedIn(actor.username, row.display_name or username, actor.role_ids, actor.department_code,
+                    row.credentials_epoch, row.must_change_password)
+
+
+def start_session(user: SignedIn) -> None:
+    """Sign the user in on this browser, remembering the credentials epoch the session belongs to."""
+    browser_session[EPOCH_KEY] = user.credentials_epoch
+    login_user(user)
 
 
 @blueprint.route("/sign-in", methods=["GET", "POST"])
@@ -71,9 +94,11 @@ def sign_in() -> Any:
     error = check_credentials(username, password)
     if error:
         return render_template("sign_in.html", error=error, username=username), 401
-    user = load_user(username)
+    user = signed_in_as(username, None)
     assert user is not None
-    login_user(user)
+    start_session(user)
+    if user.must_change_password:
+        return redirect(url_for("account.password"))
     return redirect(_safe_next(request.args.get("next")) or url_for("inbox.show"))
 
 

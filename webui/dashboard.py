@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from engine.people import ROLES
-from engine.read import dashboard
+from engine.people import ADMIN_ROLE, ROLES
+from engine.read import dashboard, instance_search
 from forms.describe import choice_labels
 from webui.extensions import database, settings
 from webui.i18n import bilingual
@@ -20,7 +20,8 @@ blueprint = Blueprint("dashboard", __name__)
 def show() -> Any:
     with database().reading() as session:
         figures = dashboard.snapshot(session, current_user.username, zone=ZoneInfo(settings().timezone))
-    return render_template("dashboard.html", d=figures, roles=ROLES, role_label=_role_label, plain_label=_plain_label,
+        incidents = instance_search.incident_count(session) if current_user.has_role(ADMIN_ROLE) else None
+    return render_template("dashboard.html", d=figures, incidents=incidents, roles=ROLES, role_label=_role_label, plain_label=_plain_label,
                            process_label=_process_label,
                            severities=choice_labels("corrective_action.analyse_cause", "severity"))
 

@@ -108,7 +108,9 @@ def show(instance_id: int) -> Any:
         return render_template("instance.html", instance=instance, definition=record.definition, record=record,
                                open_tasks=queries.open_tasks_of(session, instance_id), names=record.names.people,
                                files=queries.evidence_of(session, instance_id=instance_id), links=record.links,
-                               process_names={d.process_id: d.name for d in latest_definitions(session)})
+                               process_names={d.process_id: d.name for d in latest_definitions(session)},
+                               migrations=queries.audit_events(session, where=queries.AuditFilter(
+                                   instance_id=instance_id, action="migrate")))
 
 
 @blueprint.route("/evidence/<int:evidence_id>")

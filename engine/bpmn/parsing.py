@@ -1,4 +1,4 @@
-"""Parse and check a BPMN file before anything is stored: safe XML, lanes, forms, scripts."""
+"""Parse and check a BPMN file before anything is stored: safe XML, lanes, forms, scripts; every refusal at once."""
 from __future__ import annotations
 
 import ast
@@ -25,7 +25,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.bpmn.scripting import SandboxViolation, compile_check
-from engine.errors import InvalidProcess
+from engine.errors import InvalidProcess, Refusals
 from engine.periods import Period
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -89,36 +89,31 @@ class ParsedProcess:
 
 def parse_bpmn(source: bytes, file_name: str, *, roles: Collection[str], form_keys: Collection[str],
                queries: Mapping[str, Collection[str]]) -> ParsedProcess:
-    """Parse one BPMN file holding one executable process; raise InvalidProcess naming what is wrong.
+    """Parse one BPMN file holding one executable process; raise InvalidProcess naming everything wrong.
 
-    ``queries``: the read-only queries a service task may gather through, each with its parameter names.
-    """
-    root = _parse_xml(source, file_name)
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    try:
-        parser.add_bpmn_xml(root, file_name)
-        process_ids = parser.get_process_ids()
-        if len(process_ids) != 1:
-            raise InvalidProcess(f"{file_name}: expected one executable process, found "
-                                 f"{len(process_ids)} ({', '.join(process_ids) or 'none'})")
-        process_id = process_ids[0]
-        spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
-    except ValidationException as exc:
-        raise InvalidProcess(_describe_validation(exc, file_name)) from exc
-    except (SpiffWorkflowException, ValueError) as exc:
-        raise InvalidProcess(f"{file_name}: {exc}") from exc
-    for each in [spec, *subprocess_specs.values()]:
-        _check_user_tasks(each, file_name, roles, form_keys)
-        _check_service_tasks(each, file_name, queries)
-        _check_code(each, file_name)
-    _check_context([spec, *subprocess_specs.values()], file_name)
+    ``queries``: the read-only queries a service task may gather through, each with its parameter names."""
+    return parse_tree(parse_xml(source, file_name), file_name, roles=roles, form_keys=form_keys, queries=queries)
+
+
+def parse_tree(root: Any, file_name: str, *, roles: Collection[str], form_keys: Collection[str],
+               queries: Mapping[str, Collection[str]]) -> ParsedProcess:
+    """Parse and check the tree ``parse_xml`` read; one InvalidProcess carries every refusal found."""
+    refusals = Refusals(file_name)
+    process_id, spec, subprocess_specs = _spiff_specs(root, refusals)
+    specs = [spec, *subprocess_specs.values()]
+    for each in specs:
+        _check_user_tasks(each, refusals, roles, form_keys)
+        _check_service_tasks(each, refusals, queries)
+        _check_code(each, refusals)
+    _check_context(specs, refusals)
     starts = start_events(spec)
-    _check_starts(starts, file_name, roles, form_keys)
+    _check_starts(starts, refusals, roles, form_keys)
+    schedule = _schedule(starts, refusals)
+    refusals.raise_any()
     start_form_key = next((s.form_key for s in starts if s.trigger == "none"), None)
     messages = sorted({s.message for s in starts if s.message})
     return ParsedProcess(process_id, spec.description or process_id, spec, subprocess_specs,
-                         start_form_key, messages, _schedule(starts, file_name))
+                         start_form_key, messages, schedule)
 
 
 def start_events(spec: Any) -> list[StartEventInfo]:
@@ -163,81 +158,107 @@ def undeclared_signature(role: str | None, form_key: str | None) -> str | None:
     return None
 
 
-def _parse_xml(source: bytes, file_name: str) -> Any:
+def parse_xml(source: bytes, file_name: str) -> Any:
+    """The bpmn:definitions element of a file that is safe UTF-8 XML; InvalidProcess (one problem) if not."""
+    refusals = Refusals(file_name)
     try:
         source.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidProcess(f"{file_name}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                             "save the BPMN file as UTF-8") from exc
+        raise refusals.fatal("not_utf8", None, f"not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                             "save the BPMN file as UTF-8", reason=exc.reason, byte=exc.start) from exc
     try:
         safe_xml.fromstring(source, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise InvalidProcess(f"{file_name}: refused unsafe XML ({type(exc).__name__}): "
-                             "DTDs, entities and external references are not allowed") from exc
+        raise refusals.fatal("unsafe_xml", None, f"refused unsafe XML ({type(exc).__name__}): DTDs, entities and "
+                             "external references are not allowed", kind=type(exc).__name__) from exc
     except ParseError as exc:
-        raise InvalidProcess(f"{file_name}: malformed XML: {exc}") from exc
+        raise refusals.fatal("malformed_xml", None, f"malformed XML: {exc}", detail=exc) from exc
     try:
         root = etree.fromstring(source, parser=_LXML)
     except etree.XMLSyntaxError as exc:
-        raise InvalidProcess(f"{file_name}: malformed XML: {exc}") from exc
+        raise refusals.fatal("malformed_xml", None, f"malformed XML: {exc}", detail=exc) from exc
     if root.tag != f"{{{BPMN_NS}}}definitions":
-        raise InvalidProcess(f"{file_name}: not a BPMN 2.0 file (root element is {root.tag!r}, "
-                             "expected bpmn:definitions)")
+        raise refusals.fatal("not_bpmn", None, f"not a BPMN 2.0 file (root element is {root.tag!r}, "
+                             "expected bpmn:definitions)", root=root.tag)
     return root
 
 
-def _describe_validation(exc: ValidationException, file_name: str) -> str:
-    where = ", ".join(part for part in (
-        f"line {exc.line_number}" if exc.line_number else "",
-        f"element {exc.tag} id={exc.id!r}" if getattr(exc, "id", "") else "",
-    ) if part)
+def _spiff_specs(root: Any, refusals: Refusals) -> tuple[str, Any, dict[str, Any]]:
+    """The one executable process's id, spec and subprocess specs, as SpiffWorkflow reads them."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_xml(root, refusals.file_name)
+        process_ids = parser.get_process_ids()
+        if len(process_ids) != 1:
+            ids = ", ".join(process_ids)
+            raise refusals.fatal("process_count", None, f"expected one executable process, found "
+                                 f"{len(process_ids)} ({ids or 'none'})", count=len(process_ids), ids=ids)
+        return process_ids[0], parser.get_spec(process_ids[0]), parser.get_subprocess_specs(process_ids[0])
+    except ValidationException as exc:
+        raise _validation_problem(exc, refusals) from exc
+    except (SpiffWorkflowException, ValueError) as exc:
+        raise refusals.fatal("bpmn_invalid", getattr(exc, "id", None) or None, str(exc), detail=exc) from exc
+
+
+def _validation_problem(exc: ValidationException, refusals: Refusals) -> InvalidProcess:
+    element = getattr(exc, "id", "") or None
+    where = ", ".join(part for part in (f"line {exc.line_number}" if exc.line_number else "",
+                                        f"element {exc.tag} id={exc.id!r}" if element else "") if part)
     message = str(exc).split("\n")[0]
-    return f"{file_name}: {where + ': ' if where else ''}{message}"
+    return refusals.fatal("bpmn_invalid", element, f"{where + ': ' if where else ''}{message}",
+                          line=exc.line_number or "", tag=exc.tag or "", detail=message)
 
 
-def _check_user_tasks(spec: Any, file_name: str, roles: Collection[str],
-                      form_keys: Collection[str]) -> None:
+def _check_user_tasks(spec: Any, refusals: Refusals, roles: Collection[str], form_keys: Collection[str]) -> None:
     for task_spec in spec.task_specs.values():
+        task_id = task_spec.bpmn_id
         if task_spec.manual and not isinstance(task_spec, UserTask):
             # A manual or plain task would wait for a person with no form and no inbox.
-            raise InvalidProcess(f"{file_name}: element {task_spec.bpmn_id!r} is a manual or untyped task; "
-                                 "use a user task (with a lane and a formKey) or a script task")
+            refusals.add("manual_task", task_id, f"element {task_id!r} is a manual or untyped task; "
+                         "use a user task (with a lane and a formKey) or a script task")
         if not isinstance(task_spec, UserTask):
             continue
-        where = f"{file_name}: user task {task_spec.bpmn_id!r}"
+        where = f"user task {task_id!r}"
         if not task_spec.lane:
-            raise InvalidProcess(f"{where} is in no lane; put it in a lane named after a role")
-        if task_spec.lane not in roles:
-            raise InvalidProcess(f"{where} is in lane {task_spec.lane!r}, which names no known role "
-                                 f"(known: {', '.join(sorted(roles))})")
+            refusals.add("no_lane", task_id, f"{where} is in no lane; put it in a lane named after a role")
+        elif task_spec.lane not in roles:
+            known = ", ".join(sorted(roles))
+            refusals.add("unknown_role", task_id, f"{where} is in lane {task_spec.lane!r}, which names no "
+                         f"known role (known: {known})", lane=task_spec.lane, known=known)
         form_key = task_properties(task_spec).get("formKey")
         if not form_key:
-            raise InvalidProcess(f"{where} has no formKey property")
-        if form_key not in form_keys:
-            raise InvalidProcess(f"{where} names form {form_key!r}, which does not exist in forms/")
-        _check_properties(task_properties(task_spec), where)
+            refusals.add("no_form_key", task_id, f"{where} has no formKey property")
+        elif form_key not in form_keys:
+            refusals.add("unknown_form", task_id, f"{where} names form {form_key!r}, which does not exist "
+                         "in forms/", form=form_key)
+        _check_properties(task_properties(task_spec), task_id, refusals)
 
 
-def _check_service_tasks(spec: Any, file_name: str, queries: Mapping[str, Collection[str]]) -> None:
+def _check_service_tasks(spec: Any, refusals: Refusals, queries: Mapping[str, Collection[str]]) -> None:
     """A service task gathers through one of the engine's queries, with its parameters, into a named variable."""
     known = ", ".join(sorted(queries)) or "none"
     for task_spec in spec.task_specs.values():
         if not isinstance(task_spec, ServiceTask):
             continue
-        where = f"{file_name}: service task {task_spec.bpmn_id!r}"
+        task_id = task_spec.bpmn_id
+        where = f"service task {task_id!r}"
         name = getattr(task_spec, "operation_name", None)
         if name not in queries:
-            raise InvalidProcess(f"{where} names query {name!r}, which the engine does not answer (known: {known}); "
-                                 "for other work model a message catch that a job answers")
-        given, wanted = set(task_spec.operation_params), set(queries[name])
-        if given != wanted:
-            raise InvalidProcess(f"{where}: query {name!r} takes the parameters "
-                                 f"{', '.join(sorted(wanted)) or 'none'}, not {', '.join(sorted(given)) or 'none'}")
+            refusals.add("unknown_query", task_id, f"{where} names query {name!r}, which the engine does not "
+                         f"answer (known: {known}); for other work model a message catch that a job answers",
+                         query=name or "", known=known)
+        else:
+            given = ", ".join(sorted(set(task_spec.operation_params))) or "none"
+            wanted = ", ".join(sorted(set(queries[name]))) or "none"
+            if given != wanted:
+                refusals.add("query_parameters", task_id, f"{where}: query {name!r} takes the parameters "
+                             f"{wanted}, not {given}", query=name, expected=wanted, given=given)
         if task_spec.result_variable.startswith("spiff__"):
-            raise InvalidProcess(f"{where}: give a resultVariable, the data name that receives what it gathers")
+            refusals.add("no_result_variable", task_id,
+                         f"{where}: give a resultVariable, the data name that receives what it gathers")
 
 
-def _check_context(specs: list[Any], file_name: str) -> None:
+def _check_context(specs: list[Any], refusals: Refusals) -> None:
     """A task's ``context`` may name only start events and user tasks of the same process."""
     readable = {t.bpmn_id for spec in specs for t in spec.task_specs.values()
                 if isinstance(t, (StartEvent, UserTask)) and t.bpmn_id}
@@ -249,54 +270,60 @@ def _check_context(specs: list[Any], file_name: str) -> None:
             ids = [i.strip() for i in declared.split(",") if i.strip()]
             unknown = [i for i in ids if i not in readable]
             if unknown or not ids:
-                raise InvalidProcess(f"{file_name}: user task {task_spec.bpmn_id!r}: context names "
-                                     f"{', '.join(repr(i) for i in unknown) or 'nothing'}; list the ids of start "
-                                     f"events and user tasks of this process, comma-separated")
+                refusals.add("bad_context", task_spec.bpmn_id, f"user task {task_spec.bpmn_id!r}: context names "
+                             f"{', '.join(repr(i) for i in unknown) or 'nothing'}; list the ids of start "
+                             f"events and user tasks of this process, comma-separated", unknown=", ".join(unknown))
 
 
-def _check_properties(props: dict[str, str], where: str) -> None:
+def _check_properties(props: dict[str, str], task_id: str, refusals: Refusals) -> None:
+    where = f"user task {task_id!r}"
     if props.get("dueIn"):
         try:
             TimerEventDefinition.parse_iso_duration(props["dueIn"])
-        except Exception as exc:  # Spiff raises a bare Exception for a bad duration
-            raise InvalidProcess(f"{where}: dueIn {props['dueIn']!r} is not an ISO 8601 duration "
-                                 "such as P14D") from exc
-    for flag in ("evidenceRequired", "prefill"):
-        if props.get(flag) and props[flag] not in {"true", "false"}:
-            raise InvalidProcess(f"{where}: {flag} must be true or false, not {props[flag]!r}")
+        except Exception:  # Spiff raises a bare Exception for a bad duration
+            refusals.add("bad_due_in", task_id, f"{where}: dueIn {props['dueIn']!r} is not an ISO 8601 duration "
+                         "such as P14D", value=props["dueIn"])
+    for flag in [f for f in ("evidenceRequired", "prefill") if props.get(f) and props[f] not in {"true", "false"}]:
+        refusals.add("bad_flag", task_id, f"{where}: {flag} must be true or false, not {props[flag]!r}",
+                     property=flag, value=props[flag])
     if props.get("priority") and props["priority"] not in {"1", "2", "3"}:
-        raise InvalidProcess(f"{where}: priority must be 1, 2 or 3, not {props['priority']!r}")
-    _check_signature(props, where)
+        refusals.add("bad_priority", task_id, f"{where}: priority must be 1, 2 or 3, not {props['priority']!r}",
+                     value=props["priority"])
+    _check_signature(props, task_id, refusals)
 
 
-def _check_signature(props: dict[str, str], where: str) -> None:
+def _check_signature(props: dict[str, str], task_id: str, refusals: Refusals) -> None:
+    where = f"user task {task_id!r}"
     if "signature" in props and props["signature"] != SIGNATURE_REQUIRED:
-        raise InvalidProcess(f"{where}: property signature must be {SIGNATURE_REQUIRED!r} (or left out), "
-                             f"not {props['signature']!r}")
+        refusals.add("bad_signature", task_id, f"{where}: property signature must be {SIGNATURE_REQUIRED!r} "
+                     f"(or left out), not {props['signature']!r}", value=props["signature"])
     if "signatureMeaning" not in props:
         return
     if "signature" not in props:
-        raise InvalidProcess(f"{where}: property signatureMeaning is given without "
-                             f'signature="{SIGNATURE_REQUIRED}"; declare the signature or drop the meaning')
+        refusals.add("meaning_without_signature", task_id, f"{where}: property signatureMeaning is given "
+                     f'without signature="{SIGNATURE_REQUIRED}"; declare the signature or drop the meaning')
+        return
     meaning = props["signatureMeaning"].strip()
     if not meaning or len(meaning) > MAX_SIGNATURE_MEANING:
-        raise InvalidProcess(f"{where}: property signatureMeaning must be a short phrase of 1 to "
-                             f"{MAX_SIGNATURE_MEANING} characters (e.g. approval), not {props['signatureMeaning']!r}")
+        refusals.add("bad_signature_meaning", task_id, f"{where}: property signatureMeaning must be a short "
+                     f"phrase of 1 to {MAX_SIGNATURE_MEANING} characters (e.g. approval), not "
+                     f"{props['signatureMeaning']!r}", value=props["signatureMeaning"], max=MAX_SIGNATURE_MEANING)
 
 
-def _check_code(spec: Any, file_name: str) -> None:
+def _check_code(spec: Any, refusals: Refusals) -> None:
     """Compile every script and expression of the spec in the sandbox, so a bad one fails now."""
     for task_spec in spec.task_specs.values():
+        element = task_spec.bpmn_id or task_spec.name
         if "instanceTitle" in task_properties(task_spec) and not isinstance(task_spec, StartEvent):
-            raise InvalidProcess(f"{file_name}: element {task_spec.bpmn_id!r}: instanceTitle belongs on a start "
-                                 "event (it titles the instances that event starts)")
+            refusals.add("title_not_on_start", element, f"element {element!r}: instanceTitle belongs on a "
+                         "start event (it titles the instances that event starts)")
         for source, mode in _code_of(task_spec):
+            kind = "script" if mode == "exec" else "expression"
             try:
                 compile_check(source, mode)
             except (SandboxViolation, SyntaxError) as exc:
-                raise InvalidProcess(f"{file_name}: element {task_spec.bpmn_id or task_spec.name!r}: "
-                                     f"{'script' if mode == 'exec' else 'expression'} {source.strip()!r} "
-                                     f"is refused: {exc}") from exc
+                refusals.add("code_refused", element, f"element {element!r}: {kind} {source.strip()!r} "
+                             f"is refused: {exc}", kind=kind, source=source.strip(), reason=exc)
 
 
 def _code_of(task_spec: Any) -> list[tuple[str, str]]:
@@ -327,29 +354,33 @@ def _event_code(definition: Any) -> list[tuple[str, str]]:
     return code
 
 
-def _check_starts(starts: list[StartEventInfo], file_name: str, roles: Collection[str],
+def _check_starts(starts: list[StartEventInfo], refusals: Refusals, roles: Collection[str],
                   form_keys: Collection[str]) -> None:
     for kind in ("none", "timer"):
-        if len([s for s in starts if s.trigger == kind]) > 1:
-            raise InvalidProcess(f"{file_name}: more than one {kind} start event; merge them into one")
+        ids = [s.event_id for s in starts if s.trigger == kind]
+        if len(ids) > 1:
+            refusals.add("two_starts", ids[1], f"more than one {kind} start event; merge them into one",
+                         trigger=kind, ids=", ".join(ids))
     for start in starts:
-        where = f"{file_name}: start event {start.event_id!r}"
+        where = f"start event {start.event_id!r}"
         if start.trigger not in ("none", "message", "timer"):
-            raise InvalidProcess(f"{where}: {start.trigger} start events are not supported "
-                                 "(use none, message or timer)")
+            refusals.add("unsupported_start", start.event_id, f"{where}: {start.trigger} start events are not "
+                         "supported (use none, message or timer)", trigger=start.trigger)
         if start.form_key and start.form_key not in form_keys:
-            raise InvalidProcess(f"{where} names form {start.form_key!r}, which does not exist in forms/")
+            refusals.add("unknown_start_form", start.event_id, f"{where} names form {start.form_key!r}, which "
+                         "does not exist in forms/", form=start.form_key)
         unknown = [r for r in start.start_roles if r not in roles]
         if unknown:
-            raise InvalidProcess(f"{where}: startRoles names unknown role(s) {', '.join(unknown)}")
+            refusals.add("unknown_start_roles", start.event_id, f"{where}: startRoles names unknown role(s) "
+                         f"{', '.join(unknown)}", roles=", ".join(unknown))
 
 
-def _schedule(starts: list[StartEventInfo], file_name: str) -> ScheduleSpec | None:
+def _schedule(starts: list[StartEventInfo], refusals: Refusals) -> ScheduleSpec | None:
     """The schedule of the timer start event, if any: a quoted ISO 8601 repeating interval."""
     timer = next((s for s in starts if s.trigger == "timer"), None)
     if timer is None:
         return None
-    where = f"{file_name}: timer start event {timer.event_id!r}"
+    where = f"timer start event {timer.event_id!r}"
     example = '"R/2027-03-01T09:00:00+08:00/P1Y"'
     try:
         text = ast.literal_eval(timer.cycle or "")
@@ -357,10 +388,13 @@ def _schedule(starts: list[StartEventInfo], file_name: str) -> ScheduleSpec | No
         first_run = datetime.fromisoformat(first)
         Period.parse(period)
     except Exception as exc:  # literal_eval, split, fromisoformat and Period raise different types
-        raise InvalidProcess(f"{where} needs a timeCycle that is a quoted repeating interval such as "
-                             f"{example}, not {timer.cycle!r} ({exc})") from exc
+        refusals.add("bad_time_cycle", timer.event_id, f"{where} needs a timeCycle that is a quoted repeating "
+                     f"interval such as {example}, not {timer.cycle!r} ({exc})",
+                     cycle=timer.cycle or "", example=example, reason=exc)
+        return None
     if repeat != "R" or first_run.tzinfo is None:
         # A count (R3/...) is not supported: a schedule repeats until an admin switches it off.
-        raise InvalidProcess(f"{where}: timeCycle {text!r} must look like {example} (R without a count, "
-                             "with a UTC offset)")
+        refusals.add("unsupported_time_cycle", timer.event_id, f"{where}: timeCycle {text!r} must look like "
+                     f"{example} (R without a count, with a UTC offset)", cycle=text, example=example)
+        return None
     return ScheduleSpec(timer.event_id, first_run, period)

@@ -54,6 +54,11 @@ class StateSerializer:
         self._workflows = BpmnWorkflowSerializer(_registry(spec_by_reference=True))
         self._full = BpmnWorkflowSerializer(_registry(spec_by_reference=False))
 
+    @property
+    def spec_registry(self) -> Any:
+        """The converter of specs to dictionaries (SpiffWorkflow's spec diff compares specs through it)."""
+        return self._full.registry
+
     def dump_spec(self, spec: Any, subprocess_specs: dict[str, Any]) -> str:
         """JSON of a process spec and its subprocess specs, stored once per deployed version."""
         registry = self._full.registry

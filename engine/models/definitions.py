@@ -28,6 +28,8 @@ class ProcessDefinition(Base):
     start_form_key: Mapped[str | None] = mapped_column(String(200))
     deployed_by: Mapped[str] = mapped_column(String(80))
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Why it was deployed: required from the modeler and the upload page, optional from the command line.
+    change_note: Mapped[str | None] = mapped_column(Text)
     # False for the versions deployed before user tasks declared their signatures (migration 0006):
     # their tasks are signed by the rule of that time (engine/bpmn/parsing.py ``undeclared_signature``).
     declares_signatures: Mapped[bool] = mapped_column(default=True, server_default=false())

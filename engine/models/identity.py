@@ -1,7 +1,7 @@
 """Users, the roles of the guideline, memberships and departments."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models.base import Base
@@ -33,6 +33,11 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    # Bumped when the password is reset or changed and when the account is deactivated: a session or
+    # API token carrying an older number is refused (webui/auth.py), so those sign-ins end at once.
+    credentials_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set by an administrator's reset: the next sign-in must choose a new password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="joined")

@@ -12,10 +12,15 @@ import forms
 from engine import clock
 from engine.bpmn.parsing import parse_bpmn
 from engine.bpmn.runtime import Runtime, shared_runtime
+from engine.errors import InvalidFormData
 from engine.models import ProcessDefinition, Role, StartMessage
+from engine.people import get_admin
 from engine.read.definitions import latest_definition
 from engine.read.gathered import PARAMETERS
 from engine.services import audit, schedules
+
+
+MAX_NOTE = 2000  # a change note is a paragraph, not a document
 
 
 @dataclass(frozen=True)
@@ -26,9 +31,12 @@ class Deployment:
     created: bool
 
 
-def deploy(session: Session, *, source: bytes, file_name: str, actor: str,
+def deploy(session: Session, *, source: bytes, file_name: str, actor: str, note: str | None = None,
            runtime: Runtime | None = None) -> Deployment:
-    """Validate a BPMN file and store it as the next version (identical content: no new version)."""
+    """Validate a BPMN file and store it as the next version (identical content: no new version).
+
+    ``note`` says why (the change note shown with the version).
+    """
     runtime = runtime or shared_runtime()
     roles = set(session.scalars(select(Role.id)))
     parsed = parse_bpmn(source, file_name, roles=roles, form_keys=forms.FORMS, queries=PARAMETERS)
@@ -41,16 +49,28 @@ def deploy(session: Session, *, source: bytes, file_name: str, actor: str,
         name=parsed.name, file_name=file_name, bpmn_source=source.decode("utf-8"),
         content_hash=content_hash,
         spec_json=runtime.serializer.dump_spec(parsed.spec, parsed.subprocess_specs),
-        start_form_key=parsed.start_form_key, deployed_by=actor, deployed_at=clock.now())
+        start_form_key=parsed.start_form_key, deployed_by=actor, deployed_at=clock.now(),
+        change_note=(note or "").strip() or None)
     session.add(definition)
     session.flush()
     session.add_all(StartMessage(definition_id=definition.id, message_name=name)
                     for name in parsed.start_messages)
     audit.record(session, action="deploy", actor=actor, data={
         "process_id": definition.process_id, "version": definition.version,
-        "file": file_name, "content_hash": content_hash})
+        "file": file_name, "content_hash": content_hash, "note": definition.change_note})
     schedules.follow_deploy(session, process_id=definition.process_id, schedule=parsed.schedule, actor=actor)
     return Deployment(definition, created=True)
+
+
+def deploy_as_admin(session: Session, *, source: bytes, file_name: str, actor: str, note: str,
+                    runtime: Runtime | None = None) -> Deployment:
+    """An admin's deploy from the modeler or an upload: a process_admin, and a change note saying why."""
+    get_admin(session, actor)
+    if not note.strip():
+        raise InvalidFormData("deploy", {"note": ["give a change note: what changed and why"]})
+    if len(note) > MAX_NOTE:
+        raise InvalidFormData("deploy", {"note": [f"the change note is longer than {MAX_NOTE} characters"]})
+    return deploy(session, source=source, file_name=file_name, actor=actor, note=note, runtime=runtime)
 
 
 def deploy_directory(session: Session, *, directory: Path, actor: str,

@@ -1,6 +1,8 @@
 """Starting process instances and moving them between statuses."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -8,9 +10,10 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import StartEventInfo, start_events
-from engine.errors import Conflict, NotPermitted
+from engine.db import Database
+from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotPermitted
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
-from engine.people import ADMIN_ROLE, get_actor, get_writer
+from engine.people import ADMIN_ROLE, get_actor, get_admin, get_writer
 from engine.read.definitions import latest_definition, load_workflow
 from engine.read.gathered import bind_to
 from engine.services import audit, form_data, messages, progress
@@ -102,6 +105,41 @@ def retry(session: Session, *, instance_id: int, actor: str, data: dict[str, Any
     thrown = progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)
     messages.deliver_thrown(session, source=instance, thrown=thrown, actor=actor, runtime=runtime)
     return instance
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one instance of a bulk action came to: done, or refused with the reason."""
+
+    instance_id: int
+    done: bool
+    reason: str | None = None
+
+
+BULK_ACTIONS = ("suspend", "resume", "terminate")
+
+
+def bulk(db: Database, *, action: str, instance_ids: Sequence[int], actor: str,
+         reason: str | None = None) -> list[Outcome]:
+    """Suspend, resume or terminate each chosen instance in a transaction of its own; one refused stops no other."""
+    if action not in BULK_ACTIONS:
+        raise InvalidFormData("bulk", {"action": [f"choose one of {', '.join(BULK_ACTIONS)}"]})
+    if action == "terminate" and not (reason or "").strip():
+        raise InvalidFormData("bulk", {"reason": ["give the reason for terminating"]})
+    with db.reading() as session:
+        get_admin(session, actor)
+    outcomes = []
+    for instance_id in dict.fromkeys(instance_ids):
+        try:
+            with db.transaction() as session:
+                if action == "terminate":
+                    terminate(session, instance_id=instance_id, actor=actor, reason=reason)
+                else:
+                    _transition(session, instance_id, actor, action)
+            outcomes.append(Outcome(instance_id, True))
+        except CarbonFlowError as exc:
+            outcomes.append(Outcome(instance_id, False, str(exc)))
+    return outcomes
 
 
 def _transition(session: Session, instance_id: int, actor: str, action: str,

@@ -222,6 +222,26 @@ def _new_human_task(session: Session, instance: ProcessInstance, task: Any,
     return task_row
 
 
+# What an open task's row takes from its spec: read again when its instance moves to another version.
+_FROM_SPEC = ("name", "title", "title_en", "role", "candidate_user", "candidate_department", "excluded_users",
+              "excluded_department", "form_key", "clauses", "documentation", "due_at", "sort_due_at", "priority",
+              "evidence_required", "signature", "prefill")
+
+
+def reread_task(session: Session, instance: ProcessInstance, row: HumanTask, task: Any, runtime: rt.Runtime) -> None:
+    """Read an open task's row again from its (new) spec: the same row and draft; due as if opened on it."""
+    with clock.frozen_at(row.created_at):
+        fresh = _new_human_task(session, instance, task, runtime)
+    before = {column: getattr(row, column) for column in _FROM_SPEC}
+    after = {column: getattr(fresh, column) for column in _FROM_SPEC}
+    for column, value in after.items():
+        setattr(row, column, value)
+    if row.assignee and (before["role"] != after["role"] or after["candidate_user"] not in (None, row.assignee)):
+        row.assignee = after["candidate_user"]  # the claim belonged to the old lane or candidate
+    session.execute(delete(TaskExclusion).where(TaskExclusion.task_id == row.id))
+    session.add_all(TaskExclusion(task_id=row.id, username=u) for u in after["excluded_users"])
+
+
 def _prefill(props: dict[str, str], data: dict[str, Any]) -> dict[str, Any] | None:
     """For a task declaring prefill="true": the instance's data under its form's field names, as it opens."""
     if props.get("prefill") != "true":

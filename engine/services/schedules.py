@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -20,8 +20,8 @@ from engine.bpmn.parsing import ScheduleSpec
 from engine.config import Settings
 from engine.db import Database, is_passing
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
-from engine.models import StartSchedule
-from engine.people import ADMIN_ROLE, get_actor
+from engine.models import ProcessInstance, StartSchedule
+from engine.people import ADMIN_ROLE, get_actor, get_admin
 from engine.periods import InvalidPeriod, Period
 from engine.read.definitions import latest_definition
 from engine.read.gathered import bind_to
@@ -104,6 +104,13 @@ def schedules(session: Session) -> list[StartSchedule]:
     return list(session.scalars(select(StartSchedule).order_by(StartSchedule.process_id)))
 
 
+def last_runs(session: Session) -> dict[str, datetime]:
+    """When each scheduled process last started by its schedule."""
+    return dict(session.execute(select(ProcessInstance.process_id, func.max(ProcessInstance.started_at))
+                                .where(ProcessInstance.started_by == SCHEDULER)
+                                .group_by(ProcessInstance.process_id)).all())
+
+
 def start_due(db: Database, now: datetime | None = None, *, runtime: rt.Runtime | None = None) -> list[int]:
     """Start every process whose schedule is due at ``now``; each in its own transaction. Returns instance ids."""
     runtime = runtime or rt.shared_runtime()
@@ -153,6 +160,24 @@ def _start_one(db: Database, schedule_id: int, now: datetime, runtime: rt.Runtim
                                        actor=SCHEDULER, error=rt.advance(workflow),
                                        trigger={"schedule": row.event_id, "scheduled_for": scheduled_for})
         return instance.id
+
+
+def start_now(session: Session, *, process_id: str, actor: str, runtime: rt.Runtime | None = None) -> int:
+    """Start a scheduled process at once, as its schedule would, leaving the next start where it is (admins only)."""
+    runtime = runtime or rt.shared_runtime()
+    get_admin(session, actor)
+    row = session.scalar(select(StartSchedule).where(StartSchedule.process_id == process_id))
+    if row is None:
+        raise NotFound(f"process {process_id!r} has no schedule: it has no timer start event")
+    definition = latest_definition(session, process_id)
+    assert definition is not None
+    scheduled_for = clock.now().astimezone(runtime.timezone).isoformat()
+    workflow = bind_to(runtime.new(definition, {"scheduled_for": scheduled_for},
+                                   start_event=row.event_id, fire_timer=True), session)
+    instance = start_with_workflow(session, definition=definition, workflow=workflow, runtime=runtime, actor=actor,
+                                   error=rt.advance(workflow),
+                                   trigger={"schedule": row.event_id, "scheduled_for": scheduled_for, "by_hand": True})
+    return instance.id
 
 
 def _lock_due(session: Session, schedule_id: int, now: datetime) -> StartSchedule | None:

@@ -109,3 +109,27 @@ def test_upgrading_titles_the_instances_that_exist_from_their_data(tmp_path):
         titles = dict(session.execute(text("SELECT id, title FROM process_instances")).all())
     upgraded.dispose()
     assert titles == {1: "Kiln 2 meter", 2: "2025 年度碳排放核算 Emissions accounting", 3: "x" * 80, 4: None, 5: None}
+
+
+def test_upgrading_and_downgrading_keep_every_user_s_roles(tmp_path):
+    """A table copied by a batch migration on SQLite must not take the rows that refer to it along (ON DELETE CASCADE)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from engine.schema import alembic_config, migrate
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0009")
+    old = Database(url)  # foreign keys on, as the app runs
+    with old.engine.begin() as connection:
+        connection.execute(text("INSERT INTO roles (id, name_zh, name_en) VALUES ('process_admin', '流程管理员', 'A')"))
+        connection.execute(text("INSERT INTO users (id, username, display_name, active) VALUES (1, 'admin', 'A', 1)"))
+        connection.execute(text("INSERT INTO memberships (user_id, role_id) VALUES (1, 'process_admin')"))
+    old.dispose()
+    memberships = "SELECT user_id, role_id FROM memberships"
+    migrate(url)
+    with Database(url).engine.connect() as connection:
+        assert connection.execute(text(memberships)).all() == [(1, "process_admin")]
+    command.downgrade(alembic_config(url), "0008")
+    with Database(url).engine.connect() as connection:
+        assert connection.execute(text(memberships)).all() == [(1, "process_admin")]

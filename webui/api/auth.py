@@ -1,8 +1,9 @@
 """Who is calling the API: bearer tokens issued for a password, or the pages' own signed-in session.
 
-A token is the username signed with the app's secret key (itsdangerous, salt "api-token") and
-good for 12 hours. It is checked on every request against the user's row, so deactivating a
-user ends their tokens at once. The session is accepted too, so the pages' JavaScript may call
+A token is the username and the user's credentials epoch, signed with the app's secret key
+(itsdangerous, salt "api-token") and good for 12 hours. It is checked on every request against the
+user's row, so deactivating a user, or resetting or changing their password, ends their tokens at
+once. A user who must change their password may use the API only after changing it in the browser. The session is accepted too, so the pages' JavaScript may call
 the API; a write through the session must then carry the page's CSRF token (X-CSRFToken header),
 because a browser sends cookies on its own and tokens only when told to.
 """
@@ -54,7 +55,10 @@ def issue_token(credentials: dict[str, str]) -> dict[str, Any]:
         error = sign_in.check_credentials(credentials["username"], credentials["password"], via="api_token")
     if error:
         abort(401, message=error)
-    return {"token": _serializer().dumps(credentials["username"]), "token_type": "Bearer",
+    user = sign_in.signed_in_as(credentials["username"], None)
+    if user is None:  # deactivated between the check and now
+        abort(401, message="this user may no longer sign in")
+    return {"token": _serializer().dumps([user.username, user.credentials_epoch]), "token_type": "Bearer",
             "expires_in": MAX_AGE_SECONDS}
 
 
@@ -77,8 +81,10 @@ def authenticate() -> Any:
         if user is None:
             return _unauthorized("the bearer token is invalid or expired, or its user may no longer sign in")
         g.user = user
-        return None
+        return _must_change(user)
     if current_user.is_authenticated:
+        if current_user.must_change_password:
+            return _must_change(current_user)
         if request.method not in _SAFE_METHODS:
             current_app.extensions["csrf"].protect()  # 400 without the page's token
         return None
@@ -94,15 +100,35 @@ def _unauthorized(message: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     return (*error_body(401, message), {"WWW-Authenticate": 'Bearer realm="CarbonFlow"'})
 
 
+def _must_change(user: Any) -> Any:
+    """The 403 for a user who must change their password first; None for anyone else."""
+    if user.must_change_password:
+        return error_body(403, "change your password in the browser first (/account/password)")
+    return None
+
+
 def _bearer_user(header: str) -> sign_in.SignedIn | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        username = _serializer().loads(token.strip(), max_age=MAX_AGE_SECONDS)
+        payload = _serializer().loads(token.strip(), max_age=MAX_AGE_SECONDS)
     except BadSignature:  # also SignatureExpired
         return None
-    return sign_in.load_user(username) if isinstance(username, str) else None
+    username, epoch = _claims(payload)
+    if not isinstance(username, str) or not isinstance(epoch, int):
+        return None
+    return sign_in.signed_in_as(username, epoch)
+
+
+def _claims(payload: Any) -> tuple[Any, Any]:
+    """(username, credentials epoch) from a token's payload."""
+    if isinstance(payload, str):
+        # Issued before epochs: good until the user's credentials first change.
+        return payload, 0
+    if isinstance(payload, list) and len(payload) == 2:
+        return payload[0], payload[1]
+    return None, None
 
 
 def _serializer() -> URLSafeTimedSerializer:
