@@ -11,9 +11,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engine.errors import CarbonFlowError, InvalidFormData, NotFound, NotPermitted
-from engine.models import HumanTask, Membership, ProcessDefinition, User
-from engine.people import READ_ONLY_ROLE, Actor, SessionDirectory, may_work_on
-from engine.read import access, baselines, document_changes, queries
+from engine.models import HumanTask, ProcessDefinition, User
+from engine.people import ADMIN_ROLE, Actor, SessionDirectory, may_work_on
+from engine.read import access, baselines, document_changes, people, queries
 from engine.read.definitions import latest_definitions
 from engine.read.instance_record import signature_on
 from engine.read.steps import directory_names
@@ -91,7 +91,7 @@ def delegate(task_id: int) -> Any:
     try:
         with database().transaction() as session:
             tasks.delegate(session, task_id=task_id, actor=current_user.username,
-                           to_user=request.form.get("to_user", ""))
+                           to_user=request.form.get("to_user", ""), reason=request.form.get("reason"))
         flash(_("Task handed over."), "success")
     except NotPermitted as exc:
         abort_for(exc)
@@ -121,8 +121,8 @@ def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: 
         return_to=request.form.get("return_to") or request.args.get("from"),
         may_work=task.status == "ready" and may_work_on(task, actor), signing=task.requires_signature,
         evidence_files=queries.evidence_of(session, instance_id=task.instance_id),
-        users=list(session.scalars(select(User.username).where(  # a read-only user cannot take a task over
-            User.active.is_(True), ~User.memberships.any(Membership.role_id == READ_ONLY_ROLE)).order_by(User.username))))
+        hand_over=people.hand_over_choices(session, task, but=current_user.username),
+        admin=ADMIN_ROLE in actor.role_ids)
 
 
 def _visible_task(session: Any, task_id: int) -> HumanTask:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.models import Department, HumanTask, Membership, ProcessInstance, TaskStatus, User
+from engine.people import READ_ONLY_ROLE, Actor, eligible_ignoring_assignee, excluded
 
 
 @dataclass(frozen=True)
@@ -103,3 +104,16 @@ def claimed_task_list(session: Session, username: str) -> list[ClaimedTask]:
 def _summary(u: User) -> UserSummary:
     return UserSummary(u.username, u.display_name, u.email, u.department_code, tuple(u.role_ids), u.active,
                        u.must_change_password, u.password_hash is not None)
+
+
+def hand_over_choices(session: Session, task: HumanTask, *, but: str) -> tuple[list[User], list[User]]:
+    """Whom a task may be handed to: those it is offered to, and the other active users (a process_admin's
+    choice, with a reason); neither the read-only auditor, nor anyone the task excludes, nor ``but``."""
+    offered, others = [], []
+    for user in session.scalars(select(User).where(User.active.is_(True), User.username != but)
+                                .order_by(User.username)).unique():
+        actor = Actor(user.username, user.department_code, tuple(user.role_ids))
+        if READ_ONLY_ROLE in actor.role_ids or excluded(task, actor):
+            continue
+        (offered if eligible_ignoring_assignee(task, actor) else others).append(user)
+    return offered, others

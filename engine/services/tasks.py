@@ -63,24 +63,38 @@ def unclaim(session: Session, *, task_id: int, actor: str) -> HumanTask:
     return _flushed(session, task)
 
 
-def delegate(session: Session, *, task_id: int, actor: str, to_user: str) -> HumanTask:
-    """Hand a task to another user, who becomes its assignee."""
+def delegate(session: Session, *, task_id: int, actor: str, to_user: str, reason: str | None = None) -> HumanTask:
+    """Hand a task to another user, who becomes its assignee.
+
+    Anyone who may work on it hands it to someone it is offered to; a process_admin may also hand it to
+    someone outside the lane's role, with a reason, audited as such. Handing a task over never carries the
+    authority to sign it: only a holder of its lane's role signs a decision (``_complete``).
+    """
     user = get_writer(session, actor)
     target = get_writer(session, to_user)
     task = _locked_open_task(session, task_id)
-    if not (may_work_on(task, user) or ADMIN_ROLE in user.role_ids):
+    admin = ADMIN_ROLE in user.role_ids
+    if not (may_work_on(task, user) or admin):
         raise NotPermitted(f"{actor} may not delegate task {task_id}")
     if excluded(task, target):
         raise NotPermitted(f"{to_user} may not do task {task_id}: {_why_excluded(task, target)}")
-    if not eligible_ignoring_assignee(task, target) and ADMIN_ROLE not in user.role_ids:
+    outside = not eligible_ignoring_assignee(task, target)
+    if outside and not admin:
         needs = (f"it belongs to {task.candidate_user} by the process" if task.candidate_user else
                  f"it needs role {task.role}"
                  + (f" in department {task.candidate_department}" if task.candidate_department else ""))
         raise NotPermitted(f"{to_user} may not take task {task_id}: {needs} (a process_admin may "
-                           "delegate outside it)")
+                           "delegate outside it, with a reason)")
+    if outside and not (reason or "").strip():
+        raise InvalidFormData("delegate", {"reason": [
+            f"{to_user} is outside the task's role {task.role}: give the reason for handing it to them"]})
     previous, task.assignee = task.assignee, target.username
-    audit.record(session, action="delegate", actor=actor, instance_id=task.instance_id, task_id=task.id,
-                 data={"from": previous, "to": target.username})
+    data: dict[str, Any] = {"from": previous, "to": target.username}
+    if outside:
+        data.update(outside_role=True, role=task.role)
+    if reason and reason.strip():
+        data["reason"] = reason.strip()[:2000]
+    audit.record(session, action="delegate", actor=actor, instance_id=task.instance_id, task_id=task.id, data=data)
     return _flushed(session, task)
 
 
@@ -106,6 +120,9 @@ def _complete(session: Session, *, task_id: int, actor: str, data: Any, evidence
         raise Conflict(f"task {task_id} is claimed by {task.assignee}")
     _require_permission(task, user, "complete")
     # Checked after the permission, so that someone who may not do the task at all is told so first.
+    if task.requires_signature and task.role not in user.role_ids:
+        raise NotPermitted(f"task {task_id} ({task.name}) is a decision signed by a holder of role {task.role}; "
+                           f"{actor} does not hold it, and a task handed over does not carry the authority to sign")
     if not signed and task.requires_signature:
         raise NotPermitted(f"task {task_id} ({task.name}) is a decision that must be signed: "
                            "a signature (the password, entered again) is needed to complete it")

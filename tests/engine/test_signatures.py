@@ -112,3 +112,15 @@ def test_the_old_rule_signs_nothing_else_on_an_older_version(db):
                         .values(declares_signatures=False))
         instance_id = instances.start(session, process_id="signing", actor="gm").id
     assert open_task(db, instance_id, "decide").requires_signature is False
+
+
+def test_a_decision_handed_to_someone_outside_its_role_cannot_be_signed_by_them(db):
+    task = _open_decision(db, user_task("decide", DECISION_FORM, signature="required"))
+    with db.transaction() as session:
+        tasks.delegate(session, task_id=task.id, actor="admin", to_user="admin", reason="Trying to sign it myself")
+    with db.transaction() as session, pytest.raises(NotPermitted, match="holder of role top_management"):
+        tasks.complete_signed(session, task_id=task.id, actor="admin", data=sample_form(DECISION_FORM),
+                              password=PASSWORD)
+    with db.reading() as session:
+        assert session.get(HumanTask, task.id).status == "ready"
+        assert session.scalar(select(AuditEvent).where(AuditEvent.action == "signature")) is None

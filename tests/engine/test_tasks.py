@@ -106,8 +106,15 @@ def test_delegate_only_to_someone_who_could_take_the_task_unless_admin(db):
     nc, task = _first_task(db)
     with db.transaction() as session, pytest.raises(NotPermitted, match="needs role carbon_body"):
         tasks.delegate(session, task_id=task.id, actor="body", to_user="auditor")
+    with db.transaction() as session, pytest.raises(InvalidFormData, match="outside the task's role"):
+        tasks.delegate(session, task_id=task.id, actor="admin", to_user="auditor")  # no reason given
     with db.transaction() as session:
-        assert tasks.delegate(session, task_id=task.id, actor="admin", to_user="auditor").assignee == "auditor"
+        assert tasks.delegate(session, task_id=task.id, actor="admin", to_user="auditor",
+                              reason="The body is away; the audit lead stands in").assignee == "auditor"
+    with db.reading() as session:
+        event = [e for e in queries.audit_events(session, instance_id=nc) if e.action == "delegate"][-1]
+    assert event.data == {"from": None, "to": "auditor", "outside_role": True, "role": "carbon_body",
+                          "reason": "The body is away; the audit lead stands in"}
     complete(db, nc, "evaluate_consequences", "auditor")
 
 

@@ -186,6 +186,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ("api_process_versions.versions", "GET"): Row(ADMINS),
     ("api_process_versions.bpmn", "GET"): Row(ADMINS),
     ("api_process_versions.diff", "GET"): Row(ADMINS),
+    # The JSON API: operations (process_admin only)
+    # The JSON API: people (process_admin only)
     ("api_messages.send", "POST"): Row(everyone(403, gm=202, body=202, admin=202), body=lambda _: {"data": REGULATION}),
 }
 READS = sorted(key for key in TABLE if key[1] not in WRITE_METHODS)
@@ -376,7 +378,9 @@ def test_the_auditor_is_shown_no_button_that_would_write(key, app, db):
     assert writing == []
 
 
-def test_the_hand_over_list_leaves_out_the_auditor_who_may_not_take_a_task(app, db):
-    page = World(app, db).call(("tasks.show", "GET"), "head_prod").get_data(as_text=True)
-    choices = re.findall(r"<option>([^<]+)</option>", page.split('name="to_user"')[1].split("</select>")[0])
-    assert "head_prod" in choices and "verifier" not in choices
+def test_the_hand_over_lists_leave_out_the_auditor_who_may_not_take_a_task(app, db):
+    page = World(app, db).call(("tasks.show", "GET"), "admin").get_data(as_text=True)
+    offered, others = (re.findall(r'<option value="([^"]+)"', select.split("</select>")[0])
+                       for select in page.split('name="to_user"')[1:3])
+    assert offered == ["head_prod"]  # the head of the owner's department, the one it is offered to
+    assert "staff_prod" in others and "verifier" not in offered + others and "admin" not in offered + others
