@@ -11,6 +11,7 @@ sign-in page (no database read) as the yardstick of what serving a page costs at
 from __future__ import annotations
 
 import argparse
+import json
 import http.cookiejar
 import os
 import re
@@ -29,6 +30,7 @@ from sqlalchemy import select  # noqa: E402
 
 from engine.config import Settings  # noqa: E402
 from engine.models import HumanTask  # noqa: E402
+from engine.services import deployments  # noqa: E402
 from scripts.screenshots import build_demo  # noqa: E402
 from tests.browser.live import serving  # noqa: E402
 from webui.app import create_app  # noqa: E402
@@ -42,6 +44,23 @@ def _client(base: str, username: str, password: str) -> urllib.request.OpenerDir
     body = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token}).encode()
     opener.open(f"{base}/sign-in", data=body).read()
     return opener
+
+
+def _post_json(token: str, body: dict[str, object]) -> urllib.request.OpenerDirector:
+    """An opener that POSTs this JSON body with a bearer token (for the API's checks)."""
+    class Posting(urllib.request.OpenerDirector):
+        def open(self, url, data=None, timeout=60):  # type: ignore[no-untyped-def, override]
+            request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+                "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+            return urllib.request.urlopen(request, timeout=timeout)
+    return Posting()
+
+
+def _token(base: str, username: str, password: str) -> str:
+    request = urllib.request.Request(f"{base}/api/v1/auth/token", method="POST", headers={
+        "Content-Type": "application/json"}, data=json.dumps({"username": username, "password": password}).encode())
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)["token"]
 
 
 def _time(opener: urllib.request.OpenerDirector, url: str, runs: int) -> tuple[float, float]:
@@ -70,10 +89,16 @@ def main() -> None:
         task = open_tasks[0]
         # The management review's inputs: drafted from the year's records, with a link to each.
         review = next(t for t in open_tasks if t.name == "gather_inputs")
+        source = (ROOT / "processes" / "corrective_action.bpmn").read_text(encoding="utf-8")
+        with db.transaction() as session:  # a second version, so that the diff has something to show
+            deployments.deploy_as_admin(session, source=source.replace('value="P7D"', 'value="P3D"', 1).encode(),
+                                        file_name="corrective_action.bpmn", actor="admin", note="Sooner")
         with serving(create_app(settings, db=db)) as base:
             body = _client(base, "li.carbon", passwords["li.carbon"])
             gm = _client(base, "zhang.gm", passwords["zhang.gm"])
             verifier = _client(base, "he.verifier", passwords["he.verifier"])
+            admin = _client(base, "admin", passwords["admin"])
+            validate = _post_json(_token(base, "admin", passwords["admin"]), {"bpmn": source})
             pages = [("sign-in page (yardstick)", urllib.request.build_opener(), "/sign-in"),
                      ("inbox, for my roles", body, "/inbox?tab=candidate"),
                      (f"task page ({task.name}, with its record)", verifier, f"/tasks/{task.id}"),
@@ -81,7 +106,16 @@ def main() -> None:
                      (f"instance page #{task.instance_id} (its record)", verifier, f"/instances/{task.instance_id}"),
                      ("approvals", gm, "/approvals"),
                      ("dashboard (the plant)", gm, "/dashboard"),
-                     ("records by clause", verifier, "/audit/records")]
+                     ("records by clause", verifier, "/audit/records"),
+                     ("processes (admin)", admin, "/processes"),
+                     ("a process's versions", admin, "/processes/corrective_action"),
+                     ("diff v1 → v2 (page)", admin, "/processes/corrective_action/diff"),
+                     ("diff v1 → v2 (both diagrams' JSON)", admin, "/processes/corrective_action/diff.json?old=1&new=2"),
+                     ("modeler page", admin, "/processes/corrective_action/v2/modeler"),
+                     ("validate corrective_action (API POST)", validate, "/api/v1/processes/validate"),
+                     ("instances (admin)", admin, "/instances"),
+                     ("incidents", admin, "/incidents"),
+                     ("diagram heat JSON", admin, "/processes/corrective_action/v1/heat.json")]
             rows = [(name, *_time(opener, base + path, runs)) for name, opener, path in pages]
     print(f"CarbonFlow pages over HTTP (demo plant, SQLite, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.2f}, {runs} runs each)")

@@ -70,13 +70,14 @@ unclaim = verb_command("unclaim", tasks.unclaim, "Give a claimed task back to it
 @click.argument("task_id", type=int)
 @as_option
 @click.option("--to", "to_user", required=True, metavar="USER")
+@click.option("--reason", default=None, help="Why (required when a process_admin hands it outside the lane's role).")
 @json_flag
 @click.pass_context
 @fail_cleanly
-def delegate(ctx: click.Context, task_id: int, actor: str, to_user: str, as_json: bool) -> None:
+def delegate(ctx: click.Context, task_id: int, actor: str, to_user: str, reason: str | None, as_json: bool) -> None:
     """Hand a task to another user."""
     with transaction(ctx) as session:
-        task = tasks.delegate(session, task_id=task_id, actor=actor, to_user=to_user)
+        task = tasks.delegate(session, task_id=task_id, actor=actor, to_user=to_user, reason=reason)
         record = records.task_record(session, task, with_form=False)
     echo(record, as_json, lambda r: f"task {r['id']} delegated to {r['assignee']}")
 

@@ -25,8 +25,8 @@ FIRST_ROW = 2
 ROW_NUMBER = "row"  # a parsed row's number in its file, kept beside the columns
 MAX_ROWS = 5000
 USERNAME = re.compile(r"[^\W_][\w.-]{0,79}")  # letters of any script too: 张伟 signs in as well as zhang.wei
-# Words of the users pages' own addresses (/users/new, /users/import): no user may be named so.
-RESERVED_USERNAMES = frozenset({"new", "import"})
+# Words of the users pages' and API's own addresses (/users/new, /users/import, /api/v1/users/roles …): no user may be named so.
+RESERVED_USERNAMES = frozenset({"new", "import", "departments", "roles"})
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 

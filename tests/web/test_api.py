@@ -37,6 +37,13 @@ PATHS = {
     "/api/v1/tasks/{task_id}/complete", "/api/v1/messages/{name}",
     "/api/v1/processes/validate", "/api/v1/processes/deployments", "/api/v1/processes/{process_id}/versions",
     "/api/v1/processes/{process_id}/versions/{version}/bpmn", "/api/v1/processes/{process_id}/diff",
+    "/api/v1/users", "/api/v1/users/{username}", "/api/v1/users/{username}/deactivate",
+    "/api/v1/users/{username}/reactivate", "/api/v1/users/{username}/password-reset", "/api/v1/users/import",
+    "/api/v1/users/departments", "/api/v1/users/departments/{department_code}", "/api/v1/users/roles",
+    "/api/v1/admin/instances", "/api/v1/admin/instances/actions", "/api/v1/admin/instances/migration-preview",
+    "/api/v1/admin/instances/migrations", "/api/v1/admin/incidents", "/api/v1/admin/jobs/{job_id}/retry",
+    "/api/v1/admin/jobs/{job_id}/cancel", "/api/v1/admin/instances/{instance_id}/retry", "/api/v1/admin/schedules",
+    "/api/v1/admin/schedules/{process_id}", "/api/v1/admin/schedules/{process_id}/start",
 }
 
 

@@ -186,8 +186,40 @@ TABLE: dict[tuple[str, str], Row] = {
     ("api_process_versions.versions", "GET"): Row(ADMINS),
     ("api_process_versions.bpmn", "GET"): Row(ADMINS),
     ("api_process_versions.diff", "GET"): Row(ADMINS),
-    # The JSON API: operations (process_admin only)
+    # The JSON API: operations (process_admin only). Writes as the admin: instance #1 suspended; the others are
+    # refused with nothing written (job 1 has not failed, #1 is not in error, corrective_action has no schedule).
+    ("api_operations.list_instances", "GET"): Row(ADMINS),
+    ("api_operations.incidents", "GET"): Row(ADMINS),
+    ("api_operations.schedule_list", "GET"): Row(ADMINS),
+    ("api_operations.bulk", "POST"): Row(ADMINS, body=lambda _: {"action": "suspend", "instance_ids": [1]}),
+    ("api_operations.preview_migration", "POST"): Row(ADMINS, body=lambda _: {"instance_ids": [1], "to_version": 1},
+                                                      reads=True),
+    ("api_operations.migrate", "POST"): Row(everyone(403, admin=409),
+                                            body=lambda _: {"instance_ids": [1], "to_version": 1}),
+    ("api_operations.retry_job", "POST"): Row(everyone(403, admin=404)),
+    ("api_operations.cancel_job", "POST"): Row(everyone(403, admin=409), body=lambda _: {"reason": "matrix"}),
+    ("api_operations.retry_instance", "POST"): Row(everyone(403, admin=409)),
+    ("api_operations.change_schedule", "PATCH"): Row(everyone(403, admin=404), body=lambda _: {"period": "P1Y"}),
+    ("api_operations.start_now", "POST"): Row(everyone(403, admin=404)),
     # The JSON API: people (process_admin only)
+    # Writes as the admin change body2, the quality department or make what is named after the subject; reactivating
+    # body2, who is active, is refused (409) with nothing written.
+    ("api_users.users", "GET"): Row(ADMINS),
+    ("api_users.users", "POST"): Row(everyone(403, admin=201), body=lambda subject: {
+        "username": f"matrix-{subject}", "display_name": "Matrix", "roles": ["carbon_staff"]}),
+    ("api_users.user", "GET"): Row(ADMINS),
+    ("api_users.user", "PATCH"): Row(everyone(403, admin=200), body=lambda subject: {"display_name": f"Body 2 {subject}"}),
+    ("api_users.deactivate", "POST"): Row(everyone(403, admin=200)),
+    ("api_users.reactivate", "POST"): Row(everyone(403, admin=409)),
+    ("api_users.reset_password", "POST"): Row(everyone(403, admin=200)),
+    ("api_users.import_users", "POST"): Row(everyone(403, admin=200), body=lambda subject: {"rows": [
+        {"username": f"matrix-{subject}", "display_name": "Matrix", "roles": ["carbon_staff"]}]}),
+    ("api_users.departments", "GET"): Row(ADMINS),
+    ("api_users.departments", "POST"): Row(everyone(403, admin=201), body=lambda subject: {
+        "code": f"matrix-{subject}", "name_zh": "矩阵部", "name_en": "Matrix"}),
+    ("api_users.rename_department", "PATCH"): Row(everyone(403, admin=200), body=lambda subject: {
+        "name_en": f"Quality {subject}"}),
+    ("api_users.roles", "GET"): Row(ADMINS),
     ("api_messages.send", "POST"): Row(everyone(403, gm=202, body=202, admin=202), body=lambda _: {"data": REGULATION}),
 }
 READS = sorted(key for key in TABLE if key[1] not in WRITE_METHODS)

@@ -30,6 +30,34 @@
     if (dirty) { event.preventDefault(); event.returnValue = say.unsaved; }
   });
 
+  // A new process: executable, in a pool with one lane (lanes are named by role ids) and its start event.
+  const BLANK = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="definitions_new_process"
+  targetNamespace="http://carbonflow.local/processes">
+  <bpmn:collaboration id="new_process_collaboration">
+    <bpmn:participant id="new_process_participant" name="新流程 New process" processRef="new_process" />
+  </bpmn:collaboration>
+  <bpmn:process id="new_process" name="新流程 New process" isExecutable="true">
+    <bpmn:laneSet id="new_process_lanes">
+      <bpmn:lane id="lane_carbon_staff" name="carbon_staff"><bpmn:flowNodeRef>start</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start" name="开始 Start" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="new_process_diagram">
+    <bpmndi:BPMNPlane id="new_process_plane" bpmnElement="new_process_collaboration">
+      <bpmndi:BPMNShape id="new_process_participant_di" bpmnElement="new_process_participant" isHorizontal="true">
+        <dc:Bounds x="260" y="80" width="900" height="250" />
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="lane_carbon_staff_di" bpmnElement="lane_carbon_staff" isHorizontal="true">
+        <dc:Bounds x="290" y="80" width="870" height="250" />
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="352" y="187" width="36" height="36" /></bpmndi:BPMNShape>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>`;
+
   const load = async (xml) => {
     clearProblems();
     await modeler.importXML(xml);
@@ -184,7 +212,7 @@
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       return r.text();
     }).then(load)
-    : modeler.createDiagram().then(() => { canvas.zoom("fit-viewport", "auto"); dirty = false; tell(say.loaded); }))
+    : load(BLANK))
     .catch((error) => tell(fill(say.failed, { reason: error.message }), "error"));
   page.modeler = modeler;  // for the browser tests
 })();
