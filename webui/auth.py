@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from engine import clock
 from engine.errors import NotFound, NotPermitted
 from engine.models import AuditEvent, User
-from engine.people import get_actor
+from engine.people import ADMIN_ROLE, get_actor
 from engine.read.access import READER_ROLES
 from engine.services import audit
 from engine.services.users import verify_password
@@ -141,6 +141,13 @@ def _check(username: str, password: str, how: dict[str, str]) -> str | None:
             return _("Wrong user name or password.")
         audit.record(session, action="sign_in", actor=username, data={"address": request.remote_addr, **how})
         return None
+
+
+def admins_only() -> None:
+    """A blueprint's before_request: only a signed-in process_admin goes on; anyone else gets 403 (audited)."""
+    if not current_user.is_authenticated or not current_user.has_role(ADMIN_ROLE):
+        g.refusal = f"needs role {ADMIN_ROLE}"
+        abort(403)
 
 
 def _safe_next(target: str | None) -> str | None:

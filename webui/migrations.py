@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from engine.errors import CarbonFlowError
 from engine.models import ProcessDefinition, ProcessInstance
-from engine.people import ADMIN_ROLE
 from engine.services import migrations
 from engine.services.migrations import MOVABLE
+from webui.auth import admins_only
 from webui.errors import abort_for
 from webui.extensions import database
 
@@ -20,11 +20,7 @@ blueprint = Blueprint("migrations", __name__)
 MAX_INSTANCES = 500  # one preview page; more are moved version by version
 
 
-@blueprint.before_request
-def _admins_only() -> None:
-    if not current_user.is_authenticated or not current_user.has_role(ADMIN_ROLE):
-        g.refusal = f"needs role {ADMIN_ROLE}"
-        abort(403)
+blueprint.before_request(admins_only)
 
 
 @blueprint.route("/instances/migrate/preview", methods=["POST"])

@@ -9,20 +9,20 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from engine.errors import CarbonFlowError
 from engine.models import HumanTask
-from engine.people import ADMIN_ROLE
 from engine.read import instance_search
 from engine.read.definitions import latest_definitions
 from engine.read.instance_search import InstanceFilter
 from engine.read.process_versions import STATUSES
 from engine.read.steps import directory_names
 from engine.services import instances, jobs, schedules
+from webui.auth import admins_only
 from webui.errors import abort_for
 from webui.extensions import database, settings
 
@@ -30,11 +30,7 @@ blueprint = Blueprint("operations", __name__)
 MAX_REASON = 2000
 
 
-@blueprint.before_request
-def _admins_only() -> None:
-    if not current_user.is_authenticated or not current_user.has_role(ADMIN_ROLE):
-        g.refusal = f"needs role {ADMIN_ROLE}"
-        abort(403)
+blueprint.before_request(admins_only)
 
 
 @blueprint.route("/instances")

@@ -4,15 +4,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from engine.errors import CarbonFlowError, InvalidFormData
-from engine.people import ADMIN_ROLE, ROLES
+from engine.people import ROLES
 from engine.read import people
 from engine.services import departments, user_rows, users
+from webui.auth import admins_only
 from webui.errors import abort_for, refused, status_of
 from webui.extensions import database
 
@@ -57,11 +58,7 @@ PROBLEM_TEXTS = {
 }
 
 
-@blueprint.before_request
-def _admins_only() -> None:
-    if not current_user.is_authenticated or not current_user.has_role(ADMIN_ROLE):
-        g.refusal = f"needs role {ADMIN_ROLE}"
-        abort(403)
+blueprint.before_request(admins_only)
 
 
 @blueprint.context_processor

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.errors import CarbonFlowError, InvalidFormData, InvalidProcess
-from engine.people import ADMIN_ROLE
 from engine.read import instance_search, process_diff, process_versions
 from engine.read.steps import directory_names
 from engine.services import deployments
 from webui import catalog, problems
+from webui.auth import admins_only
 from webui.errors import abort_for
 from webui.extensions import database
 
@@ -25,11 +25,7 @@ def _helpers() -> dict[str, Any]:
     return {"element_type": problems.element_type}
 
 
-@blueprint.before_request
-def _admins_only() -> None:
-    if not current_user.is_authenticated or not current_user.has_role(ADMIN_ROLE):
-        g.refusal = f"needs role {ADMIN_ROLE}"
-        abort(403)
+blueprint.before_request(admins_only)
 
 
 @blueprint.route("/processes")
@@ -64,11 +60,8 @@ def download(process_id: str, version: int) -> Any:
 def heat(process_id: str, version: int) -> Any:
     """A version's diagram with the instances waiting at each element and the incidents at each, as badges."""
     with database().reading() as session:
-        definition = _source(session, process_id, version)
-        waiting = instance_search.waiting_elements(session, process_id, version)
-        incidents = instance_search.incidents_at(session, process_id, version)
-        name = definition.name
-    return render_template("admin/heat.html", process_id=process_id, version=version, name=name,
+        definition, waiting, incidents = _heat(session, process_id, version)
+    return render_template("admin/heat.html", process_id=process_id, version=version, name=definition.name,
                            waiting=waiting, incidents=incidents)
 
 
@@ -76,10 +69,15 @@ def heat(process_id: str, version: int) -> Any:
 def heat_data(process_id: str, version: int) -> Any:
     """The version's BPMN with the counts per element (for the heat page's diagram)."""
     with database().reading() as session:
-        source = _source(session, process_id, version).bpmn_source
-        waiting = instance_search.waiting_elements(session, process_id, version)
-        incidents = instance_search.incidents_at(session, process_id, version)
+        definition, waiting, incidents = _heat(session, process_id, version)
+        source = definition.bpmn_source
     return jsonify(bpmn=source, waiting=waiting, incidents=incidents)
+
+
+def _heat(session: Any, process_id: str, version: int) -> tuple[Any, dict[str, int], dict[str, int]]:
+    """A version, and how many of its instances wait at each element and are in error at each."""
+    return (_source(session, process_id, version), instance_search.waiting_elements(session, process_id, version),
+            instance_search.incidents_at(session, process_id, version))
 
 
 @blueprint.route("/processes/<process_id>/diff")
