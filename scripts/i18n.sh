@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 template=$(mktemp --suffix=.pot)
 trap 'rm -f "$template"' EXIT
-.venv/bin/pybabel extract -F webui/babel.cfg -k _ -o "$template" .
+.venv/bin/pybabel extract -F webui/babel.cfg -k _ -k lazy_gettext -o "$template" .
 .venv/bin/pybabel update -i "$template" -d webui/translations -l zh --no-fuzzy-matching
 .venv/bin/pybabel compile -d webui/translations -l zh

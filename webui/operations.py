@@ -81,10 +81,10 @@ def bulk() -> Any:
     except CarbonFlowError as exc:
         flash(_("Nothing was done: %(reason)s", reason=exc), "error")
         return redirect(back)
-    done = [o.instance_id for o in outcomes if o.done]
+    done = ", ".join(f"#{o.instance_id}" for o in outcomes if o.done)
     if done:
-        flash(_("Done for %(count)s instance(s): %(ids)s", count=len(done), ids=", ".join(f"#{i}" for i in done)),
-              "success")
+        flash({"suspend": _("Suspended: %(ids)s", ids=done), "resume": _("Resumed: %(ids)s", ids=done),
+               "terminate": _("Terminated: %(ids)s", ids=done)}[request.form["action"]], "success")
     for refused in (o for o in outcomes if not o.done):
         flash(_("#%(id)s was not changed: %(reason)s", id=refused.instance_id, reason=refused.reason), "error")
     return redirect(back)
@@ -97,6 +97,7 @@ def incidents() -> Any:
         names = {d.process_id: d.name for d in latest_definitions(session)}
     for incident in found:
         incident["element"] = instance_search.element_of_error(incident.get("error"))
+        incident["at"] = datetime.fromisoformat(incident["at"]) if incident.get("at") else None
     return render_template("admin/incidents.html", incidents=found, process_names=names)
 
 

@@ -87,6 +87,7 @@ MESSAGES: dict[str, Any] = {
                            "until the engine gives up."),
     "no_default_flow": _("The gateway has only conditional flows out (%(flows)s) and no default flow: if every "
                          "condition is false the instance stops here."),
+    "no_end_event": _("The process has no end event: draw where each path ends."),
     "no_due": _("%(name)s has no dueIn or dueDate: it is never due, never overdue."),
     "short_timer_cycle": _("The timer repeats every %(period)s (timeCycle %(cycle)s): shorter than an hour."),
 }

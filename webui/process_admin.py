@@ -122,10 +122,10 @@ def upload() -> Any:
                                                note=note)
             process_id, version = done.definition.process_id, done.definition.version
     except InvalidProcess as exc:
-        return render_template("admin/refused.html", file_name=name,
+        return render_template("admin/refused.html", file_name=name, note=note,
                                refusals=[problems.describe(p) for p in exc.problems]), 422
     except InvalidFormData:
-        return _not_deployed(name, _("Give a change note: what changed and why."))
+        return _not_deployed(name, _("Give a change note: what changed and why."), note=note)
     except CarbonFlowError as exc:
         abort_for(exc)
     if done.created:
@@ -140,18 +140,20 @@ def upload() -> Any:
 @blueprint.route("/processes/<process_id>/v<int:version>/modeler")
 def modeler(process_id: str | None = None, version: int | None = None) -> Any:
     """The modeler on a deployed version (or a new blank process)."""
-    source_url = None
+    source_url, newest = None, None
     if process_id is not None:
         with database().reading() as session:
             _source(session, process_id, version or 0)
+            newest = process_versions.versions(session, process_id)[0].version
         source_url = url_for(".download", process_id=process_id, version=version)
     return render_template("admin/modeler.html", process_id=process_id, version=version, source_url=source_url,
+                           newest=newest,
                            catalog=catalog.modeler_catalog(), labels=catalog.modeler_labels())
 
 
-def _not_deployed(file_name: str, reason: str) -> Any:
-    """The upload form again, with why nothing was deployed."""
-    return render_template("admin/refused.html", file_name=file_name or "–",
+def _not_deployed(file_name: str, reason: str, *, note: str = "") -> Any:
+    """The upload form again (with the change note typed), and why nothing was deployed."""
+    return render_template("admin/refused.html", file_name=file_name or "–", note=note,
                            refusals=[problems.Described("upload", None, "error", reason)]), 422
 
 

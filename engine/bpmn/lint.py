@@ -41,8 +41,14 @@ def warnings(root: Any) -> list[Problem]:
         for container in [process, *_descendants(process, SUBPROCESSES)]:
             graph = _Graph.of(container)
             found += [*_unreachable(graph), *_dead_ends(graph), *_loops_without_wait(graph)]
-        found += [*_no_default_flow(process), *_no_due(process), *_short_timer_cycles(process)]
+        found += [*_no_end(process), *_no_default_flow(process), *_no_due(process), *_short_timer_cycles(process)]
     return found
+
+
+def _no_end(process: Any) -> Iterator[Problem]:
+    """A process without an end event: its instances end only where a path runs out, which reads as a mistake."""
+    if next(process.iterfind(f"{BPMN}endEvent"), None) is None:
+        yield _warning("no_end_event", process, "has no end event: draw where each path ends")
 
 
 def executable_processes(root: Any) -> list[Any]:

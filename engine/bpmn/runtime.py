@@ -210,6 +210,12 @@ def retry_failed(workflow: BpmnWorkflow, data: dict[str, Any] | None) -> str | N
     With no failed step, the error was in preparing what comes next (a user task, or a timer or
     message wait whose expression failed); those steps get the data and are prepared again.
     """
+    # A timer start that fired and failed in the same step still waits to complete its last cycle: completing it
+    # first (as the step would have) keeps it from re-making its branch under the step retried below.
+    workflow.refresh_timers()
+    for start in workflow.get_tasks(state=TaskState.READY):
+        if isinstance(start.task_spec, StartEvent):
+            start.run()
     failed = workflow.get_tasks(state=TaskState.ERROR)
     if not failed:
         return _prepare_again(workflow, data)

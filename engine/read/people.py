@@ -108,10 +108,13 @@ def _summary(u: User) -> UserSummary:
 
 def hand_over_choices(session: Session, task: HumanTask, *, but: str) -> tuple[list[User], list[User]]:
     """Whom a task may be handed to: those it is offered to, and the other active users (a process_admin's
-    choice, with a reason); neither the read-only auditor, nor anyone the task excludes, nor ``but``."""
+    choice, with a reason); neither the read-only auditor, nor anyone the task excludes, nor ``but``, nor
+    whoever holds it now."""
     offered, others = [], []
-    for user in session.scalars(select(User).where(User.active.is_(True), User.username != but)
-                                .order_by(User.username)).unique():
+    leave_out = {but, task.assignee}
+    for user in session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)).unique():
+        if user.username in leave_out:
+            continue
         actor = Actor(user.username, user.department_code, tuple(user.role_ids))
         if READ_ONLY_ROLE in actor.role_ids or excluded(task, actor):
             continue

@@ -76,6 +76,10 @@ def configure(session: Session, *, process_id: str, actor: str, next_run_at: dat
         row.period = period
     if next_run_at is not None and next_run_at.tzinfo is None:
         raise InvalidFormData("schedule", {"next_run_at": ["Give the time with its UTC offset."]})
+    if enabled and next_run_at is not None and next_run_at <= clock.now():
+        # A past start would be due at once and start that period's cycle now: "start now" says so openly.
+        raise InvalidFormData("schedule", {"next_run_at": [
+            "the next start must be in the future; to start one now, use start now"]})
     if not enabled:
         row.next_run_at = None
     elif next_run_at is not None:

@@ -12,6 +12,7 @@ from engine.bpmn import lint
 from engine.bpmn.parsing import parse_tree, parse_xml
 from engine.errors import InvalidProcess, Problem
 from engine.models import Role
+from engine.read import process_diff
 from engine.read.definitions import latest_definition
 from engine.read.gathered import PARAMETERS
 
@@ -25,6 +26,8 @@ class Validation:
     refusals: list[Problem]
     warnings: list[Problem]
     identical: bool = False  # the same content as the newest deployed version of the process
+    unchanged: bool = False  # what runs is the same as in the newest version (layout or formatting aside)
+    latest_version: int | None = None  # the newest deployed version of the process, if any
 
     @property
     def deployable(self) -> bool:
@@ -49,4 +52,7 @@ def validate(session: Session, *, source: bytes, file_name: str) -> Validation:
         refusals = exc.problems
     latest = latest_definition(session, process_id, required=False) if process_id else None
     identical = latest is not None and latest.content_hash == hashlib.sha256(source).hexdigest()
-    return Validation(process_id, name, refusals, warnings, identical)
+    unchanged = identical or (latest is not None and not refusals and process_diff.diff(latest.bpmn_source,
+                                                                                        source).empty)
+    return Validation(process_id, name, refusals, warnings, identical, unchanged,
+                      latest.version if latest is not None else None)

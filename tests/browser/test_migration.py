@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.engine.test_migrations import RENAMED, SOONER, _deploy
-from tests.factories import FORM_DATA, complete, open_task_names, start_corrective_action
+from tests.factories import FORM_DATA, complete, instance, open_task_names, start_corrective_action
 
 
 def test_the_admin_previews_and_migrates_the_instance_that_can_move_and_sees_why_the_other_cannot(db, sign_in):
@@ -17,6 +17,10 @@ def test_the_admin_previews_and_migrates_the_instance_that_can_move_and_sees_why
     for instance_id in (movable, stuck):
         page.locator(f'tr[data-instance="{instance_id}"] input[name=instance]').check()
     page.locator("input[name=to_version]").fill("3")
+    page.locator("input[name=to_version]").press("Enter")  # Enter submits nothing: it would suspend them
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/instances?process=corrective_action")
+    assert instance(db, movable).status == "running" and instance(db, stuck).status == "running"
     page.get_by_role("button", name="预览所选实例的迁移").click()
     page.wait_for_selector("table.migration")
     assert page.locator(f'tr[data-instance="{movable}"]').get_attribute("class") == "movable"

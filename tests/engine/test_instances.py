@@ -167,3 +167,23 @@ def test_a_timer_whose_expression_failed_is_retried_with_corrected_data(db):
     assert instance(db, nc).status == "running"
     # 23:59:59 on 1 January 2099 at the plant is 15:59:59 UTC.
     assert instance(db, nc).next_timer_at.isoformat() == "2099-01-01T15:59:59+00:00"
+
+
+def test_a_scheduled_start_whose_first_script_failed_is_retried_with_corrected_data(db):
+    # The timer start fired and its first script failed in the same step: the retry must not leave the instance
+    # "running" with nothing open (the timer's last cycle completes first, then the script runs on the new data).
+    from engine.services import schedules
+
+    flow = ('<bpmn:startEvent id="yearly"><bpmn:timerEventDefinition><bpmn:timeCycle xsi:type="bpmn:tFormalExpression">'
+            '"R/2027-03-01T09:00:00+08:00/P1Y"</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>'
+            '<bpmn:scriptTask id="init" name="Init"><bpmn:script>year = int(override_year)</bpmn:script>'
+            f'</bpmn:scriptTask>{user_task("check")}<bpmn:endEvent id="end" />'
+            + flows(("yearly", "init"), ("init", "check"), ("check", "end")))
+    deploy(db, bpmn("yearly_thing", flow, lanes={"carbon_staff": ["yearly", "init", "check", "end"]}))
+    with db.transaction() as session:
+        iid = schedules.start_now(session, process_id="yearly_thing", actor="admin")
+    assert "override_year" in instance(db, iid).error_message
+    with db.transaction() as session:
+        instances.retry(session, instance_id=iid, actor="admin", data={"override_year": 2027})
+    assert (instance(db, iid).status, instance(db, iid).data["year"]) == ("running", 2027)
+    assert open_task_names(db, iid) == ["check"]

@@ -148,3 +148,18 @@ def test_a_migration_is_previewed_per_instance_then_moves_those_that_can(sign_in
     bad = client.post("/instances/migrate", data={"csrf_token": token, "to_version": "3", "instance": [analysing],
                                                   "mapping": "no equals sign"})
     assert bad.status_code == 422 and "old_id = new_id" in bad.get_data(as_text=True)
+
+
+def test_a_schedule_is_never_moved_into_the_past(sign_in, db):
+    client = sign_in("admin")
+    token = csrf_token(client.get("/schedules").get_data(as_text=True))
+    with db.reading() as session:
+        before = session.scalars(select(StartSchedule.next_run_at)
+                                 .where(StartSchedule.process_id == "internal_audit")).one()
+    refused = client.post("/schedules/internal_audit", data={"csrf_token": token, "next_date": "2020-01-01",
+                                                             "next_time": "10:30"})
+    assert refused.status_code == 422 and "start now" in refused.get_data(as_text=True)
+    with db.reading() as session:
+        assert session.scalars(select(StartSchedule.next_run_at)
+                               .where(StartSchedule.process_id == "internal_audit")).one() == before
+        assert session.scalar(select(AuditEvent).where(AuditEvent.action == "start")) is None

@@ -73,6 +73,8 @@ def test_an_upload_without_a_change_note_is_refused(sign_in, db):
     before = _stored(db)
     response = _upload(client, CHANGED, note="  ")
     assert response.status_code == 422 and "请填写变更说明" in response.get_data(as_text=True)
+    kept = _upload(client, UNKNOWN_FORM, note="Close with another form").get_data(as_text=True)
+    assert ">Close with another form</textarea>" in kept  # what was typed is kept for the next try
     assert _stored(db) == before
 
 
@@ -99,7 +101,12 @@ def test_the_api_validates_without_storing_and_lists_refusals_and_warnings_at_th
     assert [(p["element"], p["severity"]) for p in answer["refusals"]] == [("close_nonconformity", "error")]
     assert all(p["severity"] == "warning" and p["code"] for p in answer["warnings"])
     same = client.post("/api/v1/processes/validate", json={"bpmn": SOURCE}, headers=headers).get_json()
-    assert same["deployable"] and same["identical"]
+    assert same["deployable"] and same["identical"] and same["latest_version"] == 1
+    resaved = SOURCE.replace("bpmn:", "semantic:").replace("xmlns:bpmn=", "xmlns:semantic=")  # another modeler
+    again = client.post("/api/v1/processes/validate", json={"bpmn": resaved}, headers=headers).get_json()
+    assert (again["identical"], again["unchanged"]) == (False, True)
+    changed = client.post("/api/v1/processes/validate", json={"bpmn": CHANGED}, headers=headers).get_json()
+    assert (changed["identical"], changed["unchanged"]) == (False, False)
     assert _stored(db) == before
 
 

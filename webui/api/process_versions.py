@@ -47,6 +47,9 @@ class ValidationResult(ma.Schema):
     name = ma.fields.String(allow_none=True)
     deployable = ma.fields.Boolean()
     identical = ma.fields.Boolean(metadata={"description": "the same content as the newest deployed version"})
+    unchanged = ma.fields.Boolean(metadata={
+        "description": "what runs is the same as in the newest version (only layout or formatting differ)"})
+    latest_version = ma.fields.Integer(allow_none=True, metadata={"description": "the newest deployed version"})
     refusals = ma.fields.List(ma.fields.Nested(Problem))
     warnings = ma.fields.List(ma.fields.Nested(Problem))
 
@@ -109,7 +112,8 @@ def validate(body: dict[str, Any]) -> dict[str, Any]:
         get_admin(session, current_actor())
         result = validation.validate(session, source=body["bpmn"].encode("utf-8"), file_name=body["file_name"])
     return {"process_id": result.process_id, "name": result.name, "deployable": result.deployable,
-            "identical": result.identical, "refusals": [_problem(p) for p in result.refusals],
+            "identical": result.identical, "unchanged": result.unchanged, "latest_version": result.latest_version,
+            "refusals": [_problem(p) for p in result.refusals],
             "warnings": [_problem(p) for p in result.warnings]}
 
 

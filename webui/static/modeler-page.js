@@ -150,7 +150,9 @@
       return null;
     }
     showProblems(answer.refusals, answer.warnings);
-    tell(answer.deployable ? (answer.identical ? say.identical : say.valid) : say.not_deployed,
+    const next = answer.deployable && !answer.identical && answer.latest_version
+      ? fill(answer.unchanged ? say.unchanged_run : say.next_version, { version: answer.latest_version + 1 }) : "";
+    tell(answer.deployable ? `${answer.identical ? say.identical : say.valid} ${next}`.trim() : say.not_deployed,
       answer.deployable ? "success" : "error");
     return answer;
   };
