@@ -77,8 +77,9 @@ def _target() -> int:
 
 def _number(value: str, field: str) -> int:
     if not value.strip().isdigit() or int(value) >= 2**31 or int(value) < 1:
-        abort(422, description=_("%(field)s must be a version or instance number, not “%(value)s”.", field=field,
-                                 value=value[:40]))
+        if field == "instance":
+            abort(422, description=_("Choose instances by their numbers, not “%(value)s”.", value=value[:40]))
+        abort(422, description=_("Give the version to migrate to as a number, not “%(value)s”.", value=value[:40]))
     return int(value)
 
 
