@@ -6,10 +6,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why something was refused: a stable code and the values it names (pages say it in their language), and the
+    English sentence (the command line and the API say that)."""
+
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class CarbonFlowError(Exception):
-    """Base of every error a user of CarbonFlow can cause."""
+    """Base of every error a user of CarbonFlow can cause; ``reason``, when given, names it by a code."""
 
     code = "error"
+
+    def __init__(self, *args: Any, reason: Reason | None = None):
+        super().__init__(*args if args or reason is None else (reason.message,))
+        self.reason = reason
 
 
 class NotFound(CarbonFlowError):

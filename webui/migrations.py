@@ -12,6 +12,7 @@ from engine.errors import CarbonFlowError
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.services import migrations
 from engine.services.migrations import MOVABLE
+from webui import reasons
 from webui.auth import admins_only
 from webui.errors import abort_for
 from webui.extensions import database
@@ -34,7 +35,7 @@ def preview() -> Any:
                                        actor=current_user.username)
         except CarbonFlowError as exc:
             abort_for(exc)
-    return render_template("admin/migration_preview.html", previews=found, to_version=to_version,
+    return render_template("admin/migration_preview.html", previews=found, to_version=to_version, say=reasons.say,
                            mapping=request.form.get("mapping", ""), query=request.form.get("query", ""))
 
 
@@ -51,8 +52,8 @@ def migrate() -> Any:
         flash(_("Moved %(count)s instance(s) to version %(version)s: %(ids)s", count=len(done), version=to_version,
                 ids=", ".join(f"#{i}" for i in done)), "success")
     for refused in (o for o in outcomes if not o.done):
-        flash(_("#%(id)s stayed where it was: %(reason)s", id=refused.instance_id, reason="; ".join(refused.reasons)),
-              "error")
+        flash(_("#%(id)s stayed where it was: %(reason)s", id=refused.instance_id,
+                reason=" ".join(reasons.say(r) for r in refused.reasons)), "error")
     return redirect(url_for("operations.index") + ("?" + request.form["query"] if request.form.get("query") else ""))
 
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine.errors import CarbonFlowError
+from engine.errors import CarbonFlowError, InvalidFormData
 from engine.models import HumanTask
 from engine.read import instance_search
 from engine.read.definitions import latest_definitions
@@ -22,6 +22,7 @@ from engine.read.instance_search import InstanceFilter
 from engine.read.process_versions import STATUSES
 from engine.read.steps import directory_names
 from engine.services import instances, jobs, schedules
+from webui import reasons
 from webui.auth import admins_only
 from webui.errors import abort_for
 from webui.extensions import database, settings
@@ -78,15 +79,17 @@ def bulk() -> Any:
     try:
         outcomes = instances.bulk(database(), action=request.form.get("action", ""), instance_ids=ids,
                                   actor=current_user.username, reason=reason)
-    except CarbonFlowError as exc:
-        flash(_("Nothing was done: %(reason)s", reason=exc), "error")
+    except InvalidFormData as exc:
+        flash(_("Nothing was done: give the reason for terminating.") if "reason" in exc.errors
+              else _("Nothing was done: choose suspend, resume or terminate."), "error")
         return redirect(back)
     done = ", ".join(f"#{o.instance_id}" for o in outcomes if o.done)
     if done:
         flash({"suspend": _("Suspended: %(ids)s", ids=done), "resume": _("Resumed: %(ids)s", ids=done),
                "terminate": _("Terminated: %(ids)s", ids=done)}[request.form["action"]], "success")
     for refused in (o for o in outcomes if not o.done):
-        flash(_("#%(id)s was not changed: %(reason)s", id=refused.instance_id, reason=refused.reason), "error")
+        flash(_("#%(id)s was not changed: %(reason)s", id=refused.instance_id, reason=reasons.say(refused.reason)),
+              "error")
     return redirect(back)
 
 

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 
 from engine.bpmn.parsing import task_properties
+from engine.errors import Reason
 
 # Names a script may read without the instance holding them: the sandbox's helpers and Python's builtins.
 HELPERS = frozenset({"today", "add_days", "days_between", "end_of_day", "decimal", "round", "len", "str", "int",
@@ -32,7 +33,7 @@ class Move:
     element: str
     kind: str  # "task" (an open user task) or "wait" (a timer or message the instance waits for)
     to: str | None
-    refusal: str | None = None
+    refusal: Reason | None = None
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Plan:
     """Every waiting step's move, and what refuses the migration as a whole (empty: it can go)."""
 
     moves: list[Move]
-    refusals: list[str] = field(default_factory=list)
+    refusals: list[Reason] = field(default_factory=list)
 
     @property
     def possible(self) -> bool:
@@ -54,10 +55,12 @@ def plan(workflow: Any, new_spec: Any, mapping: Mapping[str, str], *, form_field
     """
     refusals = []
     if workflow.subprocesses:
-        refusals.append("it runs a subprocess or a multi-instance step; migrating those is not supported")
-    unknown = sorted(target for target in mapping.values() if target not in new_spec.task_specs)
+        refusals.append(Reason("subprocess", {}, "it runs a subprocess or a multi-instance step; migrating those "
+                                                 "is not supported"))
+    unknown = ", ".join(sorted(target for target in mapping.values() if target not in new_spec.task_specs))
     if unknown:
-        refusals.append(f"the mapping names {', '.join(unknown)}, which the new version does not have")
+        refusals.append(Reason("mapping_unknown", {"elements": unknown},
+                               f"the mapping names {unknown}, which the new version does not have"))
     moves = [_move(task, new_spec, mapping, form_fields, data=workflow.data) for task in waiting(workflow)]
     return Plan(moves, refusals)
 
@@ -89,15 +92,19 @@ def _move(task: Any, new_spec: Any, mapping: Mapping[str, str], form_fields: Map
     target = mapping.get(element, element)
     spec = new_spec.task_specs.get(target)
     if spec is None or spec.bpmn_id != target:
-        return Move(element, kind, None, f"{element} is not in the new version: map it to an element that is")
+        return Move(element, kind, None, Reason("element_missing", {"element": element},
+                                                f"{element} is not in the new version: map it to an element that is"))
     if type(spec).__name__ != type(task.task_spec).__name__:
-        return Move(element, kind, target, f"{element} is a {_kind(task.task_spec)} but {target} is a {_kind(spec)}")
+        return Move(element, kind, target, Reason(
+            "type_changed", {"element": element, "target": target, "was": _kind(task.task_spec), "is": _kind(spec)},
+            f"{element} is a {_kind(task.task_spec)} but {target} is a {_kind(spec)}"))
     provided = set(task.data) | set(data) | set(form_fields.get(task_properties(spec).get("formKey", ""), set()))
     missing = _missing_names(spec, provided)
     if missing:
         script, names = missing
-        return Move(element, kind, target, f"script {script} of the new version reads {', '.join(names)}, "
-                                           "which this instance does not hold")
+        return Move(element, kind, target, Reason(
+            "script_missing", {"script": script, "names": ", ".join(names)},
+            f"script {script} of the new version reads {', '.join(names)}, which this instance does not hold"))
     return Move(element, kind, target)
 
 

@@ -11,7 +11,7 @@ from engine import clock
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import StartEventInfo, start_events
 from engine.db import Database
-from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotPermitted
+from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotPermitted, Reason
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance
 from engine.people import ADMIN_ROLE, get_actor, get_admin, get_writer
 from engine.read.definitions import latest_definition, load_workflow
@@ -113,7 +113,7 @@ class Outcome:
 
     instance_id: int
     done: bool
-    reason: str | None = None
+    reason: Reason | None = None
 
 
 BULK_ACTIONS = ("suspend", "resume", "terminate")
@@ -138,7 +138,7 @@ def bulk(db: Database, *, action: str, instance_ids: Sequence[int], actor: str,
                     _transition(session, instance_id, actor, action)
             outcomes.append(Outcome(instance_id, True))
         except CarbonFlowError as exc:
-            outcomes.append(Outcome(instance_id, False, str(exc)))
+            outcomes.append(Outcome(instance_id, False, exc.reason or Reason("refused", {"detail": str(exc)}, str(exc))))
     return outcomes
 
 
@@ -150,7 +150,9 @@ def _transition(session: Session, instance_id: int, actor: str, action: str,
     instance = progress.lock_instance(session, instance_id)
     allowed_from, target = TRANSITIONS[action]
     if instance.status not in allowed_from:
-        raise Conflict(f"instance {instance_id} is {instance.status}; cannot {action} it")
+        raise Conflict(reason=Reason("wrong_status", {"instance": str(instance_id), "status": instance.status,
+                                                      "action": action},
+                                     f"instance {instance_id} is {instance.status}; cannot {action} it"))
     instance.status = target
     instance.updated_at = clock.now()
     # A suspended instance keeps next_timer_at: the sweep skips it, and fires it once resumed.

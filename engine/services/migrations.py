@@ -18,7 +18,7 @@ from engine.bpmn import migration
 from engine.bpmn import runtime as rt
 from engine.bpmn.parsing import task_properties
 from engine.db import Database
-from engine.errors import CarbonFlowError, Conflict, NotFound
+from engine.errors import CarbonFlowError, Conflict, NotFound, Reason
 from engine.models import HumanTask, InstanceStatus, ProcessDefinition, ProcessInstance, TaskStatus
 from engine.people import get_admin
 from engine.read.definitions import load_workflow
@@ -36,14 +36,14 @@ class Preview:
     from_version: int
     to_version: int
     moves: list[migration.Move]
-    refusals: list[str]
+    refusals: list[Reason]
 
     @property
     def possible(self) -> bool:
         return not self.refusals and all(m.refusal is None for m in self.moves)
 
     @property
-    def reasons(self) -> list[str]:
+    def reasons(self) -> list[Reason]:
         return self.refusals + [m.refusal for m in self.moves if m.refusal]
 
 
@@ -53,7 +53,7 @@ class Outcome:
 
     instance_id: int
     done: bool
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
 
 
 def preview(session: Session, *, instance_ids: Sequence[int], to_version: int, mapping: Mapping[str, str],
@@ -72,7 +72,8 @@ def migrate(session: Session, *, instance_id: int, to_version: int, mapping: Map
     instance = progress.lock_instance(session, instance_id)
     found, workflow, target = _preview(session, instance, to_version, mapping, runtime)
     if not found.possible:
-        raise Conflict(f"instance {instance_id} cannot move to version {to_version}: {'; '.join(found.reasons)}")
+        raise _Refused(f"instance {instance_id} cannot move to version {to_version}: "
+                       f"{'; '.join(map(str, found.reasons))}", found.reasons)
     assert workflow is not None and target is not None
     spec, subprocess_specs = runtime.specs(target.content_hash, lambda: target.spec_json)
     old = {str(t.id): t.task_spec for t in migration.waiting(workflow)}
@@ -98,7 +99,7 @@ def migrate_each(db: Database, *, instance_ids: Sequence[int], to_version: int, 
                 migrate(session, instance_id=instance_id, to_version=to_version, mapping=mapping, actor=actor)
             outcomes.append(Outcome(instance_id, True))
         except CarbonFlowError as exc:
-            outcomes.append(Outcome(instance_id, False, (str(exc),)))
+            outcomes.append(Outcome(instance_id, False, tuple(_reasons(exc))))
     return outcomes
 
 
@@ -110,11 +111,14 @@ def _preview(session: Session, instance: ProcessInstance, to_version: int, mappi
                                                              ProcessDefinition.version == to_version))
     refusals = []
     if target is None:
-        refusals.append(f"process {instance.process_id} has no version {to_version}")
+        refusals.append(Reason("no_version", {"process": instance.process_id, "version": str(to_version)},
+                               f"process {instance.process_id} has no version {to_version}"))
     elif to_version <= current.version:
-        refusals.append(f"it runs on version {current.version}; migrate only to a newer version")
+        refusals.append(Reason("not_newer", {"version": str(current.version)},
+                               f"it runs on version {current.version}; migrate only to a newer version"))
     if instance.status not in MOVABLE:
-        refusals.append(f"it is {instance.status}; only running or suspended instances move")
+        refusals.append(Reason("not_movable", {"status": instance.status},
+                               f"it is {instance.status}; only running or suspended instances move"))
     if refusals or target is None:
         return Preview(instance.id, instance.title, current.version, to_version, [], refusals), None, None
     workflow = load_workflow(session, instance, runtime)
@@ -142,6 +146,21 @@ def _reread_changed_tasks(session: Session, instance: ProcessInstance, workflow:
             progress.reread_task(session, instance, row, task, runtime)
             changed.append(now.bpmn_id)
     return changed
+
+
+def _reasons(exc: CarbonFlowError) -> list[Reason]:
+    """Why an instance did not move: the preview's reasons when that was it, else the error itself."""
+    if isinstance(exc, _Refused):
+        return exc.reasons
+    return [exc.reason or Reason("refused", {"detail": str(exc)}, str(exc))]
+
+
+class _Refused(Conflict):
+    """A migration refused by its preview, carrying the preview's reasons."""
+
+    def __init__(self, message: str, reasons: list[Reason]):
+        super().__init__(message)
+        self.reasons = reasons
 
 
 def _instance(session: Session, instance_id: int) -> ProcessInstance:

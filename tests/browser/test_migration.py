@@ -26,7 +26,7 @@ def test_the_admin_previews_and_migrates_the_instance_that_can_move_and_sees_why
     assert page.locator(f'tr[data-instance="{movable}"]').get_attribute("class") == "movable"
     refused = page.locator(f'tr[data-instance="{stuck}"]')
     assert refused.get_attribute("class") == "refused"
-    assert "analyse_cause is not in the new version" in refused.inner_text()
+    assert "analyse_cause 不在新版本中：请将其映射到新版本中存在的元素。" in refused.inner_text()
 
     page.locator("form[action$='/instances/migrate'] button.primary").click()
     page.wait_for_url("**/instances**")

@@ -73,7 +73,8 @@ def test_a_removed_task_is_refused_without_a_mapping_and_moves_with_one(db):
     with db.reading() as session:
         [refused] = migrations.preview(session, instance_ids=[nc], to_version=3, mapping={}, actor="admin")
     assert not refused.possible
-    assert refused.reasons == ["analyse_cause is not in the new version: map it to an element that is"]
+    assert [str(r) for r in refused.reasons] == ["analyse_cause is not in the new version: map it to an element that is"]
+    assert [(r.code, r.params) for r in refused.reasons] == [("element_missing", {"element": "analyse_cause"})]
     before = instance(db, nc).state_json
     with db.transaction() as session, pytest.raises(Conflict, match="analyse_cause is not in the new version"):
         migrations.migrate(session, instance_id=nc, to_version=3, mapping={}, actor="admin")
@@ -96,9 +97,9 @@ def test_only_running_instances_move_only_forward_and_only_by_an_admin(db):
                                        actor="admin")
         with pytest.raises(NotPermitted):
             migrations.preview(session, instance_ids=[nc], to_version=2, mapping={}, actor="body")
-    assert same.reasons == ["it runs on version 1; migrate only to a newer version"]
-    assert unknown.reasons == ["process corrective_action has no version 9"]
-    assert bad_map.reasons == ["the mapping names nonesuch, which the new version does not have"]
+    assert [str(r) for r in same.reasons] == ["it runs on version 1; migrate only to a newer version"]
+    assert [str(r) for r in unknown.reasons] == ["process corrective_action has no version 9"]
+    assert [str(r) for r in bad_map.reasons] == ["the mapping names nonesuch, which the new version does not have"]
 
 
 def test_each_instance_moves_in_its_own_transaction(db):
@@ -109,4 +110,4 @@ def test_each_instance_moves_in_its_own_transaction(db):
     _deploy(db, RENAMED, "Root cause")
     outcomes = migrations.migrate_each(db, instance_ids=[moving, stuck], to_version=3, mapping={}, actor="admin")
     assert [(o.instance_id, o.done) for o in outcomes] == [(moving, True), (stuck, False)]
-    assert "analyse_cause is not in the new version" in outcomes[1].reasons[0]
+    assert [r.code for r in outcomes[1].reasons] == ["element_missing"]

@@ -57,7 +57,7 @@ def test_bulk_actions_act_on_each_chosen_instance_and_name_the_refused(sign_in, 
                                                 "instance": [first, second]}, follow_redirects=True)
     text = page.get_data(as_text=True)
     assert instance(db, first).status == "suspended"
-    assert f"#{second}" in text and "cannot suspend" in text  # the engine's reason, on the page
+    assert f"#{second} 未变更：#{second} 当前为“已暂停”：不能暂停。" in text  # the engine's reason, in Chinese
     unchanged = client.post("/instances/bulk", data={"csrf_token": _token(client), "action": "terminate",
                                                      "instance": [first]}, follow_redirects=True)
     assert 'class="flash error"' in unchanged.get_data(as_text=True)
@@ -137,7 +137,7 @@ def test_a_migration_is_previewed_per_instance_then_moves_those_that_can(sign_in
         "csrf_token": token, "to_version": "3", "instance": [waiting_first, analysing]}).get_data(as_text=True)
     assert f'data-instance="{waiting_first}" class="movable"' in page
     assert f'data-instance="{analysing}" class="refused"' in page
-    assert "analyse_cause is not in the new version" in page
+    assert 'data-reason="element_missing">analyse_cause 不在新版本中' in page
     client.post("/instances/migrate", data={"csrf_token": token, "to_version": "3", "instance": [waiting_first]})
     assert open_task_names(db, waiting_first) == ["evaluate_consequences"]
     shown = client.get(f"/instances/{waiting_first}").get_data(as_text=True)

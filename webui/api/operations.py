@@ -192,7 +192,7 @@ def migrate(body: dict[str, Any]) -> list[dict[str, Any]]:
     outcomes = migrations.migrate_each(database(), instance_ids=body["instance_ids"], to_version=body["to_version"],
                                        mapping=body["mapping"], actor=current_actor())
     if not any(o.done for o in outcomes):
-        abort(409, message="no instance moved: " + "; ".join(f"#{o.instance_id}: {' '.join(o.reasons)}"
+        abort(409, message="no instance moved: " + "; ".join(f"#{o.instance_id}: {' '.join(map(str, o.reasons))}"
                                                             for o in outcomes))
     return [{"instance_id": o.instance_id, "done": o.done, "reasons": list(o.reasons)} for o in outcomes]
 
