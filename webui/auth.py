@@ -147,7 +147,7 @@ def admins_only() -> None:
     """A blueprint's before_request: only a signed-in process_admin goes on; anyone else gets 403 (audited)."""
     if not current_user.is_authenticated or not current_user.has_role(ADMIN_ROLE):
         g.refusal = f"needs role {ADMIN_ROLE}"
-        abort(403)
+        abort(403, description=_("Only a process administrator may open this page."))
 
 
 def _safe_next(target: str | None) -> str | None:

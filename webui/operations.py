@@ -168,9 +168,18 @@ def configure_schedule(process_id: str) -> Any:
             flash(_("Give the next start as a date and a time (hh:mm)."), "error")
             return redirect(url_for(".schedule_list"))
     period = request.form.get("period", "").strip() or None
-    return _act(lambda session: schedules.configure(session, process_id=process_id, actor=current_user.username,
-                                                    next_run_at=next_run_at, period=period, enabled=not off),
-                _("The schedule of %(process)s was changed.", process=process_id), back=url_for(".schedule_list"))
+    try:
+        return _act(lambda session: schedules.configure(session, process_id=process_id, actor=current_user.username,
+                                                        next_run_at=next_run_at, period=period, enabled=not off),
+                    _("The schedule of %(process)s was changed.", process=process_id), back=url_for(".schedule_list"))
+    except InvalidFormData as exc:  # said on the schedules page, in the page's language
+        if "period" in exc.errors:
+            flash(_("Not changed: the period must be an ISO 8601 duration such as P1Y."), "error")
+        elif next_run_at is not None:
+            flash(_("Not changed: the next start must be in the future; to start one now, use Start now."), "error")
+        else:
+            flash(_("Not changed: give the next start date to switch the schedule on."), "error")
+        return schedule_list(), 422
 
 
 @blueprint.route("/schedules/<process_id>/start", methods=["POST"])
@@ -191,6 +200,8 @@ def _act(change: Any, done: str | None, *, back: str | None = None) -> Any:
     try:
         with database().transaction() as session:
             change(session)
+    except InvalidFormData:
+        raise  # the view says it in the page's language
     except CarbonFlowError as exc:
         abort_for(exc)
     if done:

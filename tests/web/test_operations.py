@@ -158,7 +158,7 @@ def test_a_schedule_is_never_moved_into_the_past(sign_in, db):
                                  .where(StartSchedule.process_id == "internal_audit")).one()
     refused = client.post("/schedules/internal_audit", data={"csrf_token": token, "next_date": "2020-01-01",
                                                              "next_time": "10:30"})
-    assert refused.status_code == 422 and "start now" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "下次启动时间必须在将来" in refused.get_data(as_text=True)
     with db.reading() as session:
         assert session.scalars(select(StartSchedule.next_run_at)
                                .where(StartSchedule.process_id == "internal_audit")).one() == before
