@@ -6,7 +6,7 @@ from waitress import serve as waitress_serve
 
 from cli.base import fail_cleanly
 from engine.background.worker import Background
-from webui.app import create_app
+from webui.app import MAX_BODY_BYTES, create_app
 
 
 @click.command()
@@ -27,7 +27,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, no_worker: boo
     click.echo(f"CarbonFlow on http://{host}:{port}/ (background worker: "
                f"{'off' if no_worker else settings.broker_url or 'in-process'})", err=True)
     try:
-        waitress_serve(create_app(settings, db=db), host=host, port=port, threads=threads)
+        # waitress refuses a larger body itself (413) instead of spooling up to its own 1 GiB default first.
+        waitress_serve(create_app(settings, db=db), host=host, port=port, threads=threads,
+                       max_request_body_size=MAX_BODY_BYTES)
     finally:
         if background is not None:
             background.stop()

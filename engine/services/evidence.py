@@ -19,6 +19,8 @@ from engine.services import audit
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_FILES = 20
+# Unicode's bidirectional formatting characters (embeddings, overrides, isolates, marks).
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$")
 
 
@@ -42,7 +44,8 @@ def check(uploads: Sequence[Upload], form_key: str, *, required: bool = False) -
         name = _base_name(upload.file_name)
         if not name or len(name) > 255:
             problems.append(f"File name {upload.file_name!r} must be 1 to 255 characters.")
-        elif name.startswith(".") or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        elif name.startswith(".") or any(ord(c) < 32 or ord(c) == 127 or c in BIDI_CONTROLS for c in name):
+            # Bidirectional controls would show "report‮fdp.exe" as "reportexe.pdf": refused like other controls.
             problems.append(f"File name {upload.file_name!r} may not start with a dot or hold control characters.")
         if not _CONTENT_TYPE.match(upload.content_type or ""):
             problems.append(f"{name!r}: {upload.content_type!r} is not a content type such as application/pdf.")

@@ -78,9 +78,14 @@ def _deliver(session: Session, name: str, payload: Any, actor: str, runtime: rt.
 
 
 def check_sender(session: Session, *, name: str, actor: str, runtime: rt.Runtime | None = None) -> None:
-    """Refuse now what delivering later would refuse: an unknown sender, or one who may not start it."""
+    """Refuse now what delivering later would refuse: an unknown sender, one who may not start what it starts,
+    or a message nothing starts on and no instance waits for (it would only fail as a job, again and again)."""
     sender = get_writer(session, actor)
-    _check_may_start(_starting_definitions(session, name), name, sender, runtime or rt.shared_runtime())
+    definitions = _starting_definitions(session, name)
+    if not definitions and session.scalar(select(MessageSubscription.id).where(
+            MessageSubscription.message_name == name).limit(1)) is None:
+        raise NotFound(f"no process starts on message {name!r} and no instance waits for it")
+    _check_may_start(definitions, name, sender, runtime or rt.shared_runtime())
 
 
 def deliver_thrown(session: Session, *, source: ProcessInstance, thrown: list[rt.ThrownMessage],

@@ -304,3 +304,16 @@ def test_instances_and_tasks_carry_their_instance_title(cli):
     assert [i["title"] for i in _json(cli, "instances") if i["id"] == started["id"]] == [START["title"]]
     assert _task(cli, "li.carbon", "evaluate_consequences")["instance_title"] == START["title"]
 
+
+
+def test_serve_has_waitress_refuse_a_body_larger_than_the_app_takes(cli, monkeypatch):
+    """waitress would otherwise spool up to 1 GiB of a request before the app's own limit refuses it."""
+    import cli.serve as serving
+    from webui.app import MAX_BODY_BYTES
+
+    given = {}
+    monkeypatch.setattr(serving, "waitress_serve", lambda app, **options: given.update(options))
+    cli("init")
+    cli("serve", "--no-worker", "--port", "8123")
+    assert given["max_request_body_size"] == MAX_BODY_BYTES
+    assert MAX_BODY_BYTES >= 25 * 1024 * 1024 * 4 // 3  # a 25 MiB evidence file as base64 in the API's JSON

@@ -126,6 +126,8 @@ def test_whoever_is_offered_an_open_step_reads_the_evidence_that_came_before(db)
     (evidence.Upload("   ", b"x"), "1 to 255"),
     (evidence.Upload(".bash_profile", b"x"), "start with a dot"),
     (evidence.Upload("report\x1b[31m.pdf", b"x"), "control characters"),
+    (evidence.Upload("report\u202efdp.exe", b"x"), "control characters"),  # shows as reportexe.pdf
+    (evidence.Upload("photo\u2067gpj.bat", b"x"), "control characters"),
     (evidence.Upload("report.pdf", b"x", "text/html; charset=utf-8" * 20), "content type"),
 ])
 def test_file_names_and_content_types_that_could_mislead_are_refused(db, upload, problem):

@@ -556,3 +556,14 @@ def test_instances_and_tasks_carry_the_title_of_what_they_are_about(db, api):
     assert task["instance_title"] == "Kiln 2 gas meter out of calibration"
     assert caller.get(f"/api/v1/tasks/{task['id']}").get_json()["instance_title"] == task["instance_title"]
 
+
+
+def test_a_message_nothing_starts_on_or_waits_for_is_refused_at_once_and_queues_nothing(api, db):
+    from engine.models import Job
+
+    with db.reading() as session:
+        before = session.scalar(select(func.count()).select_from(Job))
+    response = api("body").post("/api/v1/messages/no_such_message", json={"data": {}})
+    assert response.status_code == 404 and "no_such_message" in response.get_json()["message"]
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Job)) == before

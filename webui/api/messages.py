@@ -30,6 +30,7 @@ class MessageRequest(ma.Schema):
 @blueprint.arguments(MessageRequest)
 @blueprint.response(202, schemas.Job)
 @blueprint.alt_response(403, description="The message starts a process this user may not start.")
+@blueprint.alt_response(404, description="No process starts on the message and no instance waits for it.")
 def send(body: dict[str, Any], name: str) -> dict[str, Any]:
     """Queue the message as a job; the sender's right to start what it starts is checked now, not later."""
     actor = current_actor()
