@@ -84,11 +84,13 @@ MESSAGES: dict[str, Any] = {
     "unreachable": _("%(name)s cannot be reached from any start event."),
     "dead_end": _("%(name)s leads to no end event."),
     "loop_without_wait": _("A loop without a wait state (a user task, a timer or a message): %(ids)s. It would run "
-                           "until the engine gives up."),
+                           "until the engine gives up, so it is refused."),
     "no_default_flow": _("The gateway has only conditional flows out (%(flows)s) and no default flow: if every "
                          "condition is false the instance stops here."),
     "no_end_event": _("The process has no end event: draw where each path ends."),
     "no_due": _("%(name)s has no dueIn or dueDate: it is never due, never overdue."),
+    "timer_too_frequent": _("The timer repeats every %(period)s (timeCycle %(cycle)s): a timer may not repeat more "
+                            "often than once a minute."),
     "short_timer_cycle": _("The timer repeats every %(period)s (timeCycle %(cycle)s): shorter than an hour."),
 }
 

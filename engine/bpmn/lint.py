@@ -31,7 +31,18 @@ FLOW_NODES = SUBPROCESSES | {
 WAITING_TASKS = frozenset({"userTask", "manualTask", "receiveTask", "callActivity"})
 WAITING_EVENTS = frozenset({"timerEventDefinition", "messageEventDefinition", "signalEventDefinition",
                             "conditionalEventDefinition"})
-SHORTEST_CYCLE = timedelta(hours=1)
+SHORTEST_CYCLE = timedelta(hours=1)  # shorter: a warning
+SHORTEST_ALLOWED = timedelta(minutes=1)  # shorter (or none at all): refused, it would open a task every tick
+
+
+def refusals(root: Any) -> list[Problem]:
+    """What deploy refuses in the flow itself: a loop that never waits, a timer repeating within a minute."""
+    found: list[Problem] = []
+    for process in executable_processes(root):
+        for container in [process, *_descendants(process, SUBPROCESSES)]:
+            found += list(_loops_without_wait(_Graph.of(container)))
+        found += list(_too_frequent_timers(process))
+    return [Problem(p.code, p.element, p.params, p.message, severity="error") for p in found]
 
 
 def warnings(root: Any) -> list[Problem]:
@@ -40,7 +51,7 @@ def warnings(root: Any) -> list[Problem]:
     for process in executable_processes(root):
         for container in [process, *_descendants(process, SUBPROCESSES)]:
             graph = _Graph.of(container)
-            found += [*_unreachable(graph), *_dead_ends(graph), *_loops_without_wait(graph)]
+            found += [*_unreachable(graph), *_dead_ends(graph)]
         found += [*_no_end(process), *_no_default_flow(process), *_no_due(process), *_short_timer_cycles(process)]
     return found
 
@@ -155,11 +166,21 @@ def _no_due(process: Any) -> Iterator[Problem]:
             yield _warning("no_due", task, "has no dueIn or dueDate property: it is never due, never overdue")
 
 
+def _too_frequent_timers(process: Any) -> Iterator[Problem]:
+    for cycle in process.iter(f"{BPMN}timeCycle"):
+        expression = (cycle.text or "").strip()
+        period = _cycle_period(expression)
+        if period is not None and _is_short(period, SHORTEST_ALLOWED):
+            event = cycle.getparent().getparent()
+            yield _warning("timer_too_frequent", event, f"repeats every {period} (timeCycle {expression}): a timer "
+                           "may not repeat more often than once a minute", cycle=expression, period=period)
+
+
 def _short_timer_cycles(process: Any) -> Iterator[Problem]:
     for cycle in process.iter(f"{BPMN}timeCycle"):
         expression = (cycle.text or "").strip()
         period = _cycle_period(expression)
-        if period is not None and _is_short(period):
+        if period is not None and _is_short(period) and not _is_short(period, SHORTEST_ALLOWED):
             event = cycle.getparent().getparent()  # timeCycle in timerEventDefinition in the event
             yield _warning("short_timer_cycle", event, f"repeats every {period} (timeCycle {expression}), "
                            "more often than once an hour", cycle=expression, period=period)
@@ -176,7 +197,7 @@ def _cycle_period(expression: str) -> str | None:
     return next((part for part in text.split("/")[1:] if part.upper().startswith("P")), None)
 
 
-def _is_short(duration: str) -> bool:
+def _is_short(duration: str, shortest: timedelta = SHORTEST_CYCLE) -> bool:
     try:
         parts = TimerEventDefinition.parse_iso_duration(duration)
     except Exception:  # Spiff raises a bare Exception for a bad duration
@@ -185,7 +206,7 @@ def _is_short(duration: str) -> bool:
         return False
     length = timedelta(hours=parts.get("hours", 0), minutes=parts.get("minutes", 0),
                        seconds=parts.get("seconds", 0))
-    return length < SHORTEST_CYCLE
+    return length < shortest
 
 
 def _waits(node: Any) -> bool:

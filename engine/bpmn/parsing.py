@@ -14,16 +14,14 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition,
-    TimerEventDefinition,
-)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from engine.bpmn import lint
 from engine.bpmn.scripting import SandboxViolation, compile_check
 from engine.errors import InvalidProcess, Refusals
 from engine.periods import Period
@@ -99,6 +97,8 @@ def parse_tree(root: Any, file_name: str, *, roles: Collection[str], form_keys: 
                queries: Mapping[str, Collection[str]]) -> ParsedProcess:
     """Parse and check the tree ``parse_xml`` read; one InvalidProcess carries every refusal found."""
     refusals = Refusals(file_name)
+    for problem in lint.refusals(root):  # read before SpiffWorkflow's parser takes the tree
+        refusals.add(problem.code, problem.element, problem.message, **problem.params)
     process_id, spec, subprocess_specs = _spiff_specs(root, refusals)
     specs = [spec, *subprocess_specs.values()]
     for each in specs:

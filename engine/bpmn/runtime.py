@@ -124,10 +124,30 @@ def _choose_start(workflow: BpmnWorkflow, event_id: str, fire_timer: bool) -> No
                                                  "duration": 1.0})
 
 
+# Engine steps one transaction may run before the instance is stopped in error: a loop of scripts and gateways
+# with no person, timer or message to wait for would otherwise run until SpiffWorkflow gives up (around a
+# thousand steps) and the instance ended "completed" with its data lost. The shipped processes need a few dozen.
+MAX_ENGINE_STEPS = 500
+
+
+class StepBudgetExceeded(Exception):
+    """Raised when one advance runs more engine steps than MAX_ENGINE_STEPS."""
+
+
 def advance(workflow: BpmnWorkflow) -> str | None:
     """Run engine steps until people or events are needed; return the error text if a step failed."""
+    steps = 0
+
+    def count(task: Any) -> None:
+        nonlocal steps
+        steps += 1
+        if steps > MAX_ENGINE_STEPS:
+            raise StepBudgetExceeded(
+                f"more than {MAX_ENGINE_STEPS} steps ran without waiting for a person, a timer or a message "
+                f"(the last at {task.task_spec.bpmn_id or task.task_spec.name!r}): a loop without a wait state?")
+
     try:
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(will_complete_task=count)
     except Exception as exc:  # noqa: BLE001 - any model failure belongs on the instance, not in a crash
         return describe_error(exc)
     return None
@@ -201,50 +221,6 @@ def take_thrown_messages(workflow: BpmnWorkflow) -> list[ThrownMessage]:
     return [ThrownMessage(event.event_definition.name, json_safe(event.payload))
             for event in workflow.get_events()
             if isinstance(event.event_definition, MessageEventDefinition)]
-
-
-def retry_failed(workflow: BpmnWorkflow, data: dict[str, Any] | None) -> str | None:
-    """Run failed steps again (with corrected data) and advance.
-
-    A failed user task (its postScript) is re-run at once, since its person already submitted.
-    With no failed step, the error was in preparing what comes next (a user task, or a timer or
-    message wait whose expression failed); those steps get the data and are prepared again.
-    """
-    # A timer start that fired and failed in the same step still waits to complete its last cycle: completing it
-    # first (as the step would have) keeps it from re-making its branch under the step retried below.
-    workflow.refresh_timers()
-    for start in workflow.get_tasks(state=TaskState.READY):
-        if isinstance(start.task_spec, StartEvent):
-            start.run()
-    failed = workflow.get_tasks(state=TaskState.ERROR)
-    if not failed:
-        return _prepare_again(workflow, data)
-    for task in failed:
-        if data:
-            task.data.update(deepcopy(data))
-        task._set_state(TaskState.READY)  # SpiffWorkflow's documented way back from ERROR
-        if isinstance(task.task_spec, UserTask):
-            try:
-                task.run()
-            except Exception as exc:  # noqa: BLE001
-                return describe_error(exc)
-    return advance(workflow)
-
-
-def _prepare_again(workflow: BpmnWorkflow, data: dict[str, Any] | None) -> str | None:
-    ready_or_waiting = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
-    # A step whose preparation failed stays FUTURE under a completed parent.
-    stalled = [t for t in workflow.get_tasks(state=TaskState.FUTURE)
-               if t.parent is not None and t.parent.state == TaskState.COMPLETED]
-    for task in ready_or_waiting + stalled:
-        if data:
-            task.data.update(deepcopy(data))
-    try:
-        for task in stalled:
-            task.task_spec._update(task)  # what SpiffWorkflow does when the parent completes
-    except Exception as exc:  # noqa: BLE001
-        return describe_error(exc)
-    return advance(workflow)
 
 
 def is_stuck(workflow: BpmnWorkflow) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.bpmn import runtime as rt
+from engine.bpmn.retry import retry_failed
 from engine.bpmn.parsing import StartEventInfo, start_events
 from engine.db import Database
 from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotPermitted, Reason
@@ -99,7 +100,7 @@ def retry(session: Session, *, instance_id: int, actor: str, data: dict[str, Any
     instance = _transition(session, instance_id, actor, "retry", {"data": data or {}})
     instance.error_message = None
     workflow = load_workflow(session, instance, runtime)
-    error = rt.retry_failed(workflow, data)
+    error = retry_failed(workflow, data)
     if error is None and rt.is_stuck(workflow):
         error = "retried, but nothing in the process can run: correct the data and retry again"
     thrown = progress.save(session, instance=instance, workflow=workflow, runtime=runtime, actor=actor, error=error)

@@ -1,6 +1,7 @@
 """Human task use cases: claim, unclaim, delegate, complete."""
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +13,7 @@ from engine import clock
 from engine.bpmn import runtime as rt
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import (
+    Evidence,
     HumanTask,
     InstanceStatus,
     ProcessDefinition,
@@ -166,8 +168,17 @@ def complete_signed(session: Session, *, task_id: int, actor: str, data: Any, pa
     audit.record(session, action="signature", actor=actor, instance_id=task.instance_id, task_id=task.id, data={
         "meaning": "rejected" if meaning == "returned" else meaning, "task": task.name, "title": task.title,
         "statement": f"{actor} signed “{task.title}”: {'rejected' if meaning == 'returned' else meaning}",
-        "signs_for": task.signature})
+        "signs_for": task.signature, "record_sha256": signed_record_hash(session, task)})
     return task
+
+
+def signed_record_hash(session: Session, task: HumanTask) -> str:
+    """SHA-256 of what a signature signs (21 CFR 11.70): the decision's task, its entries and its evidence files."""
+    files = sorted(session.scalars(select(Evidence.sha256).where(Evidence.task_id == task.id)))
+    record = {"instance_id": task.instance_id, "task_id": task.id, "task": task.name, "form_key": task.form_key,
+              "data": task.submitted_data, "evidence_sha256": files}
+    return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False,
+                                     separators=(",", ":")).encode()).hexdigest()
 
 
 

@@ -124,3 +124,19 @@ def test_a_decision_handed_to_someone_outside_its_role_cannot_be_signed_by_them(
     with db.reading() as session:
         assert session.get(HumanTask, task.id).status == "ready"
         assert session.scalar(select(AuditEvent).where(AuditEvent.action == "signature")) is None
+
+
+def test_the_signature_is_linked_to_the_record_it_signs_by_its_hash(db):
+    from engine.services.tasks import signed_record_hash
+
+    task = _open_decision(db, user_task("decide", DECISION_FORM, signature="required"))
+    with db.transaction() as session:
+        tasks.complete_signed(session, task_id=task.id, actor="gm", data=sample_form(DECISION_FORM),
+                              password=PASSWORD)
+    with db.reading() as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "signature"))
+        done = session.get(HumanTask, task.id)
+        assert event.data["record_sha256"] == signed_record_hash(session, done)
+        done.submitted_data = {**done.submitted_data, "comment": "altered afterwards"}
+        assert signed_record_hash(session, done) != event.data["record_sha256"]  # a changed record no longer matches
+        session.rollback()

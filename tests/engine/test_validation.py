@@ -50,12 +50,6 @@ WARNINGS = {
                                  ("again", "e"), conditional=(("again", "stuck", "n"),)),
                  _model(WORK + GATE + _script("stuck"), ("s", "work"), ("work", "again"), ("again", "e"),
                         ("stuck", "e"), conditional=(("again", "stuck", "n"),))),
-    "loop_without_wait": ("calc", _model(WORK + _script("calc") + GATE, ("s", "work"), ("work", "calc"),
-                                         ("calc", "again"), ("again", "e"),
-                                         conditional=(("again", "calc", "n &lt; 3"),)),
-                          _model(WORK + _script("calc") + GATE, ("s", "work"), ("work", "calc"),
-                                 ("calc", "again"), ("again", "e"),
-                                 conditional=(("again", "work", "n &lt; 3"),))),
     "no_default_flow": ("again", _model(WORK + GATE.replace(' default="f_again_e"', ""), ("s", "work"),
                                         ("work", "again"), conditional=CHOICE),
                         _model(WORK + GATE, ("s", "work"), ("work", "again"), conditional=CHOICE)),
@@ -66,6 +60,13 @@ WARNINGS = {
                           _model(WORK + _timer('"R/PT1H"'), ("s", "work"), ("work", "e"),
                                  ("remind", "nudge"), ("nudge", "e"))),
 }
+
+
+# A script and a gateway going round with nothing to wait for (refused), and the same loop through the user task.
+BUSY_LOOP = _model(WORK + _script("calc") + GATE, ("s", "work"), ("work", "calc"), ("calc", "again"), ("again", "e"),
+                   conditional=(("again", "calc", "n &lt; 3"),))
+WAITING_LOOP = _model(WORK + _script("calc") + GATE, ("s", "work"), ("work", "calc"), ("calc", "again"),
+                      ("again", "e"), conditional=(("again", "work", "n &lt; 3"),))
 
 
 def _codes(problems):
@@ -121,9 +122,25 @@ def test_each_warning_stands_at_its_element_and_goes_when_the_model_is_fixed(cod
     assert lint.warnings(parse_xml(fixed, "fixed.bpmn")) == []
 
 
+def test_a_loop_without_a_wait_state_is_refused_at_deploy_where_it_stands(db):
+    with pytest.raises(InvalidProcess) as caught:
+        deploy(db, BUSY_LOOP, "loop.bpmn")
+    assert [(p.code, p.element, p.params["ids"]) for p in caught.value.problems] == [
+        ("loop_without_wait", "calc", "calc, again")]
+    assert _codes(_validate(db, BUSY_LOOP).refusals) == [("loop_without_wait", "calc")]
+    assert lint.refusals(parse_xml(WAITING_LOOP, "fine.bpmn")) == []
+    deploy(db, WAITING_LOOP, "fine.bpmn")
+
+
+@pytest.mark.parametrize("cycle", ['"R/PT0S"', '"R/PT30S"', '"R/2027-03-01T09:00:00+08:00/PT0S"'])
+def test_a_timer_repeating_within_a_minute_is_refused(db, cycle):
+    source = _model(WORK + _timer(cycle), ("s", "work"), ("work", "e"), ("remind", "nudge"), ("nudge", "e"))
+    with pytest.raises(InvalidProcess) as caught:
+        deploy(db, source, "ticking.bpmn")
+    assert _codes(caught.value.problems) == [("timer_too_frequent", "remind")]
+
+
 def test_warnings_name_the_element_and_the_values_a_translation_needs():
-    loop = lint.warnings(parse_xml(WARNINGS["loop_without_wait"][1], "loop.bpmn"))
-    assert [(w.code, w.params["ids"]) for w in loop] == [("loop_without_wait", "calc, again")]
     timer = lint.warnings(parse_xml(WARNINGS["short_timer_cycle"][1], "timer.bpmn"))
     assert timer[0].params == {"type": "boundaryEvent", "name": "Reminder", "cycle": '"R/PT10M"',
                                "period": "PT10M"}
