@@ -29,6 +29,7 @@ from webui import (
     operations,
     people_admin,
     process_admin,
+    security_headers,
     tasks,
 )
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     api.register(app, csrf)
     app.before_request(_require_sign_in)
     app.after_request(_audit_refusal)
+    app.after_request(security_headers.add)
     app.context_processor(i18n.template_helpers)
     app.add_url_rule("/", "home", lambda: redirect(url_for("inbox.show")))
     plant = ZoneInfo(settings.timezone)
