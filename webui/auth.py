@@ -134,7 +134,7 @@ def _check(username: str, password: str, how: dict[str, str]) -> str | None:
                          data={"reason": "too many attempts", **how})
             return _("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=WINDOW.seconds // 60)
         user = session.scalar(select(User).where(User.username == username))
-        if user is None or not user.active or not verify_password(user, password):
+        if not verify_password(user, password) or user is None or not user.active:  # the hash runs for every name
             audit.record(session, action="sign_in_refused", actor=username[:80] or "-",
                          data={"reason": "wrong name or password" if user is None or user.active else "deactivated",
                                "address": request.remote_addr, **how})

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -70,13 +71,21 @@ def check_roles(session: Session, roles: Sequence[str]) -> None:
         raise InvalidFormData("user", {"roles": [message]})
 
 
-def verify_password(user: User, password: str) -> bool:
-    if not user.password_hash:
-        return False
+def verify_password(user: User | None, password: str) -> bool:
+    """Whether the password is the user's; an unknown user (None) or one without a password costs the same hash,
+    so that the time a refusal takes does not tell which names exist."""
+    stored = user.password_hash if user is not None and user.password_hash else _decoy_hash()
     try:
-        return _hasher.verify(user.password_hash, password)
+        right = _hasher.verify(stored, password)
     except Exception:  # noqa: BLE001 - argon2 raises several types for "no"
-        return False
+        right = False
+    return right and user is not None and bool(user.password_hash)
+
+
+@lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    """A hash of no one's password, made once, checked against when there is no real one."""
+    return PasswordHasher().hash(secrets.token_urlsafe(16))
 
 
 def require_admin(session: Session, actor: str, what: str) -> Actor:
