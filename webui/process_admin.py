@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.errors import CarbonFlowError, InvalidFormData, InvalidProcess
-from engine.read import instance_search, process_diff, process_versions
+from engine.read import instance_search, process_versions
 from engine.read.steps import directory_names
 from engine.services import deployments
 from webui import catalog, problems
@@ -83,26 +83,17 @@ def _heat(session: Any, process_id: str, version: int) -> tuple[Any, dict[str, i
 @blueprint.route("/processes/<process_id>/diff")
 def diff(process_id: str) -> Any:
     """Two versions compared (by default the newest against the one before it)."""
-    with database().reading() as session:
-        old_version, new_version = _versions_asked(session, process_id)
-        old = _source(session, process_id, old_version).bpmn_source
-        new = _source(session, process_id, new_version).bpmn_source
-    changes = process_diff.diff(old, new)
-    return render_template("admin/diff.html", process_id=process_id, old_version=old_version,
-                           new_version=new_version, changes=changes,
-                           describe=problems.describe_facet)
+    found = _compared(process_id)
+    return render_template("admin/diff.html", process_id=process_id, old_version=found.old_version,
+                           new_version=found.new_version, changes=found.changes, describe=problems.describe_facet)
 
 
 @blueprint.route("/processes/<process_id>/diff.json")
 def diff_data(process_id: str) -> Any:
     """Both versions' BPMN with the ids added, removed and changed (for the diff page's diagrams)."""
-    with database().reading() as session:
-        old_version, new_version = _versions_asked(session, process_id)
-        old = _source(session, process_id, old_version).bpmn_source
-        new = _source(session, process_id, new_version).bpmn_source
-    changes = process_diff.diff(old, new)
-    return jsonify(old=old, new=new, **{kind: [e.element_id for e in changes.of_kind(kind)]
-                                       for kind in ("added", "removed", "changed")})
+    found = _compared(process_id)
+    return jsonify(old=found.old_source, new=found.new_source, **{
+        kind: [e.element_id for e in found.changes.of_kind(kind)] for kind in ("added", "removed", "changed")})
 
 
 @blueprint.route("/processes/upload", methods=["POST"])
@@ -164,18 +155,18 @@ def _source(session: Any, process_id: str, version: int) -> Any:
         abort_for(exc)
 
 
-def _versions_asked(session: Any, process_id: str) -> tuple[int, int]:
-    """The versions named by ?old= and ?new=; without them the newest and the one before it."""
-    if "old" not in request.args and "new" not in request.args:
+def _compared(process_id: str) -> process_versions.Comparison:
+    """The versions named by ?old= and ?new= compared; without them the newest and the one before it."""
+    old = new = None
+    if "old" in request.args or "new" in request.args:
         try:
-            newest = process_versions.versions(session, process_id)[0].version
+            old, new = int(request.args["old"]), int(request.args["new"])
+        except (KeyError, ValueError):
+            abort(400, description=_("Name two versions to compare: old and new, as numbers."))
+        if not (0 < old < 2**31 and 0 < new < 2**31):
+            abort(404)
+    with database().reading() as session:
+        try:
+            return process_versions.compare(session, process_id, old, new)
         except CarbonFlowError as exc:
             abort_for(exc)
-        return max(newest - 1, 1), newest
-    try:
-        old, new = int(request.args["old"]), int(request.args["new"])
-    except (KeyError, ValueError):
-        abort(400, description=_("Name two versions to compare: old and new, as numbers."))
-    if not (0 < old < 2**31 and 0 < new < 2**31):
-        abort(404)
-    return old, new

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
 from engine.errors import NotFound
+from engine.read import process_diff
 from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance, StartSchedule
 
 # The instance statuses an admin counts per version, in the order the pages show them.
@@ -77,6 +78,27 @@ def version_source(session: Session, process_id: str, version: int) -> ProcessDe
     if definition is None:
         raise NotFound(f"process {process_id!r} has no version {version}")
     return definition
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two versions of a process, their BPMN, and what changed from the old to the new."""
+
+    old_version: int
+    new_version: int
+    old_source: str
+    new_source: str
+    changes: process_diff.ProcessDiff
+
+
+def compare(session: Session, process_id: str, old: int | None = None, new: int | None = None) -> Comparison:
+    """Compare two versions; left out, ``new`` is the newest and ``old`` the one before it (or the same)."""
+    if old is None or new is None:
+        newest = versions(session, process_id)[0].version
+        old, new = old or max(newest - 1, 1), new or newest
+    old_source = version_source(session, process_id, old).bpmn_source
+    new_source = version_source(session, process_id, new).bpmn_source
+    return Comparison(old, new, old_source, new_source, process_diff.diff(old_source, new_source))
 
 
 def _counts(session: Session, key, *where) -> dict[object, dict[str, int]]:  # type: ignore[no-untyped-def]

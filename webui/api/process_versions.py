@@ -9,7 +9,7 @@ from flask_smorest import abort
 
 from engine.errors import InvalidProcess
 from engine.people import get_admin
-from engine.read import process_diff, process_versions
+from engine.read import process_versions
 from engine.services import deployments, validation
 from webui import problems
 from webui.api import schemas
@@ -174,12 +174,9 @@ def diff(query: dict[str, int], process_id: str) -> dict[str, Any]:
     """What changed from one version to another, element by element (layout and formatting aside)."""
     with database().reading() as session:
         get_admin(session, current_actor())
-        newest = process_versions.versions(session, process_id)[0].version
-        old_version, new_version = query["old"] or max(newest - 1, 1), query["new"] or newest
-        old = process_versions.version_source(session, process_id, old_version).bpmn_source
-        new = process_versions.version_source(session, process_id, new_version).bpmn_source
-    changes = process_diff.diff(old, new)
-    return {"old": old_version, "new": new_version, "empty": changes.empty, "elements": [
+        found = process_versions.compare(session, process_id, query["old"], query["new"])
+    changes = found.changes
+    return {"old": found.old_version, "new": found.new_version, "empty": changes.empty, "elements": [
         {"element_id": e.element_id, "kind": e.kind, "type": e.type, "name": e.name,
          "changes": [{"facet": c.facet, "old": c.old, "new": c.new, "text": problems.describe_facet(c)}
                      for c in e.changes]} for e in changes.elements]}
