@@ -6,14 +6,14 @@ from typing import Any
 
 import click
 
-from cli.base import EXIT_TAMPERED, echo, fail_cleanly, json_flag, moment, reading, transaction
+from cli.base import EXIT_TAMPERED, RecordId, echo, fail_cleanly, json_flag, moment, reading, transaction
 from engine import people
 from engine.read import audit_chain, clauses, queries, records
 from engine.services import jobs
 
 
 @click.command()
-@click.option("--instance", "instance_id", type=int, default=None)
+@click.option("--instance", "instance_id", type=RecordId("instance"), default=None)
 @click.option("--verify", is_flag=True, help="Check the whole hash chain; exit 8 naming the first bad event.")
 @json_flag
 @click.pass_context
@@ -28,6 +28,8 @@ def audit(ctx: click.Context, instance_id: int | None, verify: bool, as_json: bo
             sys.exit(EXIT_TAMPERED)
         return
     with reading(ctx) as session:
+        if instance_id is not None:
+            queries.get_instance(session, instance_id)  # an unknown instance is not found, not an empty trail
         rows = [records.audit_record(e) for e in queries.audit_events(session, instance_id=instance_id)]
     echo(rows, as_json, lambda rs: "\n".join(
         f"{r['id']:>5} {r['at'][:19]} {r['actor']:<12} {r['action']:<18} "

@@ -7,12 +7,12 @@ from typing import Any
 
 import click
 
-from cli.base import fail_cleanly, reading, transaction
+from cli.base import RecordId, fail_cleanly, reading, refuse_existing, transaction, write_new
 from engine.errors import InvalidFormData
 from engine.read import audit_chain
 from engine.read.exports import audit_trail, formats, instance_record_pdf, nonconformity_exports
 from engine.read.exports.period import ReportingPeriod
-from engine.read.exports.statement import chain_line
+from engine.read.exports.words import chain_line
 from engine.read.nonconformities import SEVERITIES, SOURCES, STATUSES, NonconformityFilter
 from engine.services import audit
 
@@ -36,7 +36,7 @@ class Export:
 @click.option("--to", "last", default=None, help="Last day, included.")
 @click.option("--actor", "actor_filter", default=None, help="audit: only this actor's events.")
 @click.option("--action", default=None, help="audit: only this action.")
-@click.option("--instance", "instance_id", type=int, default=None,
+@click.option("--instance", "instance_id", type=RecordId("instance"), default=None,
               help="audit: only this instance's events; trace: the nonconformity (its instance id); "
                    "record: the instance.")
 @click.option("--status", type=click.Choice(STATUSES), default=None,
@@ -45,7 +45,7 @@ class Export:
 @click.option("--severity", type=click.Choice(SEVERITIES), default=None, help="nonconformities: this severity.")
 @click.option("--clause", default=None, help="nonconformities: this clause and its sub-clauses (e.g. 8.1).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="record: the language of its labels and values.")
+              help="The file's language: headings, labels and names (Chinese by default).")
 @click.option("--as", "actor", required=True, help="Who exports (a role that oversees the system; for a record, "
                                                     "a reader of the instance).")
 @click.pass_context
@@ -59,21 +59,18 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path, first: str | None
     if kind in ("trace", "record") and filters["instance_id"] is None:
         what = "the nonconformity" if kind == "trace" else "the instance"
         raise InvalidFormData("export", {"instance": [f"name {what}: --instance ID"]})
+    refuse_existing(out)  # before the work of making it; write_new checks again as it writes
     settings = ctx.obj.settings
     period = ReportingPeriod.parse(first, last, settings.timezone)
     with reading(ctx) as session:
         made = _build(session, kind, fmt, period, by=actor, lang=lang, **filters)
         chain = chain_line(audit_chain.verify_chain(session))
-    try:
-        with open(out, "xb") as file:  # never over an existing file or through a symlink
-            file.write(made.body)
-    except FileExistsError as exc:
-        raise click.ClickException(f"{out} exists; choose another --out") from exc
+    write_new(out, made.body)
     with transaction(ctx) as session:
         audit.record(session, action="export", actor=actor,
                      instance_id=filters["instance_id"] if kind in ("trace", "record") else None,
                      data={"export": kind, "format": fmt, "rows": made.rows, "file": out.name,
-                           "period": period.label})
+                           "period": period.label, "lang": lang})
     unit = {"trace": "moments", "record": "steps"}.get(kind, "rows")
     click.echo(f"{out}: {made.rows} {unit}; audit chain {chain}")
 
@@ -85,16 +82,18 @@ def _build(session: Any, kind: str, fmt: str, period: ReportingPeriod, *, by: st
                                                      lang=lang)
         return Export(body, steps)
     if kind == "trace":
-        body, moments = nonconformity_exports.trace_pdf(session, filters["instance_id"], by=by, zone=period.zone)
+        body, moments = nonconformity_exports.trace_pdf(session, filters["instance_id"], by=by, zone=period.zone,
+                                                        lang=lang)
         return Export(body, moments)
     if kind == "records":
-        body, records = nonconformity_exports.records_pdf(session, period=period, by=by)
+        body, records = nonconformity_exports.records_pdf(session, period=period, by=by, lang=lang)
         return Export(body, records)
     if kind == "nonconformities":
         table = nonconformity_exports.register_table(session, period=period, by=by, where=NonconformityFilter(
             status=filters["status"], source=filters["source"], severity=filters["severity"],
-            clause=filters["clause"]))
+            clause=filters["clause"]), lang=lang)
     else:
         table = audit_trail.audit_trail_table(session, period=period, by=by, actor=filters["actor_filter"],
-                                              action=filters["action"], instance_id=filters["instance_id"])
+                                              action=filters["action"], instance_id=filters["instance_id"],
+                                              lang=lang)
     return Export(formats.render(table, fmt), len(table.rows))

@@ -8,6 +8,7 @@ import click
 from sqlalchemy.orm import Session
 
 from cli.base import (
+    RecordId,
     as_option,
     echo,
     fail_cleanly,
@@ -15,8 +16,10 @@ from cli.base import (
     json_flag,
     json_option,
     reading,
+    refuse_existing,
     transaction,
     verb_command,
+    write_new,
 )
 from engine.models import ProcessInstance
 from engine.read import access, queries, records
@@ -43,7 +46,7 @@ def start(ctx: click.Context, process_id: str, actor: str, business_key: str | N
 
 
 @click.command()
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=RecordId("instance"))
 @json_flag
 @click.pass_context
 @fail_cleanly
@@ -81,7 +84,7 @@ terminate = verb_command("terminate", instances.terminate, "Terminate an instanc
 
 
 @click.command()
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=RecordId("instance"))
 @as_option
 @click.option("--data", default=None, help="Corrected data (JSON object) for the failed step.")
 @json_flag
@@ -115,7 +118,7 @@ def send_message(ctx: click.Context, name: str, actor: str, data: str | None, qu
     payload = json_option(data, "--data")
     if queue:
         with transaction(ctx) as session:
-            messages.check_sender(session, name=name, actor=actor)
+            messages.check_sender(session, name=name, actor=actor, payload=payload)
             queued = jobs.enqueue(session, kind="deliver_message", payload={"name": name, "data": payload},
                                   actor=actor, key=f"message:{key}" if key else None)
             record = records.job_record(queued)
@@ -128,7 +131,7 @@ def send_message(ctx: click.Context, name: str, actor: str, data: str | None, qu
 
 
 @click.command("links")
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=RecordId("instance"))
 @json_flag
 @click.pass_context
 @fail_cleanly
@@ -144,8 +147,10 @@ def links(ctx: click.Context, instance_id: int, as_json: bool) -> None:
 
 @click.command("evidence")
 @as_option
-@click.option("--instance", "instance_id", type=int, default=None, help="List an instance's evidence files.")
-@click.option("--get", "evidence_id", type=int, default=None, help="Write this evidence file out.")
+@click.option("--instance", "instance_id", type=RecordId("instance"), default=None,
+              help="List an instance's evidence files.")
+@click.option("--get", "evidence_id", type=RecordId("evidence file"), default=None,
+              help="Write this evidence file out.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where --get writes the file (default: evidence-ID-NAME in the current folder).")
 @json_flag
@@ -164,13 +169,11 @@ def evidence_(ctx: click.Context, actor: str, instance_id: int | None, evidence_
             f"{r['id']:>5} task {r['task_id']:<6} {r['sha256'][:12]} {r['size']:>9} B {r['file_name']}"
             for r in rs) or "no evidence files")
         return
+    if out is not None:
+        refuse_existing(out)  # before the reading, which is audited
     with transaction(ctx) as session:
         row, content = evidence.read(session, evidence_id, actor)
         record = records.evidence_record(row)
     target = out or Path(f"evidence-{record['id']}-{record['file_name']}")
-    try:
-        with open(target, "xb") as file:  # never over an existing file or through a symlink
-            file.write(content)
-    except FileExistsError as exc:
-        raise click.ClickException(f"{target} exists; choose another --out") from exc
+    write_new(target, content)
     echo({**record, "written_to": str(target)}, as_json, lambda r: f"wrote {r['written_to']} (sha256 {r['sha256']})")

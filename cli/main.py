@@ -5,7 +5,7 @@ import importlib
 
 import click
 
-from cli.base import State
+from cli.base import EXIT_HELP, State, refuse_unstorable
 
 # Command name -> "module:function". A new command is one line here and a function in its area's module.
 COMMANDS = {
@@ -37,6 +37,7 @@ COMMANDS = {
     "incidents": "cli.background:incidents",
     "job": "cli.background:job",
     "users": "cli.users:users_",
+    "add-user": "cli.users:add_user",
     "import-users": "cli.users:import_users",
     "notifications": "cli.users:notifications_",
     "demo-users": "cli.demo:demo_users",
@@ -47,6 +48,12 @@ COMMANDS = {
 
 class LazyGroup(click.Group):
     """A group whose commands are imported when they are looked up (click's documented lazy-loading pattern)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Checked once here for every command: no database stores a NUL character, or bytes that are not UTF-8.
+        for number, arg in enumerate(args, 1):
+            refuse_unstorable(arg, f"argument {number}, {arg[:40]!r}")
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -61,9 +68,15 @@ class LazyGroup(click.Group):
         return command
 
 
-@click.group(cls=LazyGroup)
+@click.group(cls=LazyGroup, epilog=EXIT_HELP)
 @click.pass_context
 def main(ctx: click.Context) -> None:
-    """CarbonFlow: run the carbon-emission management cycles as BPMN processes."""
+    """CarbonFlow: run the carbon-emission management cycles as BPMN processes.
+
+    A command that changes something names who does it with --as USER, an active user holding the role the
+    change needs (deploy and every administrative command: process_admin). Only on a new database, before any
+    process_admin exists, do init, add-user, demo-users and demo-data run without --as: the installation
+    sets itself up.
+    """
     ctx.obj = State()
 

@@ -11,20 +11,24 @@ from engine.people import SessionDirectory
 from engine.read import records
 from engine.read.definitions import latest_definitions
 from engine.schema import migrate
-from engine.services import deployments, schedules, users
+from engine.services import deployments, installation, schedules, users
 
 
 @click.command()
-@click.option("--as", "actor", default="system", show_default=True, help="Recorded as the deployer.")
+@click.option("--as", "actor", default=None, metavar="USER",
+              help="The process_admin who deploys files of processes/ that differ from the deployed versions "
+                   "(on a new database, before any process_admin exists, the installation deploys them itself).")
 @json_flag
 @click.pass_context
 @fail_cleanly
-def init(ctx: click.Context, actor: str, as_json: bool) -> None:
+def init(ctx: click.Context, actor: str | None, as_json: bool) -> None:
     """Create or migrate the database, seed the roles and deploy processes/ (idempotent)."""
     migrate(ctx.obj.settings.database_url)
-    with ctx.obj.db(require_schema=False).transaction() as session:
+    db = ctx.obj.db(require_schema=False)
+    with db.transaction() as session:
         users.seed_roles(session)
-        done = deployments.deploy_directory(session, directory=ctx.obj.settings.processes_dir, actor=actor)
+    with db.transaction() as session:
+        done = installation.install_processes(session, directory=ctx.obj.settings.processes_dir, actor=actor)
         processes = [{**records.process_record(d.definition), "created": d.created} for d in done]
     result = {"database": make_url(ctx.obj.settings.database_url).render_as_string(hide_password=True),
               "processes": processes}
@@ -35,14 +39,16 @@ def init(ctx: click.Context, actor: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--as", "actor", default="system", show_default=True, help="Recorded as the deployer.")
+@click.option("--as", "actor", required=True, metavar="USER", help="The process_admin who deploys.")
+@click.option("--note", required=True, help="Why: the change note kept with each new version.")
 @json_flag
 @click.pass_context
 @fail_cleanly
-def deploy(ctx: click.Context, files: tuple[Path, ...], actor: str, as_json: bool) -> None:
-    """Validate and deploy BPMN files; all or nothing."""
+def deploy(ctx: click.Context, files: tuple[Path, ...], actor: str, note: str, as_json: bool) -> None:
+    """Validate and deploy BPMN files as a process_admin; all or nothing."""
     with transaction(ctx) as session:
-        done = [deployments.deploy(session, source=f.read_bytes(), file_name=f.name, actor=actor) for f in files]
+        done = [deployments.deploy_as_admin(session, source=f.read_bytes(), file_name=f.name, actor=actor, note=note)
+                for f in files]
         rows = [{**records.process_record(d.definition), "created": d.created} for d in done]
     echo(rows, as_json, lambda rs: "\n".join(
         f"{r['id']} v{r['version']}: {'deployed' if r['created'] else 'unchanged'}" for r in rs))

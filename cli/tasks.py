@@ -10,6 +10,7 @@ import click
 from sqlalchemy.orm import Session
 
 from cli.base import (
+    RecordId,
     as_option,
     echo,
     fail_cleanly,
@@ -67,7 +68,7 @@ unclaim = verb_command("unclaim", tasks.unclaim, "Give a claimed task back to it
 
 
 @click.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=RecordId("task"))
 @as_option
 @click.option("--to", "to_user", required=True, metavar="USER")
 @click.option("--reason", default=None, help="Why (required when a process_admin hands it outside the lane's role).")
@@ -83,7 +84,7 @@ def delegate(ctx: click.Context, task_id: int, actor: str, to_user: str, reason:
 
 
 @click.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=RecordId("task"))
 @as_option
 @click.option("--data", required=True, help="The form data as a JSON object.")
 @click.option("--attach", "attachments", multiple=True, metavar="FILE",

@@ -47,12 +47,12 @@ def is_seeded(db: Database) -> bool:
             ProcessInstance.business_key.like(f"{KEY_PREFIX}%")).limit(1)) is not None
 
 
-def seed(db: Database, today: date | None = None) -> tuple[list[DemoUser], Seeded]:
-    """Create the plant, its users and its year of instances; AlreadySeeded if they exist."""
+def seed(db: Database, today: date | None = None, *, actor: str = "system") -> tuple[list[DemoUser], Seeded]:
+    """Create the plant, its users (made by ``actor``) and its year of instances; AlreadySeeded if they exist."""
     if is_seeded(db):
         raise AlreadySeeded("demo data is already loaded (instances with business keys DEMO-… exist)")
     with db.transaction() as session:
-        created = load_demo_users(session)
+        created = load_demo_users(session, actor=actor)
         for code, (zh, en) in WORKSHOPS.items():
             users.ensure_department(session, code=code, name_zh=zh, name_en=en)
     passwords = {user.username: user.password for user in created}

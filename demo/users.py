@@ -44,8 +44,11 @@ _DEMO = [
 ]
 
 
-def load_demo_users(session: Session) -> list[DemoUser]:
-    """Create demo users: every role, a head for every plant department, auditors from two departments."""
+def load_demo_users(session: Session, *, actor: str = "system") -> list[DemoUser]:
+    """Create demo users: every role, a head for every plant department, auditors from two departments.
+
+    ``actor`` is recorded as who created them or gave them new passwords.
+    """
     users.seed_roles(session)
     for code, (zh, en) in DEPARTMENTS.items():
         users.ensure_department(session, code=code, name_zh=zh, name_en=en)
@@ -54,9 +57,9 @@ def load_demo_users(session: Session) -> list[DemoUser]:
         password = secrets.token_urlsafe(9)
         if session.scalar(select(User.id).where(User.username == username)) is None:
             users.create_user(session, username=username, display_name=name, roles=roles,
-                              department=department, password=password)
+                              department=department, password=password, actor=actor)
         else:
-            users.reset_password(session, username=username, password=password, actor="system",
+            users.reset_password(session, username=username, password=password, actor=actor,
                                  reason="demo users loaded again")
         created.append(DemoUser(username, password, tuple(roles), department, name))
     return created

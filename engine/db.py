@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.errors import Conflict
+from engine.errors import CarbonFlowError, Conflict
 
 _WRITE = "carbonflow_write"
 
@@ -35,8 +35,15 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits at the end of the block, or rolls back on any exception."""
         try:
-            with self._writer() as session, session.begin():
-                yield session
+            with self._writer() as session:
+                with session.begin() as transaction:
+                    try:
+                        yield session
+                    except CarbonFlowError as exc:
+                        if not exc.keeps_record:
+                            raise
+                        transaction.commit()  # the refusal's own record stands; then the error goes on
+                        raise
         except StaleDataError as exc:
             # A row's version moved under us: someone else changed it first.
             raise Conflict("the record was changed by someone else at the same time; reload and try again") from exc

@@ -23,6 +23,9 @@ class CarbonFlowError(Exception):
     """Base of every error a user of CarbonFlow can cause; ``reason``, when given, names it by a code."""
 
     code = "error"
+    # True for a refusal whose own record must stand (a counted wrong password): the transaction commits what
+    # was written before it was raised, instead of rolling back. Raise such an error before any other write.
+    keeps_record = False
 
     def __init__(self, *args: Any, reason: Reason | None = None):
         super().__init__(*args if args or reason is None else (reason.message,))
@@ -39,6 +42,23 @@ class NotPermitted(CarbonFlowError):
     """Raised when the actor may not do what they asked."""
 
     code = "not_permitted"
+
+
+class WrongPassword(NotPermitted):
+    """Raised when a password is wrong (signing in, signing, changing it); the refusal is counted and audited."""
+
+    keeps_record = True
+
+
+class TooManyAttempts(NotPermitted):
+    """Raised when a name or an address has had too many wrong passwords lately; ``retry_after`` is in seconds."""
+
+    code = "too_many_attempts"
+    keeps_record = True
+
+    def __init__(self, message: str, *, retry_after: int, reason: Reason | None = None):
+        super().__init__(message, reason=reason)
+        self.retry_after = retry_after
 
 
 class Conflict(CarbonFlowError):

@@ -4,11 +4,16 @@ Both sides use this: use cases to check who acts, the read side to decide who se
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import clock
+from engine.config import Settings
 from engine.errors import NotFound, NotPermitted
 from engine.models import Department, HumanTask, Membership, User
 
@@ -28,6 +33,8 @@ ROLES: dict[str, tuple[str, str]] = {
 ADMIN_ROLE = "process_admin"
 # Internal and external auditors (a verifier, a regulator): read everything, change nothing.
 READ_ONLY_ROLE = "auditor"
+# The roles whose holders do the work of the processes (and so may be handed it in a form).
+WORKING_ROLES = tuple(role for role in ROLES if role not in (ADMIN_ROLE, READ_ONLY_ROLE))
 
 
 @dataclass(frozen=True)
@@ -69,35 +76,65 @@ def get_admin(session: Session, username: str) -> Actor:
     return user
 
 
+def has_admin(session: Session) -> bool:
+    """Is there an active process_admin? Until there is, a new installation sets itself up."""
+    return session.scalar(
+        select(User.id).join(Membership, Membership.user_id == User.id)
+        .where(User.active.is_(True), Membership.role_id == ADMIN_ROLE).limit(1)) is not None
+
+
 class SessionDirectory:
-    """The users and departments forms may pick from, read once per use case."""
+    """The users and departments forms may pick from, read once per use case.
+
+    A user picker offers those who can do the work it hands over: active users holding one of its roles (any
+    role that does work, when it names none), never the read-only auditor and never an account that only
+    administers processes.
+    """
 
     def __init__(self, session: Session):
         self._session = session
-        self._users: list[str] | None = None
+        self._users: dict[tuple[str, ...], list[str]] = {}
         self._departments: list[str] | None = None
+        self._labels: dict[str, dict[str, str]] = {}
 
-    def has_user(self, username: str, role: str | None = None) -> bool:
-        return username in self.usernames(role) if role else self._session.scalar(select(User.id).where(
-            User.username == username, User.active.is_(True))) is not None
+    def has_user(self, username: str, roles: Sequence[str] = ()) -> bool:
+        return username in self.usernames(roles)
 
     def has_department(self, code: str) -> bool:
         return self._session.get(Department, code) is not None
 
-    def usernames(self, role: str | None = None) -> list[str]:
-        if role is not None:
-            return list(self._session.scalars(
-                select(User.username).join(Membership, Membership.user_id == User.id)
-                .where(User.active.is_(True), Membership.role_id == role).order_by(User.username)))
-        if self._users is None:
-            self._users = list(self._session.scalars(
-                select(User.username).where(User.active.is_(True)).order_by(User.username)))
-        return self._users
+    def usernames(self, roles: Sequence[str] = ()) -> list[str]:
+        key = tuple(roles)
+        if key not in self._users:
+            holders = select(Membership.user_id).where(Membership.role_id.in_(key or WORKING_ROLES))
+            read_only = select(Membership.user_id).where(Membership.role_id == READ_ONLY_ROLE)
+            self._users[key] = list(self._session.scalars(
+                select(User.username).where(User.active.is_(True), User.id.in_(holders), User.id.not_in(read_only))
+                .order_by(User.username)))
+        return self._users[key]
 
     def departments(self) -> list[str]:
         if self._departments is None:
             self._departments = list(self._session.scalars(select(Department.code).order_by(Department.code)))
         return self._departments
+
+    def user_labels(self) -> dict[str, str]:
+        """Each active user's display name, by username."""
+        if "users" not in self._labels:
+            self._labels["users"] = {username: name for username, name in self._session.execute(
+                select(User.username, User.display_name).where(User.active.is_(True)))}
+        return self._labels["users"]
+
+    def department_labels(self) -> dict[str, str]:
+        """Each department's names as a choice reads them (``生产部 / Production``), by code."""
+        if "departments" not in self._labels:
+            self._labels["departments"] = {code: f"{zh} / {en}" for code, zh, en in self._session.execute(
+                select(Department.code, Department.name_zh, Department.name_en))}
+        return self._labels["departments"]
+
+    def today(self) -> date:
+        """The date at the plant, by the engine's clock (what date fields are bounded by)."""
+        return clock.now().astimezone(ZoneInfo(Settings.from_env().timezone)).date()
 
 
 def may_work_on(task: HumanTask, user: Actor) -> bool:

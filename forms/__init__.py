@@ -15,7 +15,7 @@ def _register_process_forms() -> None:
     import pkgutil
 
     for module in pkgutil.iter_modules(__path__):
-        if module.name not in {"registry", "fields", "jsonschema", "common", "samples"}:
+        if module.name not in {"registry", "fields", "jsonschema", "common", "samples", "clauses"}:
             importlib.import_module(f"forms.{module.name}")
 
 

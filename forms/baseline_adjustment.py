@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import SHORT, label, optional_text, text
+from forms.fields import PAST, SHORT, day, label, optional_text, text
 from forms.registry import form
 
 
@@ -34,7 +34,7 @@ class ChangeDetectedForm(Schema):
                     "其他情况 / Other (6.3.2c)"]),
         metadata=label("调整触发情形", "Trigger"))
     description = text("变化情况说明", "What changed")
-    detected_on = fields.Date(required=True, metadata=label("发现日期", "Detected on"))
+    detected_on = day("发现日期", "Detected on", PAST)
     source_reference = optional_text("来源（如核算报告、管理评审）", "Source (e.g. accounting report, management review)",
                                      SHORT)
 
@@ -132,7 +132,7 @@ class RecalculateBaselineForm(Schema):
                                 "Recalculation method (standard, boundary, data treatment)")
     adjustments_made = text("调整内容", "What was adjusted")
     data_sources = text("数据来源", "Data sources")
-    effective_from = fields.Date(required=True, metadata=label("新基准启用日期", "New baseline applies from"))
+    effective_from = day("新基准启用日期", "New baseline applies from")
 
     @validates_schema
     def baseline_is_whole(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
+from forms.fields import PAST, SHORT, DepartmentRef, UserRef, day, label, optional_text, text
 from forms.registry import form
 
 
@@ -50,7 +50,7 @@ class ComplianceOwnerForm(Schema):
     owner_department = DepartmentRef(required=True, metadata=label("履约管理部门", "Department managing compliance"))
     duties = text("履约管理职责", "Duties of the compliance owner and department")
     procedure_reference = text("履约管理程序文件编号", "Compliance procedure (document number)", SHORT)
-    surrender_deadline = fields.Date(required=True, metadata=label("清缴截止日期", "Surrender deadline"))
+    surrender_deadline = day("清缴截止日期", "Surrender deadline")
 
 
 @form("carbon_asset_compliance.start", "发起碳资产盘点和履约", "Start the carbon asset inventory and surrender")
@@ -96,7 +96,7 @@ class InventoryAssetsForm(Schema):
 
     assets = table(AssetRow, "碳资产清单（8.5.1）", "Carbon assets (8.5.1)")
     development_opportunities = text("拟开发的碳资产项目", "Carbon asset projects to develop")
-    inventory_date = fields.Date(required=True, metadata=label("盘点日期", "Stocktaking date"))
+    inventory_date = day("盘点日期", "Stocktaking date", PAST)
 
 
 class TradeRow(Schema):
@@ -114,7 +114,7 @@ class TradeRow(Schema):
 class PriceObservation(Schema):
     """A carbon price watched while planning (8.5.2c)."""
 
-    observed_on = fields.Date(required=True, metadata=label("日期", "Date"))
+    observed_on = day("日期", "Observed on", PAST)
     asset_type = tradable("品种", "Asset")
     price = amount("价格（元/吨）", "Price (yuan/t)")
     market = text("交易平台", "Exchange or platform", SHORT)
@@ -171,7 +171,7 @@ class ExecutedTrade(Schema):
     asset_type = tradable("交易品种", "Traded asset")
     quantity = amount("数量（tCO2e）", "Quantity (tCO2e)")
     price = amount("成交价（元/吨）", "Price (yuan/t)")
-    traded_on = fields.Date(required=True, metadata=label("成交日期", "Traded on"))
+    traded_on = day("成交日期", "Traded on", PAST)
     market = text("交易平台", "Exchange or platform", SHORT)
 
 
@@ -183,7 +183,7 @@ class RecordSurrenderForm(Schema):
                               metadata=label("实际买入或卖出", "Purchases and sales made"))
     allowances_surrendered = amount("已清缴配额（tCO2e）", "Allowances surrendered (tCO2e)")
     ccer_surrendered = amount("已抵销 CCER（tCO2e）", "CCER offset (tCO2e)")
-    surrendered_on = fields.Date(required=True, metadata=label("清缴日期", "Surrendered on"))
+    surrendered_on = day("清缴日期", "Surrendered on", PAST)
     registry_reference = text("注册登记系统清缴编号", "Registry surrender reference", SHORT)
     actual_cost = amount("实际履约成本（元）", "Actual cost of compliance (yuan)")
     notes = optional_text("说明", "Notes")

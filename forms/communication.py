@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
+from forms.fields import COMING, PAST, SHORT, DepartmentRef, UserRef, clause, day, label, optional_text, text
 from forms.registry import form
 
 
@@ -40,7 +40,7 @@ class RecordForm(Schema):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS, labels=CHANNEL_LABELS),
                             metadata=label("沟通方式", "Means of communication"))
     channel_detail = optional_text("其他方式说明", "Other means: which", SHORT)
-    occurred_on = fields.Date(required=True, metadata=label("日期（收到或召开）", "Date received or held"))
+    occurred_on = day("日期（收到或召开）", "Date received or held", PAST)
     content = text("内容摘要", "Summary of the content")
     participants = optional_text("参会或发布范围", "Participants or audience")
     source_party = optional_text("外部信息来源方", "External source (authority, customer, supplier...)", SHORT)
@@ -90,7 +90,7 @@ class VerifyExternalForm(Schema):
     suggested_departments = fields.List(DepartmentRef(), load_default=list,
                                         metadata=label("建议传递的部门", "Departments it should reach"))
     response_required = fields.Boolean(required=True, metadata=label("需要对外答复", "A reply is required"))
-    response_due = fields.Date(allow_none=True, load_default=None, metadata=label("答复期限", "Reply due"))
+    response_due = day("答复期限", "Reply due", COMING, required=False)
 
     @validates_schema
     def check_unverified_and_reply(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -107,7 +107,7 @@ class AssessForm(Schema):
     departments = fields.List(DepartmentRef(), required=True, validate=validate.Length(min=1),
                               metadata=label("接收部门", "Receiving departments"))
     instructions = text("传达要求和需采取的行动", "What the departments must do")
-    acknowledge_by = fields.Date(required=True, metadata=label("回执期限", "Acknowledge by"))
+    acknowledge_by = day("回执期限", "Acknowledge by", COMING)
 
     @validates_schema
     def check_departments_once(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -126,7 +126,7 @@ class AcknowledgeForm(Schema):
     shared_in_department = fields.Boolean(required=True,
                                           metadata=label("已在本部门传达", "Shared within the department"))
     actions_taken = text("已采取或将采取的行动", "Actions taken or planned")
-    action_due = fields.Date(allow_none=True, load_default=None, metadata=label("行动完成期限", "Actions due"))
+    action_due = day("行动完成期限", "Actions due", COMING, required=False)
     feedback = optional_text("反馈意见", "Feedback")
 
 
@@ -135,14 +135,9 @@ class NonconformitySchema(Schema):
 
     title = text("标题", "Title", SHORT)
     description = text("描述", "Description")
-    clause = fields.String(
-        required=True,
-        validate=[validate.Length(min=1, max=20),
-                  validate.Regexp(r"^\d+(\.\d+)*[a-g]?$", error="Not a clause number such as 7.4.3.")],
-        metadata=label("指南条款", "Guideline clause", description="e.g. 7.4.3", example="7.4.3"),
-    )
+    clause = clause(example="7.4.3")
     department = DepartmentRef(required=True, metadata=label("涉及部门", "Department concerned"))
-    detected_on = fields.Date(required=True, metadata=label("发现日期", "Detected on"))
+    detected_on = day("发现日期", "Detected on", PAST)
 
 
 @form("communication.reply", "对外答复", "Reply to the external party")
@@ -150,7 +145,7 @@ class ReplyForm(Schema):
     """7.4.2b: the owner of the external channel replies, after the departments have acted on it."""
 
     reply_content = text("答复内容", "Reply")
-    replied_on = fields.Date(required=True, metadata=label("答复日期", "Replied on"))
+    replied_on = day("答复日期", "Replied on", PAST)
     reply_means = text("答复方式（公函、邮件、平台填报等）", "Sent how (letter, e-mail, online filing...)", SHORT)
     reply_reference = optional_text("答复文号或回执编号", "Reply or receipt number", SHORT)
 

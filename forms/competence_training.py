@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import SHORT, DepartmentRef, label, optional_text, text
+from forms.fields import COMING, PAST, SHORT, DepartmentRef, day, label, optional_text, text
 from forms.registry import form
 
 
@@ -65,7 +65,7 @@ class PlanForm(Schema):
     competence_goal = text("能力目标或岗位要求", "Competence to build or check")
     departments = fields.List(DepartmentRef(), required=True, validate=validate.Length(min=1),
                               metadata=label("参加部门", "Audience departments"))
-    planned_date = fields.Date(required=True, metadata=label("计划日期", "Planned date"))
+    planned_date = day("计划日期", "Planned date", COMING)
     planned_hours = amount("计划学时", "Planned hours", required=True)
     trainer = text("讲师或组织人", "Trainer or organiser", SHORT)
     trainer_source = fields.String(
@@ -123,7 +123,7 @@ class AttendeeSchema(Schema):
 class ConfirmAttendanceForm(Schema):
     """7.1.1, 7.1.2: who of the department took part, for how long, and how they were assessed."""
 
-    held_on = fields.Date(required=True, metadata=label("实际日期", "Held on"))
+    held_on = day("实际日期", "Held on", PAST)
     attendees = fields.List(fields.Nested(AttendeeSchema), required=True, validate=validate.Length(min=1),
                             metadata=label("参加人员", "Attendees"))
     absentees = optional_text("缺席人员及原因", "Absentees and why")
@@ -134,9 +134,8 @@ class ConfirmAttendanceForm(Schema):
 class ConfirmReachForm(Schema):
     """7.1.1c, 7.1.2: where the notice, poster or other publicity was shown, to whom, and how many it reached."""
 
-    published_from = fields.Date(required=True, metadata=label("发布（张贴）日期", "Published or put up on"))
-    published_until = fields.Date(allow_none=True, load_default=None,
-                                  metadata=label("撤下日期", "Taken down on"))
+    published_from = day("发布（张贴）日期", "Published or put up on", PAST)
+    published_until = day("撤下日期", "Taken down on", required=False)
     channel = text("发布渠道和位置（公告栏、海报位置、内部平台等）",
                    "Channel and place (notice board, poster site, internal platform...)", SHORT)
     audience = text("受众（岗位、班组）", "Audience (positions, shifts)", SHORT)

@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
+from forms.fields import COMING, SHORT, DepartmentRef, UserRef, day, label, optional_text, text
 from forms.registry import form
 
 
@@ -26,7 +26,7 @@ class RegulationChangedForm(Schema):
 
     title = text("法规或要求名称", "Regulation or requirement", SHORT)
     issuer = text("发布机关", "Issued by", SHORT)
-    effective_date = fields.Date(required=True, metadata=label("生效日期", "Effective date"))
+    effective_date = day("生效日期", "Effective date")
     summary = text("变化摘要", "Summary of the change")
 
 
@@ -45,8 +45,7 @@ class StartForm(Schema):
         metadata=label("评价原因", "Reason for the evaluation"),
     )
     issuer = optional_text("发布机关（如有）", "Issued by (if any)", SHORT)
-    effective_date = fields.Date(allow_none=True, load_default=None,
-                                 metadata=label("生效日期（如有）", "Effective date (if any)"))
+    effective_date = day("生效日期（如有）", "Effective date (if any)", required=False)
     summary = optional_text("变化或要求摘要", "Summary of the change or requirement")
 
 
@@ -76,7 +75,7 @@ class PlanEvaluationForm(Schema):
     )
     scope = text("评价范围（部门、生产经营过程）", "Scope (departments, operations)")
     evaluator = UserRef(required=True, metadata=label("评价人", "Evaluator"))
-    evaluation_due = fields.Date(required=True, metadata=label("评价完成日期", "Evaluation due"))
+    evaluation_due = day("评价完成日期", "Evaluation due", COMING)
 
 
 class EvaluationRow(Schema):

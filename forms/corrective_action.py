@@ -1,18 +1,10 @@
 """Forms of the corrective-action process (guideline clauses 10.2 and 10.3)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, ValidationError, fields, validate
-
-from forms.fields import LONG, SHORT, DepartmentRef, UserRef, label, text
+from forms.fields import COMING, PAST, SHORT, DepartmentRef, UserRef, clause, day, label, optional_text, text
 from forms.registry import form
-
-
-def not_past(value: date) -> None:
-    """A new due date may not lie in the past (a day of slack for time zones)."""
-    if value < date.today() - timedelta(days=1):
-        raise ValidationError("The new due date is in the past. 新的完成日期早于今天。")
 
 
 @form("corrective_action.raise", "提出不符合项", "Raise a nonconformity")
@@ -32,14 +24,9 @@ class RaiseForm(Schema):
         ),
         metadata=label("来源", "Source"),
     )
-    clause = fields.String(
-        required=True,
-        validate=[validate.Length(min=1, max=20),
-                  validate.Regexp(r"^\d+(\.\d+)*[a-g]?$", error="Not a clause number such as 8.1.3.")],
-        metadata=label("指南条款", "Guideline clause", description="e.g. 8.1.3", example="8.1.3"),
-    )
+    clause = clause(example="8.1.3")
     department = DepartmentRef(required=True, metadata=label("责任部门", "Responsible department"))
-    detected_on = fields.Date(required=True, metadata=label("发现日期", "Detected on"))
+    detected_on = day("发现日期", "Detected on", PAST)
 
 
 @form("corrective_action.evaluate_consequences", "评价并处置后果", "Evaluate and handle the consequences")
@@ -68,13 +55,11 @@ class AnalyseCauseForm(Schema):
         validate=validate.Equal(True, error="Check for similar nonconformities first (10.2b). 须先检查类似不符合项。"),
         metadata=label("已检查类似不符合项是否仍然存在", "Checked whether similar nonconformities still exist"),
     )
-    similar_findings = fields.String(
-        load_default="", validate=validate.Length(max=LONG), metadata=label("类似不符合项的检查结果", "Similar findings")
-    )
+    similar_findings = optional_text("类似不符合项的检查结果", "What the check for similar nonconformities found")
     preventive_measures = text("预防措施", "Preventive measures")
     corrective_plan = text("纠正措施计划", "Corrective action plan")
     owner = UserRef(required=True, metadata=label("纠正措施负责人", "Owner of the correction"))
-    correction_due = fields.Date(required=True, metadata=label("计划完成日期", "Correction due"))
+    correction_due = day("计划完成日期", "Correction due", COMING)
 
 
 @form("corrective_action.implement_correction", "实施纠正措施", "Carry out the correction")
@@ -82,7 +67,7 @@ class ImplementCorrectionForm(Schema):
     """10.2c: what was done to correct the nonconformity, and the evidence."""
 
     actions_taken = text("已采取的措施", "Actions taken")
-    completed_on = fields.Date(required=True, metadata=label("完成日期", "Completed on"))
+    completed_on = day("完成日期", "Completed on", PAST)
     evidence_description = text("证据说明", "Evidence")
 
 
@@ -92,8 +77,7 @@ class FollowUpOverdueForm(Schema):
 
     follow_up_note = text("跟进说明", "Follow-up note")
     owner = UserRef(required=True, metadata=label("纠正措施负责人（可更换）", "Owner of the correction (may change)"))
-    correction_due = fields.Date(required=True, validate=not_past,
-                                 metadata=label("新的完成日期", "New due date"))
+    correction_due = day("新的完成日期", "New due date", COMING)
 
 
 @form("corrective_action.escalate", "逾期升级处理", "Decide on the repeatedly overdue correction")
@@ -112,8 +96,7 @@ class EscalateForm(Schema):
     )
     measures = text("措施与说明", "Measures and instructions")
     owner = UserRef(required=True, metadata=label("纠正措施负责人", "Owner of the correction"))
-    correction_due = fields.Date(required=True, validate=not_past,
-                                 metadata=label("新的完成日期", "New due date"))
+    correction_due = day("新的完成日期", "New due date", COMING)
 
 
 @form("corrective_action.review_effectiveness", "评审纠正措施有效性", "Review effectiveness")

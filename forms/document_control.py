@@ -5,14 +5,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import SHORT, DepartmentRef, label, optional_text, text
+from forms.fields import COMING, PAST, SHORT, DepartmentRef, day, label, optional_text, text
 from forms.common import ApprovalForm
 from forms.registry import form
 
 IDENTIFIER = r"CF-(MS|OP|RC|OT)-\d{3}"
 VERSION = r"[A-Z]/\d{1,2}"
-IDENTIFIER_HELP = "CF-<MS 管理制度 | OP 作业文件 | RC 记录 | OT 其他>-<序号 number>"
-VERSION_HELP = "版次/修改状态 edition/amendment, e.g. A/0"
+IDENTIFIER_HELP = ("CF-<MS 管理制度 | OP 作业文件 | RC 记录 | OT 其他>-<序号>，如 CF-MS-001",
+                   "CF-<MS system | OP operating document | RC record | OT other>-<number>, e.g. CF-MS-001")
+VERSION_HELP = ("版次/修改状态，如 A/0", "Edition/amendment, e.g. A/0")
 IDENTIFIER_ERROR = "编号格式如 CF-MS-001。Use an identifier such as CF-MS-001."
 VERSION_ERROR = "版本格式如 A/0。Use a version such as A/0."
 INTERVALS = ["P1Y", "P2Y", "P3Y", "P6M"]
@@ -31,7 +32,7 @@ class RequestForm(Schema):
 
     subject = text("文件主题", "Subject of the document", SHORT)
     reason = text("编制或变更原因", "Why it is needed")
-    needed_by = fields.Date(allow_none=True, load_default=None, metadata=label("期望完成日期", "Needed by"))
+    needed_by = day("期望完成日期", "Needed by", COMING, required=False)
 
 
 @form("document_control.draft", "编制文件", "Draft the document")
@@ -74,12 +75,12 @@ class DraftForm(Schema):
     replaces_identifier = fields.String(
         validate=validate.Regexp(rf"^({IDENTIFIER})?$", error=IDENTIFIER_ERROR),
         metadata=label("替代文件编号（如有）", "Identifier of the document it replaces (if any)",
-                       example="CF-MS-001", description=IDENTIFIER_HELP),
+                       example="CF-MS-001", hint=IDENTIFIER_HELP),
     )
     replaces_version = fields.String(
         validate=validate.Regexp(rf"^({VERSION})?$", error=VERSION_ERROR),
         metadata=label("被替代的版本（如有）", "Version it replaces (if any)",
-                       example="A/0", description=VERSION_HELP),
+                       example="A/0", hint=VERSION_HELP),
     )
     review_by = fields.String(
         required=True,
@@ -132,14 +133,14 @@ class ReleaseForm(Schema):
         required=True,
         validate=validate.Regexp(rf"^{IDENTIFIER}$", error=IDENTIFIER_ERROR),
         metadata=label("受控文件编号", "Controlled identifier", example="CF-MS-001",
-                       description=IDENTIFIER_HELP),
+                       hint=IDENTIFIER_HELP),
     )
     document_version = fields.String(
         required=True,
         validate=validate.Regexp(rf"^{VERSION}$", error=VERSION_ERROR),
-        metadata=label("版本", "Version", example="B/0", description=VERSION_HELP),
+        metadata=label("版本", "Version", example="B/0", hint=VERSION_HELP),
     )
-    effective_date = fields.Date(required=True, metadata=label("生效日期", "Effective date"))
+    effective_date = day("生效日期", "Effective date")
     control_marking = fields.String(
         required=True,
         validate=validate.OneOf(
@@ -162,7 +163,7 @@ class ReleaseForm(Schema):
 class WithdrawForm(Schema):
     """7.5.2 a, b: withdrawal of a superseded or obsolete version and its copies."""
 
-    withdrawn_on = fields.Date(required=True, metadata=label("作废日期", "Withdrawn on"))
+    withdrawn_on = day("作废日期", "Withdrawn on", PAST)
     copies_recalled = fields.Boolean(
         required=True,
         validate=validate.Equal(

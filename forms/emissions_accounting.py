@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
+from forms.fields import PAST, SHORT, DepartmentRef, UserRef, day, label, optional_text, text
 from forms.registry import form
 
 # A survey accounts a finished or current calendar year, at most this many years back.
@@ -114,8 +114,7 @@ class ActivityRow(Schema):
     emission_factor = amount("排放因子（tCO₂/单位）", "Emission factor (tCO₂ per unit)")
     factor_source = text("排放因子来源", "Source of the emission factor", SHORT)
     meter = text("计量器具配置（名称/编号/精度）", "Meter (name / number / accuracy class)", SHORT)
-    meter_last_calibrated = fields.Date(allow_none=True, load_default=None,
-                                        metadata=label("计量器具最近校准日期", "Meter last calibrated on"))
+    meter_last_calibrated = day("计量器具最近校准日期", "Meter last calibrated on", PAST, required=False)
     data_source = fields.String(
         required=True,
         validate=validate.OneOf(["measured", "estimated"], labels=["实测 / Measured", "估算 / Estimated"]),

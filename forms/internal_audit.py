@@ -5,23 +5,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
+from forms.clauses import NUMBERS
+from forms.fields import PAST, SHORT, DepartmentRef, UserRef, bilingual, clause, day, label, optional_text, text
 from forms.common import FiledRecordsForm
 from forms.registry import form
 
 
-# Every clause of the guideline, in the order of its clause map (engine/guideline/clause-map.en.md):
-# the department checklist has one row per clause, so the audit covers every requirement (9.2.2).
-CLAUSES: tuple[str, ...] = (
-    "4.1", "4.2", "4.3",
-    "5.1.1", "5.1.2", "5.1.3", "5.2.1", "5.2.2",
-    "6.1.1", "6.1.2", "6.1.3", "6.1.4", "6.1.5", "6.2.1", "6.2.2", "6.2.3", "6.3.1", "6.3.2", "6.3.3",
-    "6.4.1", "6.4.2", "6.4.3", "6.4.4",
-    "7.1.1", "7.1.2", "7.2", "7.3", "7.4.1", "7.4.2", "7.4.3", "7.5.1", "7.5.2",
-    "8.1.1", "8.1.2", "8.1.3", "8.2", "8.3", "8.4.1", "8.4.2", "8.5.1", "8.5.2",
-    "9.1.1", "9.1.2", "9.1.3", "9.2.1", "9.2.2", "9.2.3", "9.3.1", "9.3.2",
-    "10.1", "10.2", "10.3", "10.4",
-)
+# Every clause of the guideline, in the order of its clause map: the department checklist has one row per
+# clause, so the audit covers every requirement (9.2.2).
+CLAUSES: tuple[str, ...] = NUMBERS
 RESULTS = ["conforms", "nonconforming", "not_applicable"]
 RESULT_LABELS = ["符合 / Conforms", "不符合 / Nonconforming", "不适用于本部门 / Not applicable to this department"]
 # What each result needs besides the clause: the audit evidence, the finding and its cause, or why it does not apply.
@@ -67,7 +59,7 @@ class PlanRow(Schema):
     """One department in the audit plan."""
 
     department = DepartmentRef(required=True, metadata=label("受审核部门", "Department audited"))
-    planned_on = fields.Date(required=True, metadata=label("计划审核日期", "Planned date"))
+    planned_on = day("计划审核日期", "Planned date")
     focus = text("审核重点", "Focus")
 
 
@@ -81,8 +73,8 @@ def key_point_objective(suffix: str) -> fields.String:
 class DraftProgrammeForm(Schema):
     """9.2.2: time, method, roles and plan of the audit; 9.2.1 a-e: its key points."""
 
-    audit_start = fields.Date(required=True, metadata=label("审核开始日期", "Audit starts"))
-    audit_end = fields.Date(required=True, metadata=label("审核结束日期", "Audit ends"))
+    audit_start = day("审核开始日期", "Audit starts")
+    audit_end = day("审核结束日期", "Audit ends")
     method = fields.String(
         required=True,
         validate=validate.OneOf(
@@ -136,11 +128,7 @@ class ApproveProgrammeForm(Schema):
 class ChecklistRow(Schema):
     """One clause of the guideline in a department's checklist: its result and what backs it."""
 
-    clause = fields.String(
-        required=True,
-        validate=validate.OneOf(CLAUSES, error="Not a clause of the guideline. 不是指南的条款。"),
-        metadata=label("条款", "Clause"),
-    )
+    clause = clause("条款", "Clause")
     result = fields.String(required=True, validate=validate.OneOf(RESULTS, labels=RESULT_LABELS),
                            metadata=label("审核结果", "Result"))
     evidence = optional_text("审核证据（符合或不符合时填写）", "Audit evidence (if it conforms or not)")
@@ -158,17 +146,17 @@ class ChecklistRow(Schema):
 
 
 # The rows the form starts with: one per clause, in the clause map's order, for the auditor to fill in.
-BLANK_CHECKLIST = [{"clause": clause} for clause in CLAUSES]
+BLANK_CHECKLIST = [{"clause": number} for number in CLAUSES]
 # A complete checklist (every clause conforms), the sample the generic form walker submits.
-SAMPLE_CHECKLIST = [{"clause": clause, "result": "conforms", "evidence": "Records and interviews."}
-                    for clause in CLAUSES]
+SAMPLE_CHECKLIST = [{"clause": number, "result": "conforms", "evidence": "Records and interviews."}
+                    for number in CLAUSES]
 
 
 @form("internal_audit.audit_department", "审核部门", "Audit a department")
 class AuditDepartmentForm(Schema):
     """9.2.2: the checklist of one department, a row per clause of the guideline, with its nonconformities."""
 
-    audited_on = fields.Date(required=True, metadata=label("审核日期", "Audited on"))
+    audited_on = day("审核日期", "Audited on", PAST)
     auditees = text("受审核人员", "People interviewed", SHORT)
     checklist = fields.List(
         fields.Nested(ChecklistRow), load_default=BLANK_CHECKLIST,
@@ -184,13 +172,14 @@ class AuditDepartmentForm(Schema):
         if any("result" not in row for row in rows):
             raise ValidationError({"checklist": ["Give a result for every clause. 请逐条款填写审核结果。"]})
         clauses = [row["clause"] for row in rows]
-        missing = [clause for clause in CLAUSES if clause not in clauses]
-        repeated = sorted({clause for clause in clauses if clauses.count(clause) > 1}, key=CLAUSES.index)
+        missing = [number for number in CLAUSES if number not in clauses]
+        repeated = sorted({number for number in clauses if clauses.count(number) > 1}, key=CLAUSES.index)
         errors = []
         if missing:
-            errors.append(f"Clauses not audited 未审核的条款: {', '.join(missing)}.")
+            errors.append(bilingual(f"Clauses not audited: {', '.join(missing)}.", f"未审核的条款：{'、'.join(missing)}。"))
         if repeated:
-            errors.append(f"Clauses listed more than once 重复的条款: {', '.join(repeated)}.")
+            errors.append(bilingual(f"Clauses listed more than once: {', '.join(repeated)}.",
+                                    f"重复的条款：{'、'.join(repeated)}。"))
         if errors:
             raise ValidationError({"checklist": errors})
 

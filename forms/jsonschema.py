@@ -5,7 +5,8 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from forms.fields import DepartmentRef, UserRef
+from forms.clauses import NUMBERS, clause_label
+from forms.fields import Clause, Day, DepartmentRef, UserRef
 from forms.registry import Directory, get_form
 
 _TYPES: list[tuple[type[fields.Field], dict[str, Any]]] = [
@@ -51,8 +52,21 @@ def _field_schema(field: fields.Field) -> dict[str, Any]:
         out["x-labels"] = dict(labels)
     if isinstance(field, (UserRef, DepartmentRef)):
         out["x-picker"] = field.kind
+        if isinstance(field, UserRef) and field.roles:
+            out["x-roles"] = list(field.roles)
         if field.choices is not None:
             out["enum"] = list(field.choices)
+            if field.choice_labels is not None:
+                out["x-enum-labels"] = list(field.choice_labels)
+    if isinstance(field, Clause):  # the numbers to choose from; an item letter may follow one (9.1.1c)
+        example = field.metadata.get("example", NUMBERS[0])
+        out.update({"x-choices": list(NUMBERS), "x-choice-labels": [clause_label(n) for n in NUMBERS],
+                    "pattern": r"^\d+(\.\d+)*[a-g]?$", "examples": [example],
+                    "description": f"A clause of the guideline (x-choices), with an item letter where one item "
+                                   f"is meant, e.g. {example}"})
+    if isinstance(field, Day):
+        earliest, latest = field.bounds()
+        out.update(formatMinimum=earliest.isoformat(), formatMaximum=latest.isoformat())
     for validator in field.validators:
         out.update(_validator_schema(validator, is_list=isinstance(field, fields.List)))
     if field.load_default is not None and not callable(field.load_default) \
@@ -60,6 +74,10 @@ def _field_schema(field: fields.Field) -> dict[str, Any]:
         out["default"] = field.load_default
     if field.allow_none:
         out["type"] = [out["type"], "null"]
+    hint = field.metadata.get("hint")
+    if hint:
+        out["description"] = hint["en"]
+        out["x-hint"] = dict(hint)
     for extra in ("description", "x-widget"):
         if extra in field.metadata:
             out[extra] = field.metadata[extra]

@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
+from forms.fields import COMING, PAST, SHORT, DepartmentRef, UserRef, day, label, optional_text, text
 from forms.registry import form
 
 
@@ -189,7 +189,7 @@ class RiskResponse(Schema):
     aspect = choice(RESPONSE_ASPECTS, "6.4.3", "应对方面", "Aspect of the response")
     response = text("应对措施", "Response")
     department = DepartmentRef(required=True, metadata=label("责任部门", "Responsible department"))
-    due = fields.Date(required=True, metadata=label("完成日期", "Due"))
+    due = day("完成日期", "Due", COMING)
 
 
 class Measure(Schema):
@@ -208,8 +208,8 @@ class Measure(Schema):
     department = DepartmentRef(required=True, metadata=label("责任部门（6.4.4d）", "Responsible department (6.4.4d)"))
     owner = UserRef(required=True, metadata=label("负责人（6.4.4d）", "Owner (6.4.4d)"))
     authority = text("职责与权限（6.4.4d）", "Responsibilities and authority (6.4.4d)")
-    start = fields.Date(required=True, metadata=label("开始日期（6.4.4e）", "Start (6.4.4e)"))
-    due = fields.Date(required=True, metadata=label("完成日期（6.4.4e）", "Due (6.4.4e)"))
+    start = day("开始日期（6.4.4e）", "Start (6.4.4e)")
+    due = day("完成日期（6.4.4e）", "Due (6.4.4e)", COMING)
     verification_method = text("结果验证方法（6.4.4f）", "How the result is verified (6.4.4f)")
 
 
@@ -217,7 +217,7 @@ class Milestone(Schema):
     """A stage of the programme's schedule and what it delivers (6.4.4e)."""
 
     milestone = text("阶段", "Stage", SHORT)
-    due = fields.Date(required=True, metadata=label("完成日期", "Due"))
+    due = day("完成日期", "Due", COMING)
     deliverable = text("阶段性成果", "Deliverable", SHORT)
 
 
@@ -277,7 +277,7 @@ class IssueForm(Schema):
     """The approved programme is issued and the targets handed to every level (6.4.2, 6.4.4)."""
 
     programme_number = text("方案编号", "Programme number", SHORT)
-    issued_on = fields.Date(required=True, metadata=label("发布日期", "Issued on"))
+    issued_on = day("发布日期", "Issued on", PAST)
     distribution = text("发放范围（部门、岗位）", "Distributed to (departments, posts)")
     targets_communicated = fields.Boolean(
         required=True,

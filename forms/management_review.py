@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
+from forms.fields import COMING, PAST, SHORT, DepartmentRef, UserRef, clause, day, label, optional_text, text
 from forms.common import FiledRecordsForm
 from forms.registry import form
 
@@ -39,7 +39,7 @@ class GatherInputsForm(Schema):
     the form asks for the instance numbers or report ids they come from.
     """
 
-    meeting_date = fields.Date(required=True, metadata=label("计划评审会议日期", "Planned meeting date"))
+    meeting_date = day("计划评审会议日期", "Planned meeting date", COMING)
     # Where the inputs come from: instance numbers (流程实例编号) or report ids of the records cited.
     previous_review_reference = optional_text(
         "a) 上次管理评审的流程实例编号或报告编号（首次评审留空）",
@@ -89,22 +89,17 @@ class ImprovementAction(Schema):
         ),
         metadata=label("处理方式", "How it is handled"),
     )
-    clause = fields.String(
-        required=True,
-        validate=[validate.Length(min=1, max=20),
-                  validate.Regexp(r"^\d+(\.\d+)*[a-g]?$", error="Not a clause number such as 10.4.")],
-        metadata=label("指南条款", "Guideline clause", example="10.4"),
-    )
+    clause = clause(example="10.4")
     department = DepartmentRef(required=True, metadata=label("责任部门", "Responsible department"))
     owner = UserRef(required=True, metadata=label("负责人", "Owner"))
-    due_on = fields.Date(required=True, metadata=label("完成日期", "Due on"))
+    due_on = day("完成日期", "Due on", COMING)
 
 
 @form("management_review.hold_review", "主持管理评审", "Hold the management review")
 class HoldReviewForm(Schema):
     """9.3.1, 4.2d, 10.1, 10.4 a-d: the review, its conclusions, decisions and improvement actions."""
 
-    held_on = fields.Date(required=True, metadata=label("评审日期", "Held on"))
+    held_on = day("评审日期", "Held on", PAST)
     participants = text("参加人员", "Participants")
     # 9.3.1: adequacy, suitability and effectiveness of the system
     system_adequate = judgement("体系是否充分", "System adequate")
@@ -129,7 +124,7 @@ class CarryOutImprovementForm(Schema):
     """10.1: the owner carries out an improvement action of the review and reports its effect."""
 
     actions_taken = text("已采取的措施", "Actions taken")
-    completed_on = fields.Date(required=True, metadata=label("完成日期", "Completed on"))
+    completed_on = day("完成日期", "Completed on", PAST)
     effect = text("实施效果", "Effect")
     evidence_description = text("证据说明", "Evidence")
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import SHORT, DepartmentRef, label, optional_text, text
+from forms.fields import PAST, SHORT, DepartmentRef, day, label, optional_text, text
 from forms.common import ApprovalForm
 from forms.registry import form
 
@@ -31,10 +31,7 @@ class InitiateForm(Schema):
         metadata=label("制定或修订的原因", "Occasion"),
     )
     basis = text("依据与说明", "Basis and explanation")
-    previous_policy_number = fields.String(
-        load_default="", validate=validate.Length(max=SHORT),
-        metadata=label("被替代的方针编号（如有）", "Number of the policy it replaces (if any)"),
-    )
+    previous_policy_number = optional_text("被替代的方针编号（如有）", "Number of the policy it replaces (if any)", SHORT)
 
 
 @form("policy_approval.draft", "识别内外部环境并起草方针", "Review the context and draft the policy")
@@ -67,9 +64,9 @@ class DraftForm(Schema):
         DepartmentRef(), required=True, validate=validate.Length(min=1),
         metadata=label(
             "审阅草案并向员工宣贯的部门", "Departments that review the draft and communicate the policy to staff",
-            description="所列每个部门的负责人先审阅草案，方针发布后再向本部门全体员工宣贯；请列出体系覆盖的全部部门。"
-                        "The head of each department listed reviews the draft and, once the policy is published, "
-                        "communicates it to all staff of the department: list every department the system covers."),
+            hint=("所列每个部门的负责人先审阅草案，方针发布后再向本部门全体员工宣贯；请列出体系覆盖的全部部门。",
+                  "The head of each department listed reviews the draft and, once the policy is published, "
+                  "communicates it to all staff of the department: list every department the system covers.")),
     )
     revision_note = optional_text("针对意见的修改说明", "Changes made in response to comments")
 
@@ -114,9 +111,9 @@ class PublishForm(Schema):
                   validate.Regexp(r"^CF-POL-\d{4}-\d{2}$",
                                   error="编号格式如 CF-POL-2027-01。Use a number such as CF-POL-2027-01.")],
         metadata=label("方针编号", "Policy number", example="CF-POL-2027-01",
-                       description="CF-POL-<year>-<sequence>"),
+                       hint=("CF-POL-<年份>-<序号>", "CF-POL-<year>-<sequence>")),
     )
-    effective_date = fields.Date(required=True, metadata=label("生效日期", "Effective date"))
+    effective_date = day("生效日期", "Effective date")
     interpretation = text("内部解读要点", "Key points for interpreting it to staff")
     on_website = fields.Boolean(
         required=True, metadata=label("在企业网站公开", "Published on the company website"))
@@ -144,8 +141,7 @@ class PublishReplacingForm(PublishForm):
     previous_policy_withdrawn = confirmed(
         "被替代的旧方针已废止，并已从网站、公告栏等发布途径撤下",
         "The policy it replaces is withdrawn and taken down from the website, notice boards and other channels")
-    previous_policy_withdrawn_on = fields.Date(
-        required=True, metadata=label("旧方针废止日期", "Date the previous policy is withdrawn"))
+    previous_policy_withdrawn_on = day("旧方针废止日期", "Previous policy withdrawn on", PAST)
 
 
 @form("policy_approval.communicate", "向员工宣贯方针", "Communicate the policy to staff")
@@ -161,7 +157,7 @@ class CommunicateForm(Schema):
         ),
         metadata=label("宣贯方式", "How it was communicated"),
     )
-    communicated_on = fields.Date(required=True, metadata=label("宣贯日期", "Date"))
+    communicated_on = day("宣贯日期", "Communicated on", PAST)
     staff_reached = fields.Integer(
         required=True, validate=validate.Range(min=1), metadata=label("覆盖员工人数", "Number of staff reached"))
     questions_raised = optional_text("员工提出的问题及解答", "Questions raised by staff and answers")

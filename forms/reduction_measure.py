@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
+from forms.fields import COMING, PAST, SHORT, DepartmentRef, UserRef, day, label, optional_text, text
 from forms.registry import form
 
 
@@ -56,7 +56,7 @@ class IdentifyForm(Schema):
     current_emissions = amount("现状年排放量（tCO2e）", "Current emissions (tCO2e a year)",
                                allow_none=True, load_default=None)
     basis = optional_text("识别依据（如现状调查报告）", "Basis (e.g. the current-state survey report)")
-    identified_on = fields.Date(required=True, metadata=label("识别日期", "Identified on"))
+    identified_on = day("识别日期", "Identified on", PAST)
 
 
 @form("reduction_measure.prioritise", "评估减排效果与经济性", "Assess effect and economics")
@@ -95,7 +95,7 @@ class MilestoneSchema(Schema):
     """One stage of the schedule with what it delivers (6.4.4e)."""
 
     name = text("阶段", "Stage", SHORT)
-    due = fields.Date(required=True, metadata=label("完成日期", "Due"))
+    due = day("完成日期", "Due", COMING)
     deliverable = text("阶段性成果", "Deliverable", SHORT)
 
 
@@ -134,7 +134,7 @@ class PlanForm(Schema):
     verification_detail = text("验证方案（数据、期间、对比基准）", "Verification detail (data, period, baseline)")
     owner = UserRef(required=True, metadata=label("措施负责人（逾期时由其部门负责人跟进）",
                                                   "Owner (their department head follows up when overdue)"))
-    measure_due = fields.Date(required=True, metadata=label("计划完成日期", "Due"))
+    measure_due = day("计划完成日期", "Due", COMING)
 
     @validates_schema
     def check_milestones_before_due(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -154,7 +154,7 @@ class MilestoneProgressSchema(Schema):
                                 labels=["按期完成 / Done on time", "延期完成 / Done late", "取消 / Dropped"]),
         metadata=label("状态", "Status"),
     )
-    completed_on = fields.Date(allow_none=True, load_default=None, metadata=label("完成日期", "Completed on"))
+    completed_on = day("完成日期", "Completed on", PAST, required=False)
     note = optional_text("说明", "Note", SHORT)
 
 
@@ -166,7 +166,7 @@ class ImplementForm(Schema):
     milestone_progress = fields.List(fields.Nested(MilestoneProgressSchema), required=True,
                                      validate=validate.Length(min=1),
                                      metadata=label("各阶段完成情况", "Progress by milestone"))
-    completed_on = fields.Date(required=True, metadata=label("完成日期", "Completed on"))
+    completed_on = day("完成日期", "Completed on", PAST)
     actual_cost = amount("实际费用（元）", "Actual cost (yuan)", required=True)
     evidence = text("证据（验收单、照片、运行记录等）", "Evidence (acceptance, photos, operating records...)")
 
@@ -177,16 +177,15 @@ class FollowUpOverdueForm(Schema):
 
     follow_up_note = text("跟进说明", "Follow-up note")
     cause_of_delay = text("延期原因", "Cause of the delay")
-    new_expected_date = fields.Date(allow_none=True, load_default=None,
-                                    metadata=label("新的预计完成日期", "New expected date"))
+    new_expected_date = day("新的预计完成日期", "New expected date", COMING, required=False)
 
 
 @form("reduction_measure.verify", "验证措施效果", "Verify the result")
 class VerifyForm(Schema):
     """8.4.1e: did the completed measure reach the expected result, by the planned verification method?"""
 
-    period_start = fields.Date(required=True, metadata=label("验证期间起", "Verification period from"))
-    period_end = fields.Date(required=True, metadata=label("验证期间止", "Verification period to"))
+    period_start = day("验证期间起", "Verification period from", PAST)
+    period_end = day("验证期间止", "Verification period to", PAST)
     measured_reduction = amount("实测年减排量（tCO2e）", "Measured reduction (tCO2e a year)", required=True)
     data_sources = text("数据来源", "Data sources")
     effective = fields.Boolean(required=True, metadata=label("达到预期结果", "Expected result reached"))
@@ -197,8 +196,7 @@ class VerifyForm(Schema):
                                 labels=["退回负责人整改后再验证 / Back to the owner for rework, then verify again",
                                         "放弃该措施并记录原因 / Abandon the measure, with the reason recorded"]),
         metadata=label("未达预期时的处理", "When not reached"))
-    rework_due = fields.Date(allow_none=True, load_default=None,
-                             metadata=label("整改完成日期（未达预期时）", "Rework due (when not reached)"))
+    rework_due = day("整改完成日期（未达预期时）", "Rework due (when not reached)", COMING, required=False)
     abandon_reason = optional_text("放弃原因（放弃措施时）", "Why the measure is abandoned (when abandoned)")
 
     @validates_schema

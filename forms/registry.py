@@ -3,22 +3,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 from marshmallow import RAISE, Schema, ValidationError
 from marshmallow.fields import Field, List, Nested
 
-from forms.fields import DepartmentRef, UserRef
+from forms.fields import Day, DepartmentRef, UserRef, bilingual
 
 
 class Directory(Protocol):
-    """Where user and department choices come from (the engine passes its database)."""
+    """Where user and department choices come from (the engine passes its database).
 
-    def has_user(self, username: str, role: str | None = None) -> bool: ...
+    ``roles`` empty means anyone who does work. A directory may also offer ``user_labels()`` and
+    ``department_labels()`` (how each choice reads) and ``today()`` (the plant's date, for date bounds).
+    """
+
+    def has_user(self, username: str, roles: Sequence[str] = ()) -> bool: ...
 
     def has_department(self, code: str) -> bool: ...
 
-    def usernames(self, role: str | None = None) -> Sequence[str]: ...
+    def usernames(self, roles: Sequence[str] = ()) -> Sequence[str]: ...
 
     def departments(self) -> Sequence[str]: ...
 
@@ -42,14 +47,22 @@ class FormSpec:
 
 
 def _bind_field(field: Field, directory: Directory, with_choices: bool) -> None:
-    """Point user and department fields at the directory, also inside lists and nested rows."""
+    """Point user and department fields and dates at the directory, also inside lists and nested rows."""
     if isinstance(field, UserRef):
-        role = field.role
-        field.exists = lambda username: directory.has_user(username, role)
-        field.choices = list(directory.usernames(role)) if with_choices else None
+        roles = field.roles
+        field.exists = lambda username: directory.has_user(username, roles)
+        if with_choices:
+            field.choices = list(directory.usernames(roles))
+            field.choice_labels = _labels(field.choices, getattr(directory, "user_labels", None))
     elif isinstance(field, DepartmentRef):
         field.exists = directory.has_department
-        field.choices = list(directory.departments()) if with_choices else None
+        if with_choices:
+            field.choices = list(directory.departments())
+            field.choice_labels = _labels(field.choices, getattr(directory, "department_labels", None))
+    elif isinstance(field, Day):
+        today: Callable[[], date] | None = getattr(directory, "today", None)
+        if today is not None:
+            field.today = today
     elif isinstance(field, List):
         _bind_field(field.inner, directory, with_choices)
     elif isinstance(field, Nested):
@@ -57,6 +70,13 @@ def _bind_field(field: Field, directory: Directory, with_choices: bool) -> None:
         nested.unknown = RAISE
         for inner in nested.fields.values():
             _bind_field(inner, directory, with_choices)
+
+
+def _labels(choices: list[str], labels_of: Callable[[], Mapping[str, str]] | None) -> list[str] | None:
+    if labels_of is None:
+        return None
+    labels = labels_of()
+    return [labels.get(choice, choice) for choice in choices]
 
 
 FORMS: dict[str, FormSpec] = {}
@@ -82,6 +102,6 @@ def get_form(key: str) -> FormSpec:
 def load_form_data(key: str, data: Mapping[str, Any], directory: Directory | None = None) -> dict[str, Any]:
     """Validate data with the form and return it as JSON-safe values; raises ValidationError."""
     if not isinstance(data, Mapping):
-        raise ValidationError({"_schema": ["Form data must be a JSON object."]})
+        raise ValidationError({"_schema": [bilingual("Form data must be a JSON object.", "表单数据须为 JSON 对象。")]})
     schema = get_form(key).bind(directory)
     return schema.dump(schema.load(data))

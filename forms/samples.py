@@ -10,7 +10,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from forms.fields import DepartmentRef, UserRef
+from forms.clauses import NUMBERS
+from forms.fields import Clause, DepartmentRef, UserRef
 from forms.registry import get_form
 
 
@@ -49,6 +50,8 @@ class Sampler:
             return self.schema(field.schema)
         if isinstance(field, UserRef):
             return self.user_for(field.role)
+        if isinstance(field, Clause):
+            return NUMBERS[0]
         if isinstance(field, DepartmentRef):
             return self.department
         if isinstance(field, fields.Boolean):

@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from forms.fields import SHORT, DepartmentRef, UserRef, label, optional_text, text
+from forms.fields import COMING, PAST, SHORT, DepartmentRef, UserRef, day, label, optional_text, text
 from forms.registry import form
 
 
@@ -42,14 +42,13 @@ class RequestForm(Schema):
     requirements = text("服务内容和要求", "What the service must deliver")
     requesting_department = DepartmentRef(required=True, metadata=label("需求部门", "Requesting department"))
     budget = amount("预算（元）", "Budget (yuan)")
-    needed_by = fields.Date(required=True, metadata=label("需求日期", "Needed by"))
+    needed_by = day("需求日期", "Needed by", COMING)
 
 
 class Candidate(Schema):
     """A provider considered, with the evidence of its capability (7.3a)."""
 
-    provider_name = fields.String(required=True, validate=validate.Length(min=1, max=SHORT),
-                                  metadata=label("服务机构名称", "Provider", example=SAMPLE_PROVIDER))
+    provider_name = text("服务机构名称", "Provider", SHORT, example=SAMPLE_PROVIDER)
     qualifications = text("资质（证书、备案、认可）", "Qualifications (certificates, registrations, accreditation)")
     capability_evidence = text("能力证据（业绩、人员、设备）", "Evidence of capability (references, staff, equipment)")
     quoted_price = amount("报价（元）", "Quoted price (yuan)")
@@ -62,9 +61,8 @@ class SelectProviderForm(Schema):
 
     candidates = fields.List(fields.Nested(Candidate), required=True, validate=validate.Length(min=1),
                              metadata=label("候选服务机构", "Providers considered"))
-    selected_provider = fields.String(required=True, validate=validate.Length(min=1, max=SHORT),
-                                      metadata=label("拟选服务机构（候选机构之一）", "Provider proposed (one of those considered)",
-                                                     example=SAMPLE_PROVIDER))
+    selected_provider = text("拟选服务机构（候选机构之一）", "Provider proposed (one of those considered)", SHORT,
+                             example=SAMPLE_PROVIDER)
     selection_basis = text("选择理由", "Why this provider")
     conflict_of_interest_checked = fields.Boolean(
         required=True,
@@ -103,15 +101,16 @@ class SignContractForm(Schema):
     requirements = text("质量、交付和保密要求", "Quality, delivery and confidentiality requirements")
     deliverables = text("交付成果", "Deliverables")
     contract_value = amount("合同金额（元）", "Contract value (yuan)")
-    start_date = fields.Date(required=True, metadata=label("开始日期", "Start date"))
-    end_date = fields.Date(required=True, metadata=label("结束日期", "End date"))
+    start_date = day("开始日期", "Start date")
+    end_date = day("结束日期", "End date")
     legally_binding = fields.Boolean(
         required=True,
         validate=validate.Equal(True, error="The agreement must be legally binding. 协议须具有法律约束力。"),
         metadata=label("协议已由双方授权代表签署，具有法律约束力", "Signed by authorised representatives: legally binding"),
     )
-    monitor = UserRef(required=True, metadata=label("服务过程监督人（部门负责人或碳排放管理人员）",
-                                                    "Who monitors the service (a department head or carbon staff)"))
+    monitor = UserRef(roles=("carbon_staff", "department_head"), required=True,
+                      metadata=label("服务过程监督人（部门负责人或碳排放管理人员）",
+                                     "Who monitors the service (a department head or carbon staff)"))
     monitoring_interval_days = fields.Integer(required=True, validate=validate.Range(min=1, max=365),
                                               metadata=label("监督间隔（天）", "Monitoring interval (days)"))
 
@@ -125,7 +124,7 @@ class SignContractForm(Schema):
 class MonitorServiceForm(Schema):
     """7.3c: one periodic check of the service process and its quality."""
 
-    monitored_on = fields.Date(required=True, metadata=label("监督日期", "Monitored on"))
+    monitored_on = day("监督日期", "Monitored on", PAST)
     progress = text("服务进展", "Progress")
     quality_observations = text("服务质量情况", "Quality of the service")
     issues = optional_text("发现的问题及要求", "Issues found and what was asked of the provider")
@@ -166,7 +165,7 @@ class FollowUpRectificationForm(Schema):
     """7.3c: what the provider did about the evaluation's findings."""
 
     actions_taken = text("服务机构采取的整改措施", "What the provider did")
-    completed_on = fields.Date(required=True, metadata=label("整改完成日期", "Completed on"))
+    completed_on = day("整改完成日期", "Completed on", PAST)
     evidence = text("整改证据", "Evidence")
 
 

@@ -56,10 +56,10 @@ def main() -> None:
         "severity": "major", "root_cause": "Meter missing from the calibration plan", "similar_checked": True,
         "similar_findings": "Kiln 1 meter checked: in plan", "preventive_measures": "Reconcile plan yearly",
         "corrective_plan": "Calibrate and recompute Q3", "owner": "zhao.staff", "correction_due": due})
-    print(f"\n   the correction is due {due}; sweeping timers as if it were four days later:")
+    print(f"\n   the correction is due {due}; the process admin sweeps timers as if it were four days later:")
     later = (datetime.now(timezone.utc) + timedelta(days=4)).isoformat(timespec="seconds")
     later_due = (datetime.now(timezone.utc) + timedelta(days=14)).date().isoformat()
-    print(f"   fired: {carbonflow('fire-timers', '--now', later)}")
+    print(f"   fired: {carbonflow('fire-timers', '--now', later, '--as', 'admin')}")
     complete("wang.prod", "follow_up_overdue", nc, {"follow_up_note": "Owner reminded; lab booked",
                                                     "owner": "zhao.staff", "correction_due": later_due})
     complete("zhao.staff", "implement_correction", nc, {

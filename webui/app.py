@@ -10,6 +10,7 @@ from flask import Flask, g, redirect, request, url_for
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.config import Settings
 from engine.db import Database
@@ -20,12 +21,16 @@ from webui import (
     approvals,
     audit,
     auth,
+    comments,
     dashboard,
     extensions,
     i18n,
     inbox,
+    input_guard,
     instances,
     migrations,
+    notifications,
+    open_work,
     operations,
     people_admin,
     process_admin,
@@ -57,6 +62,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
     )
     app.config.update(config)
+    input_guard.init_app(app)  # before the blueprints: their routes take its bounded <int:…>
     extensions.init_app(app, db=db or Database(settings.database_url), settings=settings)
     csrf = CSRFProtect(app)
     Babel(app, locale_selector=i18n.current_locale)
@@ -65,13 +71,19 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     login.user_loader(auth.load_user)
     for blueprint in (auth.blueprint, i18n.blueprint, inbox.blueprint, tasks.blueprint, instances.blueprint,
                       approvals.blueprint, audit.blueprint, dashboard.blueprint, process_admin.blueprint,
-                      operations.blueprint, migrations.blueprint, people_admin.blueprint, account.blueprint):
+                      operations.blueprint, migrations.blueprint, people_admin.blueprint, account.blueprint,
+                      open_work.blueprint):
         app.register_blueprint(blueprint)
+    app.register_blueprint(notifications.blueprint)
+    app.register_blueprint(comments.blueprint)
     api.register(app, csrf)
     app.before_request(_require_sign_in)
     app.after_request(_audit_refusal)
     app.after_request(security_headers.add)
     app.context_processor(i18n.template_helpers)
+    if settings.trusted_proxies:  # the client's address and scheme as the proxies in front report them
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.add_url_rule("/", "home", lambda: redirect(url_for("inbox.show")))
     plant = ZoneInfo(settings.timezone)
     app.jinja_env.filters["localtime"] = lambda moment: moment.astimezone(plant).strftime("%Y-%m-%d %H:%M")

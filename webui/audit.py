@@ -2,7 +2,8 @@
 by clause, and every export (CSV, XLSX, PDF) for offline reading."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from math import ceil
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,8 @@ from flask_login import current_user
 
 from engine import clock
 from engine.errors import InvalidFormData, NotFound, NotPermitted
-from engine.read import access, audit_chain, clauses, nonconformities, queries
+from engine.read import access, audit_chain, clauses, labels, nonconformities, queries
+from engine.read.audit_entries import audit_entries
 from engine.read.exports import audit_trail, formats, nonconformity_exports
 from engine.read.exports.period import ReportingPeriod
 from engine.read.nonconformities import NonconformityFilter
@@ -20,6 +22,8 @@ from engine.services import audit
 from forms.describe import choice_labels
 from webui.errors import abort_for
 from webui.extensions import database, settings
+from webui.i18n import LANGUAGES, current_locale
+from webui.input_guard import int_arg, page_arg
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
@@ -31,16 +35,20 @@ def trail() -> Any:
     period, errors = _period()
     where = queries.AuditFilter(since=period.since, until=period.until, actor=request.args.get("actor") or None,
                                 action=request.args.get("action") or None,
-                                instance_id=request.args.get("instance", type=int))
-    page = max(request.args.get("page", 1, type=int), 1)
+                                instance_id=int_arg("instance"))
+    lang = current_locale()
     with database().reading() as session:
         _require_oversight(session, "the audit trail")
         total = queries.count_audit_events(session, where)
-        events = queries.audit_events(session, where=where, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        actions = queries.audit_actions(session)
-    return render_template("audit.html", rows=audit_trail.rows(events, period.zone), total=total, page=page,
-                           has_next=page * PAGE_SIZE < total, actions=actions, errors=errors,
-                           filters=_filters()), (422 if errors else 200)
+        page, pages = _page_of(total)
+        events = queries.audit_events(session, where=where, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                                      newest_first=True)
+        names = labels.labels(session, lang)
+        entries = audit_entries(session, events, zone=period.zone, lang=lang, names=names)
+        actions = sorted(queries.audit_actions(session), key=names.action)
+        actors = sorted({*names.people, "system"}, key=names.person)
+    return render_template("audit.html", rows=entries, total=total, page=page, pages=pages, names=names,
+                           actions=actions, actors=actors, errors=errors, filters=_filters()), (422 if errors else 200)
 
 
 @blueprint.route("/verify")
@@ -56,7 +64,7 @@ def export_audit(fmt: str) -> Any:
     period = _export_period()
     return _export(fmt, "audit-trail", lambda session: _table_file(audit_trail.audit_trail_table(
         session, period=period, actor=request.args.get("actor"), action=request.args.get("action"),
-        instance_id=request.args.get("instance", type=int), by=current_user.username), fmt))
+        instance_id=int_arg("instance"), by=current_user.username, lang=_export_lang()), fmt))
 
 
 @blueprint.route("/nonconformities")
@@ -67,12 +75,13 @@ def register() -> Any:
         _require_oversight(session, "the nonconformity register")
         everything = nonconformities.register(session, where=NonconformityFilter(since=period.since,
                                                                                  until=period.until))
+        names = labels.labels(session, current_locale())
     counts = {status: sum(1 for nc in everything if _status_matches(nc, status))
               for status in ("", *nonconformities.STATUSES)}
     shown = [nc for nc in everything if where.keeps(nc)]
-    page = max(request.args.get("page", 1, type=int), 1)
+    page, pages = _page_of(len(shown))
     return render_template("nonconformities.html", rows=shown[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
-                           total=len(shown), page=page, has_next=page * PAGE_SIZE < len(shown),
+                           total=len(shown), page=page, pages=pages, names=names,
                            counts=counts, errors=errors, filters=_filters(),
                            sources=choice_labels("corrective_action.raise", "source"),
                            severities=choice_labels("corrective_action.analyse_cause", "severity")), \
@@ -84,9 +93,11 @@ def trace(instance_id: int) -> Any:
     with database().reading() as session:
         _require_oversight(session, "a nonconformity's trace")
         found = nonconformity_trace(session, instance_id)
+        names = labels.labels(session, current_locale())
     if found is None:
         abort(404, description=f"no nonconformity {instance_id}: no corrective action instance has this id")
-    return render_template("nonconformity_trace.html", trace=found, nc=found.nonconformity,
+    return render_template("nonconformity_trace.html", trace=found, nc=found.nonconformity, names=names,
+                           local_moment=_local_moment,
                            sources=choice_labels("corrective_action.raise", "source"),
                            severities=choice_labels("corrective_action.analyse_cause", "severity"))
 
@@ -97,20 +108,24 @@ def records() -> Any:
     with database().reading() as session:
         _require_oversight(session, "the records by clause")
         held = clauses.records_by_clause(session, since=period.since, until=period.until)
-    return render_template("records.html", held=held, period=period, errors=errors), (422 if errors else 200)
+        names = labels.labels(session, current_locale())
+    return render_template("records.html", held=held, period=period, errors=errors, names=names), \
+        (422 if errors else 200)
 
 
 @blueprint.route(f"/export/nonconformities.{EXPORT}")
 def export_nonconformities(fmt: str) -> Any:
     period = _export_period()
     return _export(fmt, "nonconformities", lambda session: _table_file(nonconformity_exports.register_table(
-        session, period=period, where=_nonconformity_filter(period), by=current_user.username), fmt))
+        session, period=period, where=_nonconformity_filter(period), by=current_user.username,
+        lang=_export_lang()), fmt))
 
 
 @blueprint.route("/export/trace-<int:instance_id>.pdf")
 def export_trace_pdf(instance_id: int) -> Any:
     return _export("pdf", f"nonconformity-{instance_id}", lambda session: nonconformity_exports.trace_pdf(
-        session, instance_id, by=current_user.username, zone=ZoneInfo(settings().timezone)), instance_id=instance_id)
+        session, instance_id, by=current_user.username, zone=ZoneInfo(settings().timezone), lang=_export_lang()),
+        instance_id=instance_id)
 
 
 @blueprint.route("/export/records.pdf")
@@ -119,7 +134,7 @@ def export_records_pdf() -> Any:
     if errors:
         abort_for(InvalidFormData("period", errors))
     return _export("pdf", "records-by-clause", lambda session: nonconformity_exports.records_pdf(
-        session, period=period, by=current_user.username))
+        session, period=period, by=current_user.username, lang=_export_lang()))
 
 
 def _table_file(table: formats.Table, fmt: str) -> tuple[bytes, int]:
@@ -135,7 +150,7 @@ def _export(fmt: str, name: str, build: Any, instance_id: int | None = None) -> 
             abort_for(exc)
     with database().transaction() as session:
         audit.record(session, action="export", actor=current_user.username, instance_id=instance_id,
-                     data={"export": name, "format": fmt, "rows": rows, "filter": _filters()})
+                     data={"export": name, "format": fmt, "rows": rows, "filter": _filters(), "lang": _export_lang()})
     file_name = f"carbonflow-{name}-{date.today().isoformat()}.{fmt}"
     return Response(body, content_type=formats.CONTENT_TYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
@@ -182,4 +197,26 @@ def _status_matches(nc: nonconformities.Nonconformity, status: str) -> bool:
 
 
 def _filters() -> dict[str, str]:
-    return {key: value for key, value in request.args.items() if key != "page" and value}
+    """The query's filters, for links that keep them (the page and the language apart)."""
+    return {key: value for key, value in request.args.items() if key not in ("page", "lang") and value}
+
+
+def _local_moment(text: str) -> str:
+    """A time recorded as ISO text, on the plant's clock; the text as it is when it is not one."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return moment.astimezone(ZoneInfo(settings().timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _export_lang() -> str:
+    """An export's language: ``?lang=`` when it names one, else the page's (Chinese by default)."""
+    asked = request.args.get("lang")
+    return asked if asked in LANGUAGES else current_locale()
+
+
+def _page_of(total: int) -> tuple[int, int]:
+    """(the page asked for, kept within the last one; how many pages ``total`` rows fill, at least one)."""
+    pages = max(ceil(total / PAGE_SIZE), 1)
+    return min(page_arg(), pages), pages

@@ -1,9 +1,7 @@
-"""Signing in and out: argon2 passwords, a session cookie, refused attempts slowed down and audited."""
+"""Signing in and out: argon2 passwords, a server-side sign-in behind the cookie, refusals counted and audited."""
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,24 +9,19 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from engine import clock
-from engine.errors import NotFound, NotPermitted
-from engine.models import AuditEvent, User
+from engine.errors import NotFound, NotPermitted, TooManyAttempts, WrongPassword
+from engine.models import User
 from engine.people import ADMIN_ROLE, get_actor
 from engine.read.access import READER_ROLES
-from engine.services import audit
-from engine.services.users import verify_password
+from engine.services import sign_ins
 from webui.extensions import database
 
 blueprint = Blueprint("auth", __name__)
 
-# After this many refused attempts for one name within the window, sign-in waits out the window.
-MAX_FAILURES = 5
-WINDOW = timedelta(minutes=15)
-# Every refusal costs this long, so guessing is slow even below the limit.
-REFUSAL_DELAY = 1.0
+# The browser session's key for its sign-in's secret (engine.services.sign_ins keeps the sign-in).
+SECRET_KEY = "sign_in"
 # The session's copy of the user's credentials epoch (a session without one is from before epochs: 0).
 EPOCH_KEY = "credentials_epoch"
 
@@ -57,19 +50,23 @@ class SignedIn(UserMixin):
 
 
 def load_user(username: str) -> SignedIn | None:
-    """The session's user, if they still exist, are active and their credentials have not changed since sign-in.
+    """The session's user, if this browser's sign-in is live, the user active and their credentials unchanged.
 
-    A deactivated user, or one whose password was reset or changed elsewhere, is signed out.
+    A signed-out copy of the cookie, a deactivated user, or one whose password was reset or changed
+    elsewhere is signed out.
     """
-    return signed_in_as(username, browser_session.get(EPOCH_KEY, 0))
+    return signed_in_as(username, browser_session.get(EPOCH_KEY, 0), secret=browser_session.get(SECRET_KEY, ""))
 
 
-def signed_in_as(username: str, epoch: int | None) -> SignedIn | None:
-    """The user by this name if active and their credentials epoch is ``epoch`` (None: whatever it is now)."""
+def signed_in_as(username: str, epoch: int | None, *, secret: object = None) -> SignedIn | None:
+    """The user by this name if active and their credentials epoch is ``epoch`` (None: whatever it is now), and,
+    when ``secret`` is given, their sign-in with that secret is live."""
     with database().reading() as session:
         try:
             actor = get_actor(session, username)
         except (NotFound, NotPermitted):
+            return None
+        if secret is not None and not sign_ins.is_live(session, secret, username):
             return None
         row = session.execute(select(User.display_name, User.credentials_epoch, User.must_change_password)
                               .where(User.username == username)).one()
@@ -79,8 +76,13 @@ def signed_in_as(username: str, epoch: int | None) -> SignedIn | None:
                     row.credentials_epoch, row.must_change_password)
 
 
-def start_session(user: SignedIn) -> None:
-    """Sign the user in on this browser, remembering the credentials epoch the session belongs to."""
+def start_session(user: SignedIn, secret: str) -> None:
+    """Sign the user in on this browser: the sign-in's secret and the credentials epoch it belongs to."""
+    language = browser_session.get("lang")
+    browser_session.clear()  # nothing of a previous sign-in carries over, but the language chosen
+    if language:
+        browser_session["lang"] = language
+    browser_session[SECRET_KEY] = secret
     browser_session[EPOCH_KEY] = user.credentials_epoch
     login_user(user)
 
@@ -90,57 +92,59 @@ def sign_in() -> Any:
     if request.method == "GET":
         return render_template("sign_in.html")
     username = request.form.get("username", "").strip()
-    password = request.form.get("password", "")
-    error = check_credentials(username, password)
-    if error:
-        return render_template("sign_in.html", error=error, username=username), 401
-    user = signed_in_as(username, None)
-    assert user is not None
-    start_session(user)
-    if user.must_change_password:
+    outcome = password_sign_in(username, request.form.get("password", ""), kind="browser")
+    if outcome.user is None:
+        return render_template("sign_in.html", error=outcome.error, username=username), outcome.status, \
+            outcome.headers
+    start_session(outcome.user, outcome.secret)
+    if outcome.user.must_change_password:
         return redirect(url_for("account.password"))
     return redirect(_safe_next(request.args.get("next")) or url_for("inbox.show"))
 
 
 @blueprint.route("/sign-out", methods=["POST"])
 def sign_out() -> Any:
+    """End this browser's sign-in on the server too: a copy of the cookie no longer signs anyone in."""
     with database().transaction() as session:
-        audit.record(session, action="sign_out", actor=current_user.username)
+        sign_ins.end(session, browser_session.get(SECRET_KEY), actor=current_user.username)
     logout_user()
+    browser_session.pop(SECRET_KEY, None)
+    browser_session.pop(EPOCH_KEY, None)
     flash(_("You are signed out."))
     return redirect(url_for("auth.sign_in"))
 
 
-def check_credentials(username: str, password: str, *, via: str | None = None) -> str | None:
-    """None when the password is right; else why not, audited and then answered slowly (pages and API alike).
+@dataclass
+class Outcome:
+    """A password sign-in's result: the user and their sign-in's secret, or the refusal's words, status, headers."""
 
-    ``via`` names the way in (the API's "api_token") in the audit events; the sign-in page leaves it out.
+    user: SignedIn | None = None
+    secret: str = ""
+    error: str = ""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def password_sign_in(username: str, password: str, *, kind: str) -> Outcome:
+    """Sign in with a password (``kind``: "browser" or "api_token"), pages and API alike.
+
+    A wrong password is a 401; past the limit of wrong ones for the name or the address, a 429 saying when to
+    try again. Each refusal is counted and audited; no worker thread waits.
     """
-    error = _check(username, password, {"via": via} if via else {})
-    if error:
-        # After the transaction: the refusal is on record, and no lock is held while we wait.
-        time.sleep(REFUSAL_DELAY)
-    return error
-
-
-def _check(username: str, password: str, how: dict[str, str]) -> str | None:
-    """None when the password is right; else why not, with the refusal audited (in one transaction)."""
-    with database().transaction() as session:
-        since = clock.now() - WINDOW
-        failures = session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "sign_in_refused", AuditEvent.actor == username[:80], AuditEvent.at >= since))
-        if failures >= MAX_FAILURES:
-            audit.record(session, action="sign_in_refused", actor=username[:80],
-                         data={"reason": "too many attempts", **how})
-            return _("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=WINDOW.seconds // 60)
-        user = session.scalar(select(User).where(User.username == username))
-        if not verify_password(user, password) or user is None or not user.active:  # the hash runs for every name
-            audit.record(session, action="sign_in_refused", actor=username[:80] or "-",
-                         data={"reason": "wrong name or password" if user is None or user.active else "deactivated",
-                               "address": request.remote_addr, **how})
-            return _("Wrong user name or password.")
-        audit.record(session, action="sign_in", actor=username, data={"address": request.remote_addr, **how})
-        return None
+    try:
+        with database().transaction() as session:
+            _user, secret = sign_ins.sign_in(session, username=username[:200], password=password, kind=kind,
+                                             address=request.remote_addr)
+    except TooManyAttempts as exc:
+        minutes = max(1, -(-exc.retry_after // 60))
+        return Outcome(error=_("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=minutes),
+                       status=429, headers={"Retry-After": str(exc.retry_after)})
+    except WrongPassword:
+        return Outcome(error=_("Wrong user name or password."), status=401)
+    user = signed_in_as(username, None, secret=secret)
+    if user is None:  # deactivated between the check and now
+        return Outcome(error=_("Wrong user name or password."), status=401)
+    return Outcome(user=user, secret=secret)
 
 
 def admins_only() -> None:

@@ -7,10 +7,12 @@ from flask import abort, g, render_template
 from flask_babel import lazy_gettext as _  # lazy: the titles are read per request, in its language
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotFound, NotPermitted
+from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotFound, NotPermitted, TooManyAttempts
 
 # An engine error's HTTP status, for the pages and the API alike; any other CarbonFlowError is a 400.
-STATUS: dict[type[CarbonFlowError], int] = {NotFound: 404, NotPermitted: 403, Conflict: 409, InvalidFormData: 422}
+# A subclass comes before its base: the first that matches answers.
+STATUS: dict[type[CarbonFlowError], int] = {NotFound: 404, TooManyAttempts: 429, NotPermitted: 403, Conflict: 409,
+                                            InvalidFormData: 422}
 
 TITLES = {
     400: _("The request could not be used"),

@@ -16,6 +16,7 @@ from webui import reasons
 from webui.auth import admins_only
 from webui.errors import abort_for
 from webui.extensions import database
+from webui.input_guard import whole_number
 
 blueprint = Blueprint("migrations", __name__)
 MAX_INSTANCES = 500  # one preview page; more are moved version by version
@@ -77,11 +78,12 @@ def _target() -> int:
 
 
 def _number(value: str, field: str) -> int:
-    if not value.strip().isdigit() or int(value) >= 2**31 or int(value) < 1:
+    number = whole_number(value)
+    if number is None or number < 1:
         if field == "instance":
             abort(422, description=_("Choose instances by their numbers, not “%(value)s”.", value=value[:40]))
         abort(422, description=_("Give the version to migrate to as a number, not “%(value)s”.", value=value[:40]))
-    return int(value)
+    return number
 
 
 def _mapping(text: str) -> dict[str, str]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -26,6 +25,7 @@ from webui import reasons
 from webui.auth import admins_only
 from webui.errors import abort_for
 from webui.extensions import database, settings
+from webui.input_guard import BadInput, load_json, whole_number
 
 blueprint = Blueprint("operations", __name__)
 MAX_REASON = 2000
@@ -68,9 +68,8 @@ def export() -> Any:
 @blueprint.route("/instances/bulk", methods=["POST"])
 def bulk() -> Any:
     back = url_for(".index") + _safe_query(request.form.get("query", ""))
-    try:
-        ids = [int(value) for value in request.form.getlist("instance")]
-    except ValueError:
+    ids = [whole_number(value) for value in request.form.getlist("instance")]
+    if None in ids:
         abort(400, description=_("The instances chosen are not instance numbers."))
     if not ids:
         flash(_("Choose the instances to act on."), "error")
@@ -123,7 +122,10 @@ def cancel_job(job_id: int) -> Any:
 def retry_instance(instance_id: int) -> Any:
     text = request.form.get("data", "").strip()
     try:
-        data = json.loads(text) if text else None
+        data = load_json(text) if text else None
+    except BadInput as exc:
+        flash(_("The corrected data was not used: %(reason)s", reason=exc.text()), "error")
+        return redirect(url_for(".incidents"))
     except ValueError as exc:
         flash(_("The corrected data is not JSON: %(reason)s", reason=exc), "error")
         return redirect(url_for(".incidents"))
@@ -232,9 +234,10 @@ def _number(name: str) -> int | None:
     value = request.args.get(name)
     if not value:
         return None
-    if not value.isdigit() or int(value) >= 2**31:
+    number = whole_number(value)
+    if number is None:
         abort(400, description=_("%(field)s must be a number.", field=name))
-    return int(value)
+    return number
 
 
 def _day(name: str) -> date | None:

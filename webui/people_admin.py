@@ -1,7 +1,6 @@
 """People administration pages (process_admin only): users, their import, departments and the guideline's roles."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
@@ -16,6 +15,7 @@ from engine.services import departments, user_rows, users
 from webui.auth import admins_only
 from webui.errors import abort_for, refused, status_of
 from webui.extensions import database
+from webui.input_guard import BadInput, load_json
 
 blueprint = Blueprint("people_admin", __name__)
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -179,7 +179,9 @@ def import_users() -> Any:
     """The previewed rows written, all in one transaction, if none is bad (checked again)."""
     file_name = request.form.get("file_name", "")
     try:
-        rows = json.loads(request.form.get("rows", ""))
+        rows = load_json(request.form.get("rows", ""))
+    except BadInput as exc:
+        return _import_refused(exc.text())
     except ValueError:
         rows = None
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):

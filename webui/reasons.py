@@ -21,6 +21,8 @@ REASONS: dict[str, Any] = {
     "no_version": _("Process %(process)s has no version %(version)s."),
     "not_newer": _("It runs on version %(version)s: migrate only to a newer version."),
     "not_movable": _("It is %(status)s: only running or suspended instances move."),
+    "wrong_password": _("The password does not match, so nothing was signed."),
+    "too_many_attempts": _("Too many failed attempts. Try again in %(minutes)s minutes."),
 }
 
 

@@ -26,6 +26,7 @@ class HumanTask(Base):
         Index("ix_human_tasks_mine", "status", "assignee", "sort_due_at"),
         Index("ix_human_tasks_offered", "status", "role", "assignee", "candidate_department", "sort_due_at"),
         Index("ix_human_tasks_due", "status", "sort_due_at"),
+        Index("ix_human_tasks_done", "completed_by", "completed_at"),  # "completed by me", the latest first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

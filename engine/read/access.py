@@ -24,7 +24,7 @@ def readable_instance(session: Session, instance_id: int, actor: str) -> tuple[P
     """The instance and its evidence files; NotFound or NotPermitted as the engine decides."""
     user = get_actor(session, actor)
     instance = queries.get_instance(session, instance_id)
-    if not _may_read(session, instance, user):
+    if not may_read(session, instance, user):
         raise NotPermitted(f"{actor} may not see instance {instance_id}: it is for those who took part, "
                            f"may work on one of its open tasks, or oversee the system "
                            f"({', '.join(sorted(READER_ROLES))})")
@@ -49,7 +49,8 @@ def readable_task(session: Session, task_id: int, actor: str) -> HumanTask:
     return task
 
 
-def _may_read(session: Session, instance: ProcessInstance, user: Actor) -> bool:
+def may_read(session: Session, instance: ProcessInstance, user: Actor) -> bool:
+    """Whether the user took part in the instance, may work on one of its open tasks, or oversees the system."""
     if set(user.role_ids) & READER_ROLES or instance.started_by == user.username:
         return True
     took_part = session.scalar(select(HumanTask.id).where(

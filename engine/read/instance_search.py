@@ -140,7 +140,7 @@ def _filtered(query: Select[Any], filters: InstanceFilter, plant: Any) -> Select
                                 ProcessInstance.business_key.ilike(pattern, escape="\\")))
     if filters.started_from:
         query = query.where(ProcessInstance.started_at >= _start_of(filters.started_from, plant))
-    if filters.started_to:
+    if filters.started_to and filters.started_to < date.max:  # up to the calendar's last day: no upper bound
         query = query.where(ProcessInstance.started_at < _start_of(filters.started_to + timedelta(days=1), plant))
     if filters.waiting_at:
         query = query.where(exists().where(HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "ready",
@@ -149,7 +149,10 @@ def _filtered(query: Select[Any], filters: InstanceFilter, plant: Any) -> Select
 
 
 def _start_of(day: date, plant: Any) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=plant).astimezone(timezone.utc)
+    try:
+        return datetime.combine(day, time.min, tzinfo=plant).astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01 east of UTC begins before the first moment a datetime holds
+        return datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _rows(session: Session, query: Select[Any]) -> list[InstanceRow]:

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from engine.models import AuditEvent, Evidence, ProcessInstance
 from engine.read import nonconformities, queries
 from engine.read.nonconformities import Nonconformity
+from engine.read.steps import directory_names
 from forms import FORMS
-from forms.describe import Line, describe
+from forms.describe import Line, Names, describe
 
 RAISE_FORM = "corrective_action.raise"
 RAISE_FIELDS = tuple(FORMS[RAISE_FORM].schema._declared_fields)
@@ -88,9 +89,10 @@ def trace(session: Session, instance_id: int, *, now: datetime | None = None) ->
         return None
     # The raise form's answers stay in the instance's data: no later form of the process reuses their names.
     data = session.get(ProcessInstance, instance_id).data or {}
+    names = directory_names(session)  # people and departments by their names, as every read-out shows them
     steps = [TraceStep("finding", nc.raised_at, nc.raised_by_user,
-                       lines=tuple(describe(RAISE_FORM, {k: data[k] for k in RAISE_FIELDS if k in data})))]
-    steps += _completed_steps(session, instance_id)
+                       lines=_filled(describe(RAISE_FORM, {k: data[k] for k in RAISE_FIELDS if k in data}, names)))]
+    steps += _completed_steps(session, instance_id, names)
     steps += _overdue_moments(session, instance_id)
     steps.sort(key=lambda s: (s.at, s.task_id or 0))
     steps += [TraceStep("pending", None, task.assignee, task_id=task.id, due_at=task.due_at,
@@ -100,7 +102,7 @@ def trace(session: Session, instance_id: int, *, now: datetime | None = None) ->
     return Trace(nc, steps)
 
 
-def _completed_steps(session: Session, instance_id: int) -> list[TraceStep]:
+def _completed_steps(session: Session, instance_id: int, names: Names) -> list[TraceStep]:
     files = _evidence_by_task(session, instance_id)
     steps, rounds = [], 0
     for task in queries.completed_tasks_of(session, instance_id):
@@ -112,8 +114,13 @@ def _completed_steps(session: Session, instance_id: int) -> list[TraceStep]:
             kind, task.completed_at, task.completed_by, task_id=task.id,
             round=rounds if kind in ("cause_analysis", "correction", "effectiveness_review") else None,
             effective=data.get("effective") if kind == "effectiveness_review" else None,
-            lines=tuple(describe(task.form_key, data)), evidence=tuple(files.get(task.id, ())), due_at=task.due_at))
+            lines=_filled(describe(task.form_key, data, names)), evidence=tuple(files.get(task.id, ())), due_at=task.due_at))
     return steps
+
+
+def _filled(lines: list[Line]) -> tuple[Line, ...]:
+    """The fields that hold something: an optional field left empty says nothing on the timeline."""
+    return tuple(line for line in lines if line.value_zh or line.value_en)
 
 
 def _evidence_by_task(session: Session, instance_id: int) -> dict[int, list[EvidenceFile]]:

@@ -200,10 +200,11 @@ class AuditFilter:
 
 
 def audit_events(session: Session, *, instance_id: int | None = None, where: AuditFilter | None = None,
-                 limit: int | None = 1000, offset: int = 0) -> list[AuditEvent]:
-    """Audit events in chain order, filtered; ``limit=None`` for all of them."""
+                 limit: int | None = 1000, offset: int = 0, newest_first: bool = False) -> list[AuditEvent]:
+    """Audit events in chain order (the newest first if asked), filtered; ``limit=None`` for all of them."""
     where = where or AuditFilter(instance_id=instance_id)
-    query = where.apply(select(AuditEvent)).order_by(AuditEvent.seq, AuditEvent.id)
+    order = (AuditEvent.seq.desc(), AuditEvent.id.desc()) if newest_first else (AuditEvent.seq, AuditEvent.id)
+    query = where.apply(select(AuditEvent)).order_by(*order)
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
@@ -262,3 +263,15 @@ def get_instance(session: Session, instance_id: int) -> ProcessInstance:
     if instance is None:
         raise NotFound(f"no process instance {instance_id}")
     return instance
+
+
+def completed_by_user(session: Session, username: str, *, limit: int = 25, offset: int = 0) -> list[HumanTask]:
+    """The tasks this user completed, the latest first."""
+    return list(session.scalars(select(HumanTask).where(
+        HumanTask.completed_by == username, HumanTask.status == TaskStatus.COMPLETED.value)
+        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc()).limit(limit).offset(offset)))
+
+
+def count_completed_by_user(session: Session, username: str) -> int:
+    return session.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.completed_by == username, HumanTask.status == TaskStatus.COMPLETED.value)) or 0

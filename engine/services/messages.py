@@ -26,6 +26,7 @@ from engine.models import (
     StartMessage,
 )
 from engine.people import ADMIN_ROLE, Actor, get_writer
+from engine.read import access
 from engine.read.definitions import latest_definitions, load_workflow
 from engine.read.gathered import bind_to
 from engine.services import audit, form_data, progress
@@ -61,7 +62,10 @@ def _deliver(session: Session, name: str, payload: Any, actor: str, runtime: rt.
     if not isinstance(payload, dict):
         raise InvalidFormData(f"message {name}", {"_schema": ["Message data must be a JSON object."]})
     delivery = Delivery()
-    for instance_id in _waiting_instances(session, name, payload, runtime):
+    waiting = _waiting_instances(session, name, payload, runtime)
+    if sender is not None:
+        _check_may_continue(session, waiting, name, sender)
+    for instance_id in waiting:
         if source is not None and instance_id == source.id:
             continue  # a process does not answer its own message
         if _continue(session, instance_id, name, payload, actor, runtime):
@@ -77,15 +81,29 @@ def _deliver(session: Session, name: str, payload: Any, actor: str, runtime: rt.
     return delivery
 
 
-def check_sender(session: Session, *, name: str, actor: str, runtime: rt.Runtime | None = None) -> None:
-    """Refuse now what delivering later would refuse: an unknown sender, one who may not start what it starts,
-    or a message nothing starts on and no instance waits for (it would only fail as a job, again and again)."""
+def check_sender(session: Session, *, name: str, actor: str, payload: Any = None,
+                 runtime: rt.Runtime | None = None) -> None:
+    """Refuse now what delivering later would refuse: an unknown sender, one who may not start what it starts
+    or continue an instance it would continue, or a message nothing starts on and no instance waits for (it
+    would only fail as a job, again and again)."""
     sender = get_writer(session, actor)
+    runtime = runtime or rt.shared_runtime()
     definitions = _starting_definitions(session, name)
     if not definitions and session.scalar(select(MessageSubscription.id).where(
             MessageSubscription.message_name == name).limit(1)) is None:
         raise NotFound(f"no process starts on message {name!r} and no instance waits for it")
-    _check_may_start(definitions, name, sender, runtime or rt.shared_runtime())
+    _check_may_start(definitions, name, sender, runtime)
+    if isinstance(payload, dict):
+        _check_may_continue(session, _waiting_instances(session, name, payload, runtime), name, sender)
+
+
+def _check_may_continue(session: Session, instance_ids: list[int], name: str, sender: Actor) -> None:
+    """A message from outside moves an instance on only for someone who could read and work on it."""
+    for instance_id in instance_ids:
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is not None and not access.may_read(session, instance, sender):
+            raise NotPermitted(f"{sender.username} may not continue {instance.process_id} instance {instance_id} "
+                               f"with message {name!r}: it is for those who take part in it or oversee the system")
 
 
 def deliver_thrown(session: Session, *, source: ProcessInstance, thrown: list[rt.ThrownMessage],

@@ -1,24 +1,27 @@
-"""In-app notifications: new tasks, reminders before and at the due time, escalations, decisions.
+"""In-app notifications: new tasks, reminders before and at the due time, escalations, decisions, mentions.
 
 Each event notifies each person once (a unique key); with MAIL_URL set, every notification of a
-user with an email address is also mailed, by a background job.
+user with an email address is also mailed, by a background job. The stored title and body say it in
+both languages, for mail; the pages say it in the reader's (engine/read/notifications.py).
 """
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.config import Settings
 from engine.db import Database
-from engine.models import HumanTask, Membership, Notification, ProcessInstance, TaskStatus, User
+from engine.errors import NotFound
+from engine.models import Comment, HumanTask, Membership, Notification, ProcessInstance, TaskStatus, User
+from engine.people import get_actor
+from engine.read.notifications import decision_in as decision_in  # tasks.py asks here what a form decided
 from engine.services import jobs
 
 # How long before its due time a task's people are reminded.
@@ -96,16 +99,6 @@ def remind(db: Database, now: datetime | None = None, *, batch: int = 200) -> in
     return sent
 
 
-def decision_in(data: dict[str, Any]) -> str | None:
-    """The decision a submitted form records, if it is an approval: "approved" or "returned"."""
-    if isinstance(data.get("approval_decision"), str):
-        return "approved" if data["approval_decision"] == "approve" else "returned"
-    flags = [v for k, v in data.items() if (k == "approved" or k.endswith("_approved")) and isinstance(v, bool)]
-    if flags:
-        return "approved" if flags[0] else "returned"
-    return None
-
-
 def decision_made(session: Session, task: HumanTask, decision: str) -> int:
     """Tell whoever started the instance what was decided on it (approved, returned)."""
     starter = session.scalar(select(ProcessInstance.started_by).where(ProcessInstance.id == task.instance_id))
@@ -117,6 +110,15 @@ def decision_made(session: Session, task: HumanTask, decision: str) -> int:
                   instance_id=task.instance_id, task_id=task.id)
 
 
+def mentioned(session: Session, comment: Comment, *, usernames: Iterable[str], author_name: str,
+              where: tuple[str, str]) -> int:
+    """Tell the users a comment @mentions about it (``where``: the task's or instance's title, zh and en)."""
+    title = f"{author_name} 在「{where[0]}」中提到了你 / {author_name} mentioned you on {where[1]}"
+    return notify(session, usernames=[u for u in usernames if u != comment.author], kind="mention",
+                  key=f"mention:{comment.id}", title=title, body=comment.body, instance_id=comment.instance_id,
+                  task_id=comment.task_id)
+
+
 def inbox(session: Session, username: str, *, unread_only: bool = False, limit: int = 100) -> list[Notification]:
     query = select(Notification).where(Notification.username == username)
     if unread_only:
@@ -125,6 +127,7 @@ def inbox(session: Session, username: str, *, unread_only: bool = False, limit: 
 
 
 def mark_read(session: Session, *, username: str, notification_ids: Iterable[int]) -> int:
+    """Mark these of the user's notifications read; returns how many were unread."""
     now = clock.now()
     rows = session.scalars(select(Notification).where(
         Notification.username == username, Notification.id.in_(list(notification_ids)),
@@ -134,6 +137,24 @@ def mark_read(session: Session, *, username: str, notification_ids: Iterable[int
         row.read_at = now
         count += 1
     return count
+
+
+def read_one(session: Session, *, notification_id: int, actor: str) -> Notification:
+    """Mark one of the actor's notifications read (again: no change); NotFound for anyone else's."""
+    get_actor(session, actor)
+    row = session.get(Notification, notification_id)
+    if row is None or row.username != actor:
+        raise NotFound(f"no notification {notification_id} for {actor}")
+    row.read_at = row.read_at or clock.now()
+    return row
+
+
+def read_all(session: Session, *, actor: str) -> int:
+    """Mark every unread notification of the actor's read; returns how many there were."""
+    get_actor(session, actor)
+    done = session.execute(update(Notification).where(Notification.username == actor, Notification.read_at.is_(None))
+                           .values(read_at=clock.now()))
+    return done.rowcount or 0
 
 
 def _task_title(task: HumanTask) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.bpmn import runtime as rt
-from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
+from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted, Reason, WrongPassword
 from engine.models import (
     Evidence,
     HumanTask,
@@ -19,7 +19,6 @@ from engine.models import (
     ProcessDefinition,
     ProcessInstance,
     TaskStatus,
-    User,
 )
 from engine.people import (
     ADMIN_ROLE,
@@ -30,9 +29,8 @@ from engine.people import (
     may_work_on,
 )
 from engine.read.definitions import load_workflow
-from engine.services import audit, evidence, jobs, messages, notifications, progress
+from engine.services import audit, credentials, evidence, jobs, messages, notifications, progress
 from engine.services.form_data import validate
-from engine.services.users import verify_password
 
 
 def claim(session: Session, *, task_id: int, actor: str) -> HumanTask:
@@ -129,7 +127,9 @@ def _complete(session: Session, *, task_id: int, actor: str, data: Any, evidence
         raise NotPermitted(f"task {task_id} ({task.name}) is a decision that must be signed: "
                            "a signature (the password, entered again) is needed to complete it")
     submitted = validate(session, task.form_key, data)
-    evidence.check(evidence_files, task.form_key, required=task.evidence_required)
+    # Files kept with a draft (or from a refused submit) join the ones sent now.
+    files = [*evidence.take_drafted(session, task), *evidence_files]
+    evidence.check(files, task.form_key, required=task.evidence_required)
     workflow = load_workflow(session, instance, runtime, content_hash)
     before = progress.Snapshot.of(workflow, closing=task.spiff_task_id)
     spiff_task = rt.find_task(workflow, task.spiff_task_id)
@@ -141,7 +141,7 @@ def _complete(session: Session, *, task_id: int, actor: str, data: Any, evidence
     task.completed_by, task.completed_at, task.submitted_data = actor, clock.now(), submitted
     audit.record(session, action="complete", actor=actor, instance_id=instance.id, task_id=task.id,
                  data={"task": task.name, "form_key": task.form_key, "data": submitted})
-    evidence.attach(session, task=task, uploads=evidence_files, actor=actor)
+    evidence.attach(session, task=task, uploads=files, actor=actor)
     decision = notifications.decision_in(submitted)
     if decision is not None:
         jobs.enqueue(session, kind="notify_decision", payload={"task_id": task.id, "decision": decision},
@@ -157,11 +157,21 @@ MAX_DRAFT_BYTES = 256 * 1024
 
 
 def complete_signed(session: Session, *, task_id: int, actor: str, data: Any, password: str,
-                    evidence_files: Sequence[evidence.Upload] = (), runtime: rt.Runtime | None = None) -> HumanTask:
-    """Complete a decision with an electronic signature: the password again, and what the signature means."""
-    user = session.scalar(select(User).where(User.username == actor))
-    if user is None or not verify_password(user, password):
-        raise NotPermitted(f"{actor}: the password does not match, so the decision is not signed")
+                    evidence_files: Sequence[evidence.Upload] = (), runtime: rt.Runtime | None = None,
+                    address: str | None = None) -> HumanTask:
+    """Complete a decision with an electronic signature: the password again, and what the signature means.
+
+    A wrong password is counted with wrong sign-in passwords (``address`` is the client's, when known) and
+    recorded on the instance's trail.
+    """
+    target = session.get(HumanTask, task_id)
+    attempt = credentials.Attempt(actor, "signature", address, target.instance_id if target else None,
+                                  task_id if target else None)
+    try:
+        credentials.check(session, attempt, password)
+    except WrongPassword as exc:
+        message = f"{actor}: the password does not match, so the decision is not signed"
+        raise WrongPassword(message, reason=Reason("wrong_password", {}, message)) from exc
     task = _complete(session, task_id=task_id, actor=actor, data=data, evidence_files=evidence_files,
                      runtime=runtime, signed=True)
     meaning = notifications.decision_in(task.submitted_data or {}) or "completed"
@@ -183,8 +193,10 @@ def signed_record_hash(session: Session, task: HumanTask) -> str:
 
 
 
-def save_draft(session: Session, *, task_id: int, actor: str, data: Any) -> HumanTask:
-    """Keep what the person typed so far, unchecked, to finish later; only they (or their role) may."""
+def save_draft(session: Session, *, task_id: int, actor: str, data: Any,
+               evidence_files: Sequence[evidence.Upload] = (), remove_files: Sequence[str] = ()) -> HumanTask:
+    """Keep what the person typed so far, unchecked, to finish later, with the files they chose (stored, attached
+    when the task completes) less the kept files they remove; only they (or their role) may."""
     user = get_writer(session, actor)
     task = _locked_open_task(session, task_id)
     _require_permission(task, user, "save a draft of")
@@ -192,10 +204,30 @@ def save_draft(session: Session, *, task_id: int, actor: str, data: Any) -> Huma
         raise InvalidFormData(task.form_key, {"_schema": ["A draft must be a JSON object."]})
     if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
         raise InvalidFormData(task.form_key, {"_schema": [f"A draft is limited to {MAX_DRAFT_BYTES} bytes."]})
-    changes = audit.changes(task.draft or {}, data)
-    task.draft, task.draft_saved_at = data, clock.now()
+    values = {key: value for key, value in data.items() if key != evidence.DRAFT_FILES}
+    changes = audit.changes(evidence.draft_values(task.draft), values)
+    dropped = evidence.drop(task, remove_files)
+    added = evidence.keep(session, task=task, uploads=evidence_files, actor=actor)
+    task.draft = evidence.with_draft_files(values, evidence.draft_files(task))
+    task.draft_saved_at = clock.now()
+    event: dict[str, Any] = {"data": values, "changes": changes}
+    if added or dropped:
+        event.update(files_added=evidence.described(added), files_removed=evidence.described(dropped))
     audit.record(session, action="draft_saved", actor=actor, instance_id=task.instance_id, task_id=task.id,
-                 data={"data": data, "changes": changes})
+                 data=event)
+    return _flushed(session, task)
+
+
+def keep_draft_files(session: Session, *, task_id: int, actor: str,
+                     evidence_files: Sequence[evidence.Upload]) -> HumanTask:
+    """Keep files chosen for a submit that was refused with the task's draft, so they need not be chosen again."""
+    user = get_writer(session, actor)
+    task = _locked_open_task(session, task_id)
+    _require_permission(task, user, "keep files for")
+    added = evidence.keep(session, task=task, uploads=evidence_files, actor=actor)
+    if added:
+        audit.record(session, action="draft_files_kept", actor=actor, instance_id=task.instance_id, task_id=task.id,
+                     data={"files_added": evidence.described(added)})
     return _flushed(session, task)
 
 

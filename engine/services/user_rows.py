@@ -143,6 +143,8 @@ def parse_file(content: bytes, file_name: str) -> list[dict[str, Any]]:
         raise _bad_file(f"{file_name} is neither a .csv nor an .xlsx file")
     if not table:
         raise _bad_file("the file is empty")
+    if any("\x00" in _text(cell) for cells in table for cell in cells):  # CSV, or _x0000_ in a workbook
+        raise _bad_file("the file holds a NUL character (U+0000), which cannot be stored")
     header = [_text(cell).lower().replace(" ", "_") for cell in table[0]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:

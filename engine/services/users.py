@@ -4,21 +4,19 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import replace
-from functools import lru_cache
 from typing import Any
 
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotFound, NotPermitted
+from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotFound, NotPermitted, Reason, WrongPassword
 from engine.models import Department, HumanTask, Membership, Role, User
 from engine.people import ADMIN_ROLE, ROLES, Actor, get_actor
 from engine.read import people as people_read
-from engine.services import audit, user_rows
+from engine.services import audit, credentials, sign_ins, user_rows
+from engine.services.credentials import hash_password, verify_password
 from engine.services.user_rows import RowProblem, UserRow
 
-_hasher = PasswordHasher()
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
 
@@ -52,7 +50,7 @@ def create_user(session: Session, *, username: str, display_name: str, roles: Se
     if department is not None and session.get(Department, department) is None:
         raise NotFound(f"unknown department: {department!r}")
     user = User(username=username, display_name=display_name, department_code=department,
-                email=email, password_hash=_hasher.hash(password) if password else None)
+                email=email, password_hash=hash_password(password) if password else None)
     user.memberships = [Membership(role_id=r) for r in roles]
     session.add(user)
     session.flush()
@@ -69,23 +67,6 @@ def check_roles(session: Session, roles: Sequence[str]) -> None:
         if code == "unknown_role":
             raise NotFound(message)
         raise InvalidFormData("user", {"roles": [message]})
-
-
-def verify_password(user: User | None, password: str) -> bool:
-    """Whether the password is the user's; an unknown user (None) or one without a password costs the same hash,
-    so that the time a refusal takes does not tell which names exist."""
-    stored = user.password_hash if user is not None and user.password_hash else _decoy_hash()
-    try:
-        right = _hasher.verify(stored, password)
-    except Exception:  # noqa: BLE001 - argon2 raises several types for "no"
-        right = False
-    return right and user is not None and bool(user.password_hash)
-
-
-@lru_cache(maxsize=1)
-def _decoy_hash() -> str:
-    """A hash of no one's password, made once, checked against when there is no real one."""
-    return PasswordHasher().hash(secrets.token_urlsafe(16))
 
 
 def require_admin(session: Session, actor: str, what: str) -> Actor:
@@ -164,6 +145,7 @@ def deactivate_user(session: Session, *, actor: str, username: str) -> list[Huma
                      data={"previous_assignee": username, "reason": "user deactivated"})
     user.active = False
     user.credentials_epoch += 1
+    sign_ins.end_all(session, user.username)  # the epoch already refuses them; their rows say so too
     audit.record(session, action="user_deactivated", actor=actor,
                  data={"username": username, "tasks_returned": [t.id for t in released]})
     session.flush()
@@ -218,9 +200,10 @@ def reset_password(session: Session, *, username: str, password: str, actor: str
     ``temporary``: they must choose their own at the next sign-in.
     """
     user = _user(session, username)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = hash_password(password)
     user.must_change_password = temporary
     user.credentials_epoch += 1
+    sign_ins.end_all(session, user.username)  # the epoch already refuses them; their rows say so too
     audit.record(session, action="password_reset", actor=actor,
                  data={"username": username, "reason": reason, "temporary": temporary})
     return user
@@ -238,20 +221,26 @@ def reset_password_as_admin(session: Session, *, actor: str, username: str, pass
     return password
 
 
-def change_password(session: Session, *, username: str, current: str, new: str) -> int:
-    """The signed-in user's own new password; their other sessions and tokens end. Returns the new epoch."""
+def change_password(session: Session, *, username: str, current: str, new: str, address: str | None = None) -> int:
+    """The signed-in user's own new password; their other sessions and tokens end. Returns the new epoch.
+
+    A wrong current password counts as a wrong sign-in password (``address`` is the client's, when known).
+    """
     get_actor(session, username)  # an active user
-    user = _user(session, username)
-    if not verify_password(user, current):
-        raise NotPermitted("the current password is wrong")
+    try:
+        user = credentials.check(session, credentials.Attempt(username, "password_change", address), current)
+    except WrongPassword:
+        raise WrongPassword("the current password is wrong",
+                            reason=Reason("wrong_password", {}, "the current password is wrong")) from None
     problems = password_problems(new)
     if not problems and verify_password(user, new):
         problems = ["choose a password other than the current one"]
     if problems:
         raise InvalidFormData("password", {"new_password": problems})
-    user.password_hash = _hasher.hash(new)
+    user.password_hash = hash_password(new)
     user.must_change_password = False
     user.credentials_epoch += 1
+    sign_ins.end_all(session, user.username)  # the epoch already refuses them; their rows say so too
     audit.record(session, action="password_changed", actor=username, data={"username": username})
     return user.credentials_epoch
 

@@ -20,7 +20,7 @@ def test_top_management_signs_an_approval_only_with_the_right_password(db, sign_
     page.get_by_role("button", name="签署并提交").click()
 
     page.wait_for_selector(".flash.error")
-    assert "password does not match" in page.locator(".flash.error").inner_text()
+    assert "密码不正确，因此未签署任何内容" in page.locator(".flash.error").inner_text()
     assert page.locator("input[name=approved]").is_checked()  # what was entered is kept, to retype the password
     assert page.locator("input[name=signature_password]").input_value() == ""
     with db.reading() as session:

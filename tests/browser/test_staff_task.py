@@ -29,7 +29,7 @@ def test_staff_corrects_a_refused_form_and_the_completed_task_leaves_the_inbox(d
 
     page.locator("textarea[name=evidence_description]").fill("校准证书 2026-118")
     page.get_by_role("button", name="提交", exact=True).click()
-    page.wait_for_url("**/inbox")
+    page.wait_for_url("**/inbox?done=*")
     assert "任务已完成。" in page.locator(".flash.success").inner_text()
     assert page.locator(f'a[href="/tasks/{task.id}"]').count() == 0
     with db.reading() as session:

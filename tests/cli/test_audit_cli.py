@@ -48,14 +48,28 @@ def test_verify_exits_non_zero_naming_the_first_bad_event(cli):
 def test_export_writes_the_audit_trail_of_a_period_and_never_overwrites(cli, tmp_path):
     out = tmp_path / "trail.csv"
     code, out_text, err = cli("export", "audit", "--format", "csv", "--out", str(out), "--from", "2000-01-01",
-                              "--to", "2999-12-31", "--action", "deploy", "--as", "he.verifier")
+                              "--to", "2999-12-31", "--action", "deploy", "--lang", "en", "--as", "he.verifier")
     assert code == 0, err
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     rows = [line for line in lines if not line.startswith("# ")][1:]
-    assert len(rows) == 14 and all(",deploy," in row for row in rows)  # one deploy per process
-    assert "verified intact" in out_text and "# Filter: action = deploy" in lines
+    assert len(rows) == 14 and all(",Deployed a process,deploy," in row for row in rows)  # one deploy per process
+    assert "verified intact" in out_text and "# Filter: action = Deployed a process (deploy)" in lines
     code, _out, err = cli("export", "audit", "--format", "csv", "--out", str(out), "--as", "he.verifier")
-    assert code == 1 and "exists" in err
+    assert code == 9 and "exists" in err
+
+
+def test_export_is_in_chinese_unless_lang_en_asks_for_english_with_its_pages_numbered(cli, tmp_path):
+    from pypdf import PdfReader
+
+    texts = {}
+    for lang in ("zh", "en"):
+        out = tmp_path / f"trail-{lang}.pdf"
+        code, _out, err = cli("export", "audit", "--format", "pdf", "--out", str(out), "--action", "deploy",
+                              *(["--lang", "en"] if lang == "en" else []), "--as", "he.verifier")
+        assert code == 0, err
+        texts[lang] = "\n".join(page.extract_text() for page in PdfReader(out).pages)
+    assert "CarbonFlow 审计追踪" in texts["zh"] and "部署流程" in texts["zh"] and "第 1 页 / 共" in texts["zh"]
+    assert "CarbonFlow audit trail" in texts["en"] and "Deployed a process" in texts["en"] and "Page 1 of" in texts["en"]
 
 
 def test_export_is_refused_to_someone_who_does_not_oversee_and_names_a_bad_date(cli, tmp_path):

@@ -95,7 +95,7 @@ def test_a_corrective_action_driven_through_the_cli(cli, tmp_path):
         "preventive_measures": "Plan all meters",
         "corrective_plan": "Calibrate", "owner": "zhao.staff", "correction_due": due}))
 
-    fired = _json(cli, "fire-timers", "--now", (end_of_day(due) + timedelta(hours=9)).isoformat())
+    fired = _json(cli, "fire-timers", "--now", (end_of_day(due) + timedelta(hours=9)).isoformat(), "--as", "admin")
     assert [(f["instance_id"], f["timer"]) for f in fired["fired"]] == [(nc, "correction_overdue")]
     assert [t["name"] for t in _json(cli, "tasks", "--as", "wang.prod", "--overdue")] == []
     follow_up = _task(cli, "wang.prod", "follow_up_overdue")
@@ -104,7 +104,7 @@ def test_a_corrective_action_driven_through_the_cli(cli, tmp_path):
 
     implement = _task(cli, "zhao.staff", "implement_correction")
     _json(cli, "complete", str(implement["id"]), "--as", "zhao.staff", "--data", json.dumps({
-        "actions_taken": "Calibrated", "completed_on": days_ahead(11), "evidence_description": "Cert 118"}))
+        "actions_taken": "Calibrated", "completed_on": days_ahead(0), "evidence_description": "Cert 118"}))
     review = _task(cli, "li.carbon", "review_effectiveness")
     _json(cli, "complete", str(review["id"]), "--as", "li.carbon", "--data",
           json.dumps({"effective": True, "review_comment": "OK"}))
@@ -150,9 +150,10 @@ def test_errors_go_to_stderr_with_distinct_exit_codes(cli):
 
 def test_deploy_refuses_an_unsafe_file_and_reports_it(cli, tmp_path):
     cli("init")
+    cli("demo-users")
     bad = tmp_path / "evil.bpmn"
     bad.write_text('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>')
-    code, _, err = cli("deploy", str(bad))
+    code, _, err = cli("deploy", str(bad), "--as", "admin", "--note", "an unsafe file")
     assert code == 7 and "evil.bpmn: refused unsafe XML" in err
 
 
@@ -192,7 +193,7 @@ def test_evidence_is_attached_listed_and_written_back_unchanged(cli, tmp_path):
     _json(cli, "evidence", "--get", str(attached["id"]), "--out", str(out), "--as", "sun.audit")
     assert out.read_bytes() == photo.read_bytes()
     code, _, err = cli("evidence", "--get", str(attached["id"]), "--out", str(out), "--as", "sun.audit")
-    assert code == 1 and "exists" in err
+    assert code == 9 and "exists" in err
     code, _, err = cli("evidence", "--get", str(attached["id"]), "--as", "chen.staff")
     assert code == 4 and "may not read the evidence" in err
     code, _, err = cli("evidence", "--get", "999", "--as", "sun.audit")
@@ -208,7 +209,7 @@ def test_schedules_are_listed_and_moved_by_an_admin(cli):
     assert code == 4 and "process_admin" in err
     moved = _json(cli, "schedule", "internal_audit", "--as", "admin", "--next", "2027-04-15T09:00:00+08:00")
     assert moved["next_run_at"] == "2027-04-15T01:00:00+00:00" and moved["configured"]
-    swept = _json(cli, "fire-timers", "--now", "2027-04-15T09:30:00+08:00")
+    swept = _json(cli, "fire-timers", "--now", "2027-04-15T09:30:00+08:00", "--as", "admin")
     audits = [i for i in swept["scheduled_starts"] if _json(cli, "instance", str(i))["process_id"] == "internal_audit"]
     assert len(audits) == 1
     assert _json(cli, "schedule", "internal_audit", "--as", "admin", "--off")["enabled"] is False
@@ -264,7 +265,7 @@ def test_looking_ahead_fires_timers_but_sends_no_early_reminders(cli):
     cli("init")
     _json(cli, "demo-users")
     _json(cli, "start", "corrective_action", "--as", "zhao.staff", "--data", json.dumps(START))
-    ahead = _json(cli, "fire-timers", "--now", "2099-01-01T00:00:00+08:00")
+    ahead = _json(cli, "fire-timers", "--now", "2099-01-01T00:00:00+08:00", "--as", "admin")
     assert ahead["reminders"] == 0
     assert all(n["kind"] != "overdue" for n in _json(cli, "notifications", "--as", "li.carbon"))
 

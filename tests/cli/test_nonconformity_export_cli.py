@@ -42,38 +42,38 @@ def _nonconformity_ids(plant) -> list[int]:
 def test_the_register_exports_as_csv_and_xlsx_with_the_same_rows(plant, tmp_path):
     ids = _nonconformity_ids(plant)
     code, out, err = plant("export", "nonconformities", "--format", "csv", "--out", str(tmp_path / "nc.csv"),
-                           "--as", VERIFIER)
+                           "--lang", "en", "--as", VERIFIER)
     assert code == 0, err
     assert "audit chain verified intact" in out
     text = (tmp_path / "nc.csv").read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(line for line in io.StringIO(text) if not line.startswith("# ")))
-    assert sorted(int(r["instance_id"]) for r in rows) == sorted(ids)
-    statuses = {r["status"] for r in rows}
-    assert "overdue" in statuses and statuses & {"closed", "closed_late"}
+    assert sorted(int(r["Instance"]) for r in rows) == sorted(ids)
+    statuses = {r["Status"] for r in rows}
+    assert "Overdue" in statuses and statuses & {"Closed", "Closed late"}
     assert "# Audit chain: verified intact" in text
 
     assert plant("export", "nonconformities", "--format", "xlsx", "--out", str(tmp_path / "nc.xlsx"),
                  "--status", "open", "--as", VERIFIER)[0] == 0
     sheet = load_workbook(tmp_path / "nc.xlsx").worksheets[0]
     header, *body = [list(r) for r in sheet.iter_rows(values_only=True)]
-    status = header.index("status")
-    open_rows = [r for r in rows if r["status"] in ("open", "overdue")]
-    assert sorted(r[header.index("instance_id")] for r in body) == sorted(r["instance_id"] for r in open_rows)
-    assert {r[status] for r in body} <= {"open", "overdue"}
+    status = header.index("状态")
+    open_rows = [r for r in rows if r["Status"] in ("Open", "Overdue")]
+    assert sorted(r[header.index("编号")] for r in body) == sorted(int(r["Instance"]) for r in open_rows)
+    assert {r[status] for r in body} <= {"待办理", "已逾期"}
 
 
 def test_a_trace_pdf_holds_each_step_of_one_nonconformity(plant, tmp_path):
-    closed = [r for r in _register(plant, tmp_path) if r["status"].startswith("closed")][0]
+    closed = [r for r in _register(plant, tmp_path) if r["Status"].startswith("Closed")][0]
     target = tmp_path / "trace.pdf"
-    code, out, err = plant("export", "trace", "--format", "pdf", "--instance", closed["instance_id"],
-                           "--out", str(target), "--as", VERIFIER)
+    code, out, err = plant("export", "trace", "--format", "pdf", "--instance", closed["Instance"],
+                           "--out", str(target), "--lang", "en", "--as", VERIFIER)
     assert code == 0, err
     text = "\n".join(page.extract_text() for page in PdfReader(target).pages)
     for step in ("Finding", "Consequences evaluated", "Root cause", "Correction carried out",
                  "Effectiveness review", "Closure", "Audit chain: verified intact"):
         assert step in text, step
     assert text.index("Finding") < text.index("Correction carried out") < text.index("Closure")
-    assert closed["title"][:6] in text  # Chinese titles come through the embedded CJK font
+    assert closed["Title"][:6] in text  # Chinese titles come through the embedded CJK font
 
 
 def test_the_records_pdf_has_every_clause_marked_R_with_its_instances(plant, tmp_path):
@@ -84,7 +84,8 @@ def test_the_records_pdf_has_every_clause_marked_R_with_its_instances(plant, tmp
     text = "\n".join(page.extract_text() for page in PdfReader(target).pages)
     for clause in ("6.1.3", "6.3.3", "9.2.3", "9.3.2", "10.3"):
         assert clause in text
-    assert "internal_audit" in text and "corrective_action" in text
+    assert "内部审核" in text and "纠正措施" in text  # processes by their names, not their ids
+    assert "internal_audit" not in text and "corrective_action" not in text
 
 
 def test_bad_requests_name_what_is_wrong_and_write_nothing(plant, tmp_path):
@@ -105,7 +106,8 @@ def test_bad_requests_name_what_is_wrong_and_write_nothing(plant, tmp_path):
 
 def _register(plant, tmp_path) -> list[dict[str, str]]:
     target = tmp_path / "register.csv"
-    assert plant("export", "nonconformities", "--format", "csv", "--out", str(target), "--as", VERIFIER)[0] == 0
+    assert plant("export", "nonconformities", "--format", "csv", "--out", str(target), "--lang", "en",
+                 "--as", VERIFIER)[0] == 0
     text = target.read_text(encoding="utf-8-sig")
     return list(csv.DictReader(line for line in io.StringIO(text) if not line.startswith("# ")))
 

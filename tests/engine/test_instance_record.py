@@ -51,7 +51,7 @@ def test_the_record_pdf_reads_back_with_the_labels_and_values_in_chinese_or_engl
     assert steps == 6
     zh = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(chinese)).pages)
     en = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(english)).pages)
-    assert "流程实例记录" in zh and "变化情况说明: Line 3 (grinding) added to the plant." in zh
+    assert "流程实例记录" in zh and "变化情况说明：Line 3 (grinding) added to the plant." in zh
     assert "What changed: Line 3 (grinding) added to the plant." in en and "Use 2024 grinding data." in en
     assert "Signed" in en and "approved" in en and "verified intact" in en
 

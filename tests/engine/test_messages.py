@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import InvalidFormData, NotFound
+from engine.errors import InvalidFormData, NotFound, NotPermitted
 from engine.read import queries
 from engine.services import messages
 from tests.factories import bpmn, complete, deploy, flows, instance, open_task_names, user_task
@@ -76,6 +76,20 @@ def test_a_message_continues_only_the_instance_it_correlates_with(db):
     assert open_task_names(db, second) == ["read_reply"]
     assert instance(db, second).data["reply"] == {"nc_id": "NC-2", "accepted": True}
     assert open_task_names(db, first) == []
+
+
+def test_a_message_continues_someone_elses_instance_only_for_who_may_work_on_it(db):
+    """head_prod neither took part in staff_prod's instance nor oversees: refused at send and at delivery."""
+    deploy(db, WAITS_FOR_REPLY)
+    waiting = _start_waiting(db, "NC-1")
+    reply = {"nc_id": "NC-1", "accepted": True}
+    with pytest.raises(NotPermitted, match="head_prod may not continue await_reply instance"):
+        with db.reading() as session:
+            messages.check_sender(session, name="supplier_reply", actor="head_prod", payload=reply)
+    with pytest.raises(NotPermitted, match="head_prod may not continue"):
+        _send(db, "supplier_reply", reply, actor="head_prod")
+    assert open_task_names(db, waiting) == []
+    assert _send(db, "supplier_reply", reply, actor="staff_prod").continued == [waiting]
 
 
 def test_a_message_nobody_waits_for_is_not_found_and_changes_nothing(db):

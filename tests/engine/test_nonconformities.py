@@ -120,7 +120,7 @@ def test_an_overdue_correction_appears_on_the_timeline_and_makes_the_closure_lat
 def test_register_status_filters_and_age(db):
     on_time = start_corrective_action(db, business_key="NC-ON-TIME")
     close_on_time(db, on_time)
-    start_corrective_action(db, business_key="NC-WAITING", clause="8.10", source="raised_by_hand",
+    start_corrective_action(db, business_key="NC-WAITING", clause="8.2", source="raised_by_hand",
                             detected_on="2026-10-01")
 
     now = clock.now()
@@ -132,7 +132,7 @@ def test_register_status_filters_and_age(db):
     assert [n.business_key for n in register(db, status="open", now=later)] == ["NC-WAITING"]
     assert [n.business_key for n in register(db, status="closed", now=later)] == ["NC-ON-TIME"]
     assert register(db, status="closed_late", now=later) == []
-    assert [n.business_key for n in register(db, clause="8.1")] == ["NC-ON-TIME"]  # 8.1.3, not 8.10
+    assert [n.business_key for n in register(db, clause="8.1")] == ["NC-ON-TIME"]  # 8.1.3, not 8.2
     assert [n.business_key for n in register(db, source="raised_by_hand")] == ["NC-WAITING"]
     assert [n.business_key for n in register(db, search="on-time")] == ["NC-ON-TIME"]
 

@@ -135,7 +135,7 @@ def test_invalid_data_names_every_field_and_changes_nothing(db):
         tasks.complete(session, task_id=analyse.id, actor="head_prod", data=bad)
     assert set(caught.value.errors) == {"root_cause", "similar_checked", "owner", "correction_due",
                                         "colour", "preventive_measures", "corrective_plan", "severity"}
-    assert "Unknown user: 'nobody'" in caught.value.errors["owner"][0]
+    assert "'nobody' cannot be chosen" in caught.value.errors["owner"][0]
     assert _counts(db) == before
     assert open_task(db, nc, "analyse_cause").status == "ready"
 
@@ -220,7 +220,12 @@ def test_a_wrong_password_signs_nothing_and_the_right_one_completes_with_its_mea
     before = _counts(db)
     with db.transaction() as session, pytest.raises(NotPermitted, match="password does not match"):
         tasks.complete_signed(session, task_id=task.id, actor="gm", data=_decision(task), password="wrong")
-    assert _counts(db) == before
+    events, task_rows, version = _counts(db)
+    assert (events, task_rows, version) == (before[0] + 1, *before[1:])  # only the refusal, on the instance's trail
+    with db.reading() as session:
+        refusal = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (refusal.action, refusal.actor, refusal.instance_id, refusal.task_id) == (
+        "signature_refused", "gm", task.instance_id, task.id)
     with db.transaction() as session:
         tasks.complete_signed(session, task_id=task.id, actor="gm", data=_decision(task), password=PASSWORD)
     with db.reading() as session:

@@ -117,17 +117,18 @@ def test_an_auditor_reads_any_instance_and_its_tasks_but_changes_nothing(db):
 def test_an_unknown_name_costs_the_same_password_hash_as_a_known_one(monkeypatch):
     """Sign-in refusals take as long for a name that does not exist: their timing tells no names."""
     from engine.models import User
+    from engine.services import credentials
     from engine.services import users as user_service
 
     checked = []
-    real = user_service._hasher
+    real = credentials._hasher
 
     class Counting:
         def verify(self, stored, given):
             checked.append(stored)
             return real.verify(stored, given)
 
-    monkeypatch.setattr(user_service, "_hasher", Counting())
+    monkeypatch.setattr(credentials, "_hasher", Counting())
     assert user_service.verify_password(None, "guess") is False
     assert user_service.verify_password(User(username="x", display_name="X", password_hash=None), "guess") is False
     assert len(checked) == 2 and all(stored.startswith("$argon2") for stored in checked)

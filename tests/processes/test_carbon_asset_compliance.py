@@ -50,8 +50,8 @@ def plan(**overrides: Any) -> dict[str, Any]:
 
 def record(**overrides: Any) -> dict[str, Any]:
     return {"trades_made": [{"direction": "buy", "asset_type": "allowance", "quantity": "10000", "price": "94.20",
-                             "traded_on": days_ahead(5), "market": "SEEE"}],
-            "allowances_surrendered": "1010000", "ccer_surrendered": "20000", "surrendered_on": days_ahead(10),
+                             "traded_on": days_ahead(-5), "market": "SEEE"}],
+            "allowances_surrendered": "1010000", "ccer_surrendered": "20000", "surrendered_on": days_ahead(0),
             "registry_reference": "NETS-2026-3301-0042", "actual_cost": "942000", "notes": "", **overrides}
 
 

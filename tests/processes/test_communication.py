@@ -43,7 +43,7 @@ VERIFY_DATA = {"source_verified": True, "verification_note": "Called the departm
                "suggested_departments": ["energy", "production"], "response_required": True,
                "response_due": days_ahead(10)}
 
-REPLY_DATA = {"reply_content": "We confirm the verifier visit on 12 March.", "replied_on": days_ahead(2),
+REPLY_DATA = {"reply_content": "We confirm the verifier visit on 12 March.", "replied_on": days_ahead(0),
               "reply_means": "Official letter", "reply_reference": "CO-OUT-2027-005"}
 
 

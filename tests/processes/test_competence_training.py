@@ -31,7 +31,7 @@ def plan_data(**overrides: Any) -> dict[str, Any]:
 
 def attendance_data(*people: tuple[str, str, str]) -> dict[str, Any]:
     """One department's attendance: (name, hours, result) per person."""
-    return {"held_on": days_ahead(5), "absentees": "", "feedback": "",
+    return {"held_on": days_ahead(0), "absentees": "", "feedback": "",
             "attendees": [{"name": name, "employee_no": "", "position": "Shift leader", "hours": hours,
                            "result": result, "score": None, "remarks": ""} for name, hours, result in people]}
 
@@ -173,7 +173,7 @@ def test_records_cannot_be_filed_before_they_are_complete(db):
 
 
 def reach_data(number: int, **overrides: Any) -> dict[str, Any]:
-    return {"published_from": days_ahead(5), "published_until": days_ahead(35),
+    return {"published_from": days_ahead(0), "published_until": days_ahead(35),
             "channel": "Notice board at the shift-change room", "audience": "All shift staff",
             "number_reached": number, "reach_basis": "Staff on the roster", "feedback": "", **overrides}
 

@@ -30,7 +30,7 @@ def draft_data(**overrides: Any) -> dict[str, Any]:
 
 PASS = {"review_decision": "pass", "review_comments": "Fit for use."}
 APPROVE = {"approval_decision": "approve", "approval_comments": "", "approval_statement": True}
-WITHDRAW = {"withdrawn_on": "2027-02-01", "copies_recalled": True, "reference_copy_kept": True,
+WITHDRAW = {"withdrawn_on": "2026-02-01", "copies_recalled": True, "reference_copy_kept": True,
             "withdrawal_note": ""}
 
 

@@ -53,7 +53,7 @@ def checklist(*nonconforming: str, not_applicable: tuple[str, ...] = ()) -> dict
                          "not_applicable_reason": "The department does not do this."})
         else:
             rows.append({"clause": clause, "result": "conforms", "evidence": "Records seen."})
-    return {"audited_on": days_ahead(12), "auditees": "Head and carbon staff", "checklist": rows,
+    return {"audited_on": days_ahead(0), "auditees": "Head and carbon staff", "checklist": rows,
             "summary": "Audited as planned."}
 
 
@@ -225,7 +225,7 @@ def test_the_checklist_has_a_row_for_every_clause_of_the_clause_map():
     assert list(CLAUSES) == [n for c in clause_map() for n in c.numbers]
     rendered = json_schema("internal_audit.audit_department")["properties"]["checklist"]
     assert rendered["default"] == [{"clause": clause} for clause in CLAUSES]  # the rows the form starts with
-    assert rendered["items"]["properties"]["clause"]["enum"] == list(CLAUSES)
+    assert rendered["items"]["properties"]["clause"]["x-choices"] == list(CLAUSES)
 
 
 def refused_checklist(db, data: dict[str, Any]) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def action(handling: str, owner: str, **overrides: Any) -> dict[str, Any]:
 
 
 def review(*actions: dict[str, Any]) -> dict[str, Any]:
-    return {"held_on": days_ahead(14), "participants": "GM, department heads, carbon office",
+    return {"held_on": days_ahead(0), "participants": "GM, department heads, carbon office",
             "system_adequate": "yes", "system_suitable": "yes", "system_effective": "partly",
             "review_conclusion": "Suitable and adequate; data capture needs work.",
             "resource_decisions": "Budget for 40 sub-meters.", "improvement_directions": "Automate data capture.",
@@ -56,7 +56,7 @@ def review(*actions: dict[str, Any]) -> dict[str, Any]:
             "improvement_actions": list(actions)}
 
 
-DONE = {"actions_taken": "Sub-meters installed.", "completed_on": days_ahead(60), "effect": "Hourly data.",
+DONE = {"actions_taken": "Sub-meters installed.", "completed_on": days_ahead(0), "effect": "Hourly data.",
         "evidence_description": "Commissioning report."}
 RECORDS = {"record_number": "MR-2026", "storage_location": "Carbon office archive", "retention_years": 10,
            "records_complete": True}

@@ -58,7 +58,7 @@ def publish_data(**overrides: Any) -> dict[str, Any]:
 
 
 def communication_data(**overrides: Any) -> dict[str, Any]:
-    return {"method": "meeting", "communicated_on": "2027-01-05", "staff_reached": 42,
+    return {"method": "meeting", "communicated_on": "2026-01-05", "staff_reached": 42,
             "questions_raised": "", "evidence": "Sign-in sheet and minutes.", **overrides}
 
 
@@ -303,17 +303,17 @@ def test_a_policy_replacing_an_earlier_one_is_published_with_the_earlier_one_rec
     with db.transaction() as session, pytest.raises(InvalidFormData, match="previous_policy_withdrawn"):
         tasks.complete(session, task_id=publication.id, actor="body",
                        data=publish_data(policy_number="CF-POL-2027-02", previous_policy_withdrawn=False,
-                                         previous_policy_withdrawn_on="2027-01-01"))
+                                         previous_policy_withdrawn_on="2026-01-01"))
     record = complete(db, iid, "publish_replacing_policy", "body",
                       publish_data(policy_number="CF-POL-2027-02", previous_policy_withdrawn=True,
-                                   previous_policy_withdrawn_on="2027-01-01"))
+                                   previous_policy_withdrawn_on="2026-01-01"))
     communicate_everywhere(db, iid)
 
     done = instance(db, iid)
     assert done.status == "completed"
     assert record.submitted_data["previous_policy_withdrawn"] is True
     assert (done.data["policy_number"], done.data["previous_policy_number"]) == ("CF-POL-2027-02", "CF-POL-2024-01")
-    assert (done.data["previous_policy_withdrawn"], done.data["previous_policy_withdrawn_on"]) == (True, "2027-01-01")
+    assert (done.data["previous_policy_withdrawn"], done.data["previous_policy_withdrawn_on"]) == (True, "2026-01-01")
 
 
 def test_the_drafter_is_told_the_departments_listed_both_review_and_communicate_the_policy():

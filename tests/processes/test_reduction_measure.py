@@ -47,14 +47,14 @@ def plan_data(**overrides: Any) -> dict[str, Any]:
 
 
 IMPLEMENT_DATA = {"actions_taken": "Heat exchanger installed and commissioned.",
-                  "milestone_progress": [{"name": "Installed", "status": "done", "completed_on": "2027-04-20",
+                  "milestone_progress": [{"name": "Installed", "status": "done", "completed_on": "2026-04-20",
                                           "note": ""}],
-                  "completed_on": "2027-04-20", "actual_cost": "960000",
+                  "completed_on": "2026-04-20", "actual_cost": "960000",
                   "evidence": "Acceptance record AR-77."}
 
 
 def verify_data(effective: bool = True, **overrides: Any) -> dict[str, Any]:
-    return {"period_start": "2027-05-01", "period_end": "2027-07-31",
+    return {"period_start": "2026-05-01", "period_end": "2026-07-31",
             "measured_reduction": "520" if effective else "180", "data_sources": "Gas meter G-2, DCS",
             "effective": effective,
             "verification_comment": "Reached." if effective else "Bypass damper leaks.",

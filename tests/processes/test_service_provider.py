@@ -114,7 +114,7 @@ def test_an_unsatisfactory_service_is_rectified_and_evaluated_again(db):
     rectification = open_task(db, iid, "follow_up_rectification")
     assert rectification.assignee == "staff_energy"
     complete(db, iid, "follow_up_rectification", "staff_energy",
-             {"actions_taken": "Certificates re-issued.", "completed_on": days_ahead(3), "evidence": "Cert 2027-88/89"})
+             {"actions_taken": "Certificates re-issued.", "completed_on": days_ahead(0), "evidence": "Cert 2027-88/89"})
     complete(db, iid, "evaluate_service", "body", ACCEPT)
     complete(db, iid, "record_evaluation", "staff_prod", RECORD)
     assert instance(db, iid).status == "completed"

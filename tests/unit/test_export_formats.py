@@ -65,3 +65,23 @@ def test_a_pdf_embeds_every_font_it_uses_and_its_chinese_reads_back():
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "导出 Export" in text and "plain 文本" in text and "详情" in text
     assert set(many) <= set(text)
+
+
+def test_an_xlsx_keeps_numbers_numeric_and_times_as_dates_in_their_own_zone_and_csv_writes_them_plainly():
+    from datetime import date, datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    moment = datetime(2026, 11, 20, 1, 30, 5, tzinfo=timezone.utc)
+    row = {"n": 7, "x": 2.5, "at": moment.astimezone(ZoneInfo("Asia/Shanghai")), "day": date(2026, 11, 20),
+           "ok": True, "none": None, "text": "12"}
+    columns = [Column(key, key) for key in row]
+    table = Table("类型 Types", columns, [row], lang="en")
+    sheet = load_workbook(io.BytesIO(to_xlsx(table))).active
+    values = {sheet.cell(1, i).value: sheet.cell(2, i) for i in range(1, len(columns) + 1)}
+    assert values["n"].value == 7 and values["n"].data_type == "n" and values["x"].value == 2.5
+    assert values["at"].value == datetime(2026, 11, 20, 9, 30, 5) and values["at"].is_date
+    assert values["day"].is_date and values["day"].number_format == "yyyy-mm-dd"
+    assert (values["ok"].value, values["none"].value, values["text"].value, values["text"].data_type) == (
+        "yes", None, "12", "s")
+    rows = list(csv.reader(io.StringIO(to_csv(table).decode("utf-8-sig"))))
+    assert rows == [list(row), ["7", "2.5", "2026-11-20 09:30:05", "2026-11-20", "yes", "", "12"]]

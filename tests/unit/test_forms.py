@@ -9,14 +9,14 @@ from forms import json_schema, load_form_data
 
 
 class _Directory:
-    def has_user(self, username, role=None):
-        return username in self.usernames(role)
+    def has_user(self, username, roles=()):
+        return username in self.usernames(roles)
 
     def has_department(self, code):
         return code in self.departments()
 
-    def usernames(self, role=None):
-        return ["bob"] if role == "internal_auditor" else ["alice", "bob"]
+    def usernames(self, roles=()):
+        return ["bob"] if "internal_auditor" in roles else ["alice", "bob"]
 
     def departments(self):
         return ["production"]
@@ -87,15 +87,16 @@ def test_users_and_departments_inside_lists_and_rows_are_checked_against_the_dir
     schema = _table_form().bind(_Directory())
     with pytest.raises(ValidationError) as caught:
         schema.load({"departments": ["mars"], "rows": [{"owner": "mallory"}]})
-    assert caught.value.messages == {"departments": {0: ["Unknown department: 'mars'."]},
-                                     "rows": {0: {"owner": ["Unknown user: 'mallory'."]}}}
+    messages = caught.value.messages
+    assert messages["departments"][0][0].startswith("Unknown department: 'mars'.")
+    assert messages["rows"][0]["owner"][0].startswith("'mallory' cannot be chosen here")
     assert schema.load({"departments": ["production"], "rows": [{"owner": "bob"}]})["rows"] == [
         {"owner": "bob", "auditor": None}]
 
 
 def test_a_user_picker_may_require_a_role():
     schema = _table_form().bind(_Directory())
-    with pytest.raises(ValidationError, match="Unknown user with role internal_auditor: 'alice'"):
+    with pytest.raises(ValidationError, match="'alice' cannot be chosen here.*holding role internal_auditor"):
         schema.load({"departments": ["production"], "rows": [{"owner": "alice", "auditor": "alice"}]})
     assert schema.load({"departments": ["production"], "rows": [{"owner": "alice", "auditor": "bob"}]})
 

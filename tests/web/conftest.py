@@ -4,9 +4,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import select
 
 from engine.config import Settings
+from engine.models import User
+from engine.services import sign_ins
 from tests.factories import PASSWORD
+from webui.api import auth as api_auth
 from webui.app import create_app
 
 
@@ -15,6 +20,14 @@ def app(db, tmp_path):
     settings = Settings(database_url=str(db.engine.url), processes_dir=tmp_path, data_dir=tmp_path,
                         secret_key="test-secret")
     return create_app(settings, db=db, SESSION_COOKIE_SECURE=False)
+
+
+def bearer_token(app, db, username: str) -> str:
+    """A bearer token as POST /api/v1/auth/token issues it, for a new sign-in of the user's (no argon2)."""
+    with db.transaction() as session:
+        epoch = session.scalar(select(User.credentials_epoch).where(User.username == username))
+        secret = sign_ins.start(session, username=username, kind="api_token")
+    return URLSafeTimedSerializer(app.secret_key, salt=api_auth.SALT).dumps([username, epoch, secret])
 
 
 def csrf_token(html: str) -> str:

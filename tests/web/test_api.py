@@ -6,7 +6,6 @@ import re
 import threading
 import time
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from engine import clock
-from engine.models import AuditEvent, HumanTask, Job, ProcessInstance, User
+from engine.models import AuditEvent, HumanTask, Job, ProcessInstance, SignInSession, User
 from tests.factories import (
     FORM_DATA,
     PASSWORD,
@@ -26,7 +25,7 @@ from tests.factories import (
 )
 from tests.formdata import sample_form
 from tests.web.conftest import csrf_token
-from webui import auth
+from engine.services import credentials
 from webui.api import auth as api_auth
 
 REGULATION = {"title": "New cement guide", "issuer": "MEE", "effective_date": "2027-01-01", "summary": "Factors."}
@@ -44,6 +43,8 @@ PATHS = {
     "/api/v1/admin/instances/migrations", "/api/v1/admin/incidents", "/api/v1/admin/jobs/{job_id}/retry",
     "/api/v1/admin/jobs/{job_id}/cancel", "/api/v1/admin/instances/{instance_id}/retry", "/api/v1/admin/schedules",
     "/api/v1/admin/schedules/{process_id}", "/api/v1/admin/schedules/{process_id}/start",
+    "/api/v1/notifications", "/api/v1/notifications/{notification_id}/read", "/api/v1/notifications/read-all",
+    "/api/v1/instances/{instance_id}/comments",
 }
 
 
@@ -74,14 +75,6 @@ def api(app):
     return caller
 
 
-@pytest.fixture
-def no_delay(monkeypatch):
-    """Refusals wait without sleeping; the list holds each wait."""
-    waits: list[float] = []
-    monkeypatch.setattr(auth, "time", SimpleNamespace(sleep=waits.append))
-    return waits
-
-
 def _count(db, model, *where) -> int:
     with db.reading() as session:
         return session.scalar(select(func.count()).select_from(model).where(*where))
@@ -99,26 +92,41 @@ def test_a_token_is_issued_for_the_right_password_and_the_sign_in_audited(db, ap
     assert response.status_code == 200
     body = response.get_json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 12 * 3600 and "password" not in body
-    # The username and the user's credentials epoch: a password reset or change ends the token.
-    assert URLSafeTimedSerializer("test-secret", salt="api-token").loads(body["token"]) == ["body", 0]
+    # The username, the user's credentials epoch (a password reset or change ends the token) and the secret of
+    # its sign-in on the server (revoking it ends the token).
+    username, epoch, secret = URLSafeTimedSerializer("test-secret", salt="api-token").loads(body["token"])
+    assert (username, epoch) == ("body", 0) and len(secret) >= 32
     with db.reading() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in")).one()
+        kept = session.scalars(select(SignInSession)).one()
     assert event.actor == "body" and event.data["via"] == "api_token"
+    assert kept.kind == "api_token" and kept.username == "body" and secret not in kept.id_sha256
 
 
-def test_wrong_passwords_get_401_audited_slowed_and_then_blocked(db, app, no_delay):
+def test_a_revoked_token_stops_working_at_once_and_the_revocation_is_audited(db, api):
+    caller = api("staff_prod")
+    assert caller.get("/api/v1/processes").status_code == 200
+    revoked = caller.client.delete("/api/v1/auth/token", headers=caller.headers)
+    assert revoked.status_code == 204
+    refused = caller.get("/api/v1/processes")
+    assert refused.status_code == 401 and "bearer token" in refused.get_json()["message"]
+    assert _count(db, AuditEvent, AuditEvent.action == "token_revoked", AuditEvent.actor == "staff_prod") == 1
+    assert caller.client.delete("/api/v1/auth/token", headers=caller.headers).status_code == 401
+
+
+def test_wrong_passwords_get_401_audited_and_then_429_with_retry_after(db, app):
     client = app.test_client()
-    for _ in range(auth.MAX_FAILURES):
+    for _ in range(credentials.MAX_FAILURES):
         refused = client.post("/api/v1/auth/token", json={"username": "body", "password": "guess"})
         assert refused.status_code == 401 and refused.get_json()["message"] == "Wrong user name or password."
     blocked = client.post("/api/v1/auth/token", json={"username": "body", "password": PASSWORD})
-    assert blocked.status_code == 401 and "Too many failed attempts" in blocked.get_json()["message"]
-    assert no_delay == [auth.REFUSAL_DELAY] * (auth.MAX_FAILURES + 1)
-    assert _count(db, AuditEvent, AuditEvent.action == "sign_in_refused") == auth.MAX_FAILURES + 1
+    assert blocked.status_code == 429 and "Too many failed attempts" in blocked.get_json()["message"]
+    assert 0 < int(blocked.headers["Retry-After"]) <= credentials.WINDOW.total_seconds()
+    assert _count(db, AuditEvent, AuditEvent.action == "sign_in_refused") == credentials.MAX_FAILURES + 1
     assert _count(db, AuditEvent, AuditEvent.action == "sign_in") == 0
 
 
-def test_a_deactivated_user_gets_no_token_and_their_tokens_stop_working(db, app, api, no_delay):
+def test_a_deactivated_user_gets_no_token_and_their_tokens_stop_working(db, app, api):
     caller = api("staff_prod")
     assert caller.get("/api/v1/processes").status_code == 200
     with db.transaction() as session:
@@ -143,12 +151,13 @@ def test_the_token_endpoint_wants_json_and_names_missing_fields(db, app):
 def test_every_api_route_but_the_token_answers_401_in_json_signed_out(app):
     client = app.test_client()
     rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/")]
-    assert len(rules) == len(PATHS) + 1  # and /api/openapi.json
+    assert len({rule.rule for rule in rules}) == len(PATHS) + 1  # and /api/openapi.json
     for rule in rules:
         if rule.endpoint == "api_auth.issue_token":
             continue
         url = (rule.rule.replace("<int:task_id>", "1").replace("<int:instance_id>", "1")
-               .replace("<process_id>", "corrective_action").replace("<name>", "regulation_changed"))
+               .replace("<process_id>", "corrective_action").replace("<name>", "regulation_changed")
+               .replace("<int:notification_id>", "1"))
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(url, method=method, json={})
             assert response.status_code == 401, (method, url)
@@ -161,6 +170,10 @@ def test_every_api_route_but_the_token_answers_401_in_json_signed_out(app):
     "Bearer " + URLSafeTimedSerializer("test-secret", salt="other").dumps("body"),
     "Bearer " + URLSafeTimedSerializer("another-secret", salt="api-token").dumps("body"),
     "Bearer " + URLSafeTimedSerializer("test-secret", salt="api-token").dumps("nobody"),
+    # Well signed, but naming no sign-in kept on the server (the shapes tokens had before).
+    "Bearer " + URLSafeTimedSerializer("test-secret", salt="api-token").dumps("body"),
+    "Bearer " + URLSafeTimedSerializer("test-secret", salt="api-token").dumps(["body", 0]),
+    "Bearer " + URLSafeTimedSerializer("test-secret", salt="api-token").dumps(["body", 0, "made-up"]),
 ])
 def test_a_bad_token_gets_401(app, header):
     response = app.test_client().get("/api/v1/processes", headers={"Authorization": header})
@@ -168,8 +181,9 @@ def test_a_bad_token_gets_401(app, header):
 
 
 def test_a_token_expires_after_12_hours(app, monkeypatch):
-    token = URLSafeTimedSerializer("test-secret", salt="api-token").dumps("body")
-    issued = time.time()
+    token = app.test_client().post("/api/v1/auth/token", json={"username": "body", "password": PASSWORD}
+                                   ).get_json()["token"]
+    issued = time.time()  # after the token's own time stamp
     for age, status in ((api_auth.MAX_AGE_SECONDS - 60, 200), (api_auth.MAX_AGE_SECONDS + 1, 401)):
         monkeypatch.setattr("itsdangerous.timed.time.time", lambda age=age: issued + age)
         response = app.test_client().get("/api/v1/processes", headers={"Authorization": f"Bearer {token}"})
@@ -396,11 +410,12 @@ def test_a_decision_of_top_management_is_signed_with_the_password_in_the_body(db
     assert unsigned.status_code == 422 and set(unsigned.get_json()["errors"]) == {"password"}
     wrong = caller.post(url, json={**decision, "password": "not it"})
     assert wrong.status_code == 403 and "password does not match" in wrong.get_json()["message"]
-    assert _actions(db, task.instance_id) == before
+    # Nothing decided; the wrong signing password is on the instance's trail.
+    assert _actions(db, task.instance_id) == [*before, "signature_refused"]
     signed = caller.post(url, json={**decision, "password": PASSWORD})
     assert signed.status_code == 200 and signed.get_json()["status"] == "completed"
     assert "password" not in signed.get_json()
-    assert {"complete", "signature"} <= set(_actions(db, task.instance_id)[len(before):])
+    assert {"complete", "signature"} <= set(_actions(db, task.instance_id)[len(before) + 1:])
     with db.reading() as session:
         signature = session.scalar(select(AuditEvent).where(AuditEvent.action == "signature"))
         assert (signature.actor, signature.task_id, signature.data["meaning"]) == ("gm", task.id, "approved")

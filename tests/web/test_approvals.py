@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.models import AuditEvent, HumanTask
+from engine.services import credentials
 from tests.factories import walk_to_approval
 from tests.formdata import sample_form
 from tests.web.conftest import csrf_token
@@ -30,7 +31,7 @@ def test_a_decision_is_signed_with_the_password_and_the_audit_trail_keeps_its_me
     assert 'name="signature_password"' in page
     decision = _approval(task, page)
     refused = client.post(f"/tasks/{task.id}", data={**decision, "signature_password": "wrong"})
-    assert refused.status_code == 403 and "password does not match" in refused.get_data(as_text=True)
+    assert refused.status_code == 403 and "密码不正确，因此未签署任何内容" in refused.get_data(as_text=True)
     assert 'name="signature_password"' in refused.get_data(as_text=True)  # the page again, to retype it
     signed = client.post(f"/tasks/{task.id}", data={**decision, "signature_password": "correct horse battery"})
     assert signed.status_code == 302
@@ -38,6 +39,21 @@ def test_a_decision_is_signed_with_the_password_and_the_audit_trail_keeps_its_me
         signature = session.scalar(select(AuditEvent).where(AuditEvent.action == "signature"))
         assert (signature.actor, signature.task_id, signature.data["meaning"]) == ("gm", task.id, "approved")
         assert session.get(HumanTask, task.id).status == "completed"
+
+
+def test_signing_is_stopped_with_429_after_as_many_wrong_passwords_as_signing_in(db, sign_in):
+    task = walk_to_approval(db)
+    client = sign_in("gm")
+    decision = _approval(task, client.get(f"/tasks/{task.id}").get_data(as_text=True))
+    for _ in range(credentials.MAX_FAILURES):
+        assert client.post(f"/tasks/{task.id}", data={**decision, "signature_password": "wrong"}).status_code == 403
+    blocked = client.post(f"/tasks/{task.id}", data={**decision, "signature_password": "correct horse battery"})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert "失败次数过多" in blocked.get_data(as_text=True)
+    with db.reading() as session:
+        assert session.get(HumanTask, task.id).status != "completed"
+        refused = session.scalars(select(AuditEvent).where(AuditEvent.action == "signature_refused")).all()
+    assert len(refused) == credentials.MAX_FAILURES + 1 and {e.instance_id for e in refused} == {task.instance_id}
 
 
 def test_the_queue_says_what_each_decision_is_about_who_submitted_it_when_and_what_changed(db, sign_in):

@@ -23,11 +23,9 @@ def trail(db):
 
 
 def _page_rows(html: str) -> list[tuple[str, str]]:
-    """(seq, action) of each row of the page's table."""
+    """(seq, action code) of each row of the page's table."""
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    return [(cells[0], cells[3]) for cells in
-            ([re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
-             for row in re.findall(r"<tr>(.*?)</tr>", body, re.S))]
+    return re.findall(r'<tr data-seq="(\d+)" data-action="(\w+)">', body)
 
 
 def _csv_rows(body: bytes) -> tuple[list[str], list[dict[str, str]]]:
@@ -36,11 +34,11 @@ def _csv_rows(body: bytes) -> tuple[list[str], list[dict[str, str]]]:
     return statement, list(csv.DictReader(line for line in lines if not line.startswith("# ")))
 
 
-def test_the_auditor_reads_the_trail_in_chain_order_with_local_times(trail, sign_in):
+def test_the_auditor_reads_the_trail_newest_first_with_local_times(trail, sign_in):
     page = sign_in("verifier").get(f"/audit?instance={trail}").get_data(as_text=True)
     rows = _page_rows(page)
-    assert [action for _seq, action in rows] == ["start", "complete", "complete"]
-    assert [int(seq) for seq, _a in rows] == sorted(int(seq) for seq, _a in rows)
+    assert [action for _seq, action in rows] == ["complete", "complete", "start"]
+    assert [int(seq) for seq, _a in rows] == sorted((int(seq) for seq, _a in rows), reverse=True)
     assert "UTC " in page  # the UTC time is on every local time
 
 
@@ -57,25 +55,25 @@ def test_the_exports_hold_the_same_rows_as_the_page_and_state_the_chain_check(tr
     page_rows = _page_rows(client.get(f"/audit{query}").get_data(as_text=True))
     assert len(page_rows) == 2
 
-    statement, rows = _csv_rows(client.get(f"/audit/export/audit.csv{query}").data)
-    assert [(r["seq"], r["action"]) for r in rows] == page_rows
+    statement, rows = _csv_rows(client.get(f"/audit/export/audit.csv{query}&lang=en").data)
+    assert [(r["#"], r["Action code"]) for r in rows] == page_rows
     assert any(line.startswith("# Audit chain: verified intact") for line in statement)
-    assert "# Filter: action = complete" in statement
+    assert "# Filter: action = Completed the task (complete)" in statement
 
     response = client.get(f"/audit/export/audit.xlsx{query}")
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
     book = load_workbook(io.BytesIO(response.data))
     sheet_rows = list(book.worksheets[0].iter_rows(values_only=True))
     header = sheet_rows[0]
-    assert [(str(r[header.index("seq")]), r[header.index("action")]) for r in sheet_rows[1:]] == page_rows
-    about = {row[0]: row[1] for row in book["About"].iter_rows(values_only=True)}
-    assert about["Audit chain"].startswith("verified intact")
+    assert [(str(r[header.index("序号")]), r[header.index("操作代码")]) for r in sheet_rows[1:]] == page_rows
+    about = {row[0]: row[1] for row in book["说明"].iter_rows(values_only=True)}
+    assert about["审计链校验"].startswith("完整")
 
     pdf = PdfReader(io.BytesIO(client.get(f"/audit/export/audit.pdf{query}").data))
     words = " ".join(page.extract_text() for page in pdf.pages)
-    assert "verified intact" in words
+    assert "完整" in words
     for row in rows:
-        assert row["hash"][:16] in words.replace("\n", "")
+        assert row["SHA-256 (chain)"][:16] in words.replace("\n", "")
 
 
 def test_an_export_is_itself_recorded_in_the_trail(trail, sign_in, db):
@@ -109,7 +107,7 @@ def test_the_chain_check_page_names_the_event_edited_in_the_database(trail, sign
     page = response.get_data(as_text=True)
     assert response.status_code == 409 and f"event {victim} " in page and "altered" in page
     _statement, _rows = _csv_rows(client.get("/audit/export/audit.csv").data)
-    assert any(line.startswith("# Audit chain: BROKEN") and f"event {victim} " in line for line in _statement)
+    assert any(line.startswith("# 审计链校验: 已被破坏") and f"event {victim} " in line for line in _statement)
 
 
 def test_the_instance_page_links_its_audit_trail_for_those_who_oversee(trail, sign_in):

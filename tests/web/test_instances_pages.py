@@ -19,7 +19,7 @@ def test_starting_with_bad_data_names_the_fields_then_the_instance_page_shows_th
     data = raise_data()
     refused = client.post("/start/corrective_action", data={**data, "clause": "x.y", "csrf_token": token,
                                                              "business_key": "NC-77"})
-    assert refused.status_code == 422 and "Not a clause number" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "不是指南的条款" in refused.get_data(as_text=True)
     assert "NC-77" in refused.get_data(as_text=True)
     started = client.post("/start/corrective_action", data={**data, "csrf_token": token, "business_key": "NC-77"})
     assert started.status_code == 302

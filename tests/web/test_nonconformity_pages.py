@@ -86,21 +86,20 @@ def test_register_exports_hold_the_rows_of_the_page(cases, sign_in):
     query = "?status=closed"
     page_keys = _register_keys(client.get(f"/audit/nonconformities{query}").get_data(as_text=True))
     assert page_keys == ["NC-CLOSED"]
-    rows = _csv(client.get(f"/audit/export/nonconformities.csv{query}").data)
-    assert [r["business_key"] for r in rows] == page_keys
-    assert (rows[0]["status"], rows[0]["severity"], rows[0]["source"]) == ("closed", "major", "internal_audit")
+    rows = _csv(client.get(f"/audit/export/nonconformities.csv{query}&lang=en").data)
+    assert [r["Business key"] for r in rows] == page_keys
+    assert (rows[0]["Status"], rows[0]["Severity"], rows[0]["Source"]) == ("Closed", "Major", "Internal audit")
 
     book = load_workbook(io.BytesIO(client.get(f"/audit/export/nonconformities.xlsx{query}").data))
     sheet = list(book.worksheets[0].iter_rows(values_only=True))
-    assert [row[sheet[0].index("business_key")] for row in sheet[1:]] == page_keys
-    assert {row[0]: row[1] for row in book["About"].iter_rows(values_only=True)}["Audit chain"].startswith(
-        "verified intact")
+    assert [row[sheet[0].index("业务编号")] for row in sheet[1:]] == page_keys
+    assert {row[0]: row[1] for row in book["说明"].iter_rows(values_only=True)}["审计链校验"].startswith("完整")
 
     every = _csv(client.get("/audit/export/nonconformities.csv").data)
     pdf = PdfReader(io.BytesIO(client.get("/audit/export/nonconformities.pdf").data))
     words = " ".join(page.extract_text() for page in pdf.pages)
-    assert "verified intact" in words
-    assert all(row["business_key"] in words for row in every) and len(every) == 3
+    assert "完整" in words
+    assert all(row["业务编号"] in words for row in every) and len(every) == 3
 
 
 def test_the_trace_page_shows_each_step_in_order_with_who_and_the_evidence(cases, sign_in):
@@ -117,14 +116,14 @@ def test_the_trace_page_shows_each_step_in_order_with_who_and_the_evidence(cases
 
 
 def test_the_trace_pdf_reads_offline_with_every_step(cases, sign_in, db):
-    response = sign_in("verifier").get(f"/audit/export/trace-{cases['late']}.pdf")
+    response = sign_in("verifier").get(f"/audit/export/trace-{cases['late']}.pdf?lang=en")
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     order = [text.index(step) for step in ("Finding", "Consequences evaluated", "Root cause, similar cases",
                                            "Correction overdue", "Overdue correction followed up",
                                            "Correction carried out", "Effectiveness review", "Closure")]
     assert order == sorted(order)
-    assert "closed_late" in text and "verified intact" in text
+    assert "Closed late" in text and "verified intact" in text
 
 
 def test_records_by_clause_list_the_year_with_links_to_the_instances(cases, sign_in):
@@ -137,7 +136,7 @@ def test_records_by_clause_list_the_year_with_links_to_the_instances(cases, sign
     assert f"{year}-01-01" in html
     empty = client.get(f"/audit/records?from={year + 1}-01-01&to={year + 1}-12-31").get_data(as_text=True)
     assert 'href="/instances/' not in empty.split('id="clause-10.3"', 1)[1].split("</section>", 1)[0]
-    pdf = client.get("/audit/export/records.pdf")
+    pdf = client.get("/audit/export/records.pdf?lang=en")
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "10.3" in text and "NC-CLOSED" in text and "NC-LATE" in text and "verified intact" in text
 

@@ -1,18 +1,18 @@
 """Operations over the API as an admin's script uses them: instances, bulk actions, migration, incidents, schedules."""
 from __future__ import annotations
 
-from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from engine.models import AuditEvent
 from tests.engine.test_migrations import RENAMED, SOONER, _deploy
 from tests.factories import FORM_DATA, complete, instance, open_task_names, start_corrective_action
 from tests.web.test_operations import _failing_instance
-from webui.api import auth as api_auth
+from tests.web.conftest import bearer_token
+from webui.extensions import KEY
 
 
 def _client(app, username: str = "admin"):
-    token = URLSafeTimedSerializer(app.secret_key, salt=api_auth.SALT).dumps([username, 0])
+    token = bearer_token(app, app.extensions[KEY].db, username)
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     return client

@@ -14,14 +14,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import url_for
-from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from engine.config import PROJECT_ROOT
-from engine.models import AuditEvent, HumanTask, Job, ProcessInstance
+from engine.models import AuditEvent, HumanTask, Job, Notification, ProcessInstance
 from engine.people import READ_ONLY_ROLE
 from engine.read import queries
-from engine.services import tasks
+from engine.services import notifications, sign_ins, tasks
 from tests.factories import (
     EVIDENCE,
     FORM_DATA,
@@ -33,8 +32,8 @@ from tests.factories import (
     raise_data,
     start_corrective_action,
 )
-from tests.web.conftest import csrf_token
-from webui.api import auth as api_auth
+from tests.web.conftest import bearer_token, csrf_token
+from webui import auth
 
 SIGNED_OUT = "signed out"
 # One user of each role in tests/factories.py (gm: top management; verifier: the read-only auditor).
@@ -52,6 +51,7 @@ def everyone(code: int | str, **but: int | str) -> dict[str, int | str]:
 # An instance's readers: those who took part, may work on its open task, or oversee the system.
 # docs (document_controller) is none of these.
 READERS = everyone(200, docs=403)
+WRITING_READERS = everyone(302, docs=403, verifier=403)  # readers who may write: all but the read-only auditor
 OVERSEERS = everyone(200, head_prod=403, staff_prod=403, docs=403)
 ADMINS = everyone(403, admin=200)
 CORRECTIVE_ACTION = (PROJECT_ROOT / "processes" / "corrective_action.bpmn").read_text(encoding="utf-8")
@@ -104,7 +104,22 @@ TABLE: dict[tuple[str, str], Row] = {
     ("tasks.submit", "POST"): Row(everyone(403, head_prod=302), body=_analysis),
     ("inbox.claim", "POST"): Row(everyone(403, head_prod=302)),
     ("inbox.unclaim", "POST"): Row(everyone(403, head_prod=302, admin=302), task="claimed"),
+    # Nothing ticked: the list again, saying so; the read-only auditor is refused before that.
+    ("inbox.claim_many", "POST"): Row(everyone(302, verifier=403), reads=True),
+    # One's own inbox filters, like one's language: the read-only auditor keeps them too.
+    ("inbox.save_filter", "POST"): Row(everyone(302), session=True, body=lambda subject: {"name": f"m-{subject}"}),
+    ("inbox.delete_filter", "POST"): Row(everyone(404), session=True),
+    ("open_work.show", "GET"): Row(OVERSEERS),
     ("tasks.delegate", "POST"): Row(everyone(403, head_prod=302, admin=302), body=lambda _: {"to_user": "head_prod"}),
+    # Comments: the instance's readers write them, but not the read-only auditor.
+    ("comments.on_task", "POST"): Row(WRITING_READERS, body=lambda _: {"body": "matrix"}),
+    ("comments.on_instance", "POST"): Row(WRITING_READERS, body=lambda _: {"body": "matrix"}),
+    # Notifications: everyone has their own list; one of head_prod's is nobody else's to open or mark (404).
+    # Marking read changes only the caller's own notifications, as the session rows change only the caller's session.
+    ("notifications.show", "GET"): Row(everyone(200)),
+    ("notifications.open", "GET"): Row(everyone(404, head_prod=302)),
+    ("notifications.mark_read", "POST"): Row(everyone(404, head_prod=302), session=True),
+    ("notifications.mark_all_read", "POST"): Row(everyone(302), session=True),
     ("audit.trail", "GET"): Row(OVERSEERS),
     ("audit.verify", "GET"): Row(OVERSEERS),
     ("audit.export_audit", "GET"): Row(OVERSEERS),
@@ -171,11 +186,17 @@ TABLE: dict[tuple[str, str], Row] = {
     # The JSON API
     ("api-docs.openapi_json", "GET"): Row(everyone(200)),
     ("api_auth.issue_token", "POST"): Row(everyone(200), body=_credentials, signed_out=200, session=True),
+    ("api_auth.revoke_token", "DELETE"): Row(everyone(204), session=True),
     ("api_processes.list_processes", "GET"): Row(everyone(200)),
     ("api_processes.start", "POST"): Row(everyone(201, verifier=403), body=lambda _: {"data": raise_data()}),
     ("api_instances.show", "GET"): Row(READERS),
     ("api_instances.audit", "GET"): Row(READERS),
     ("api_tasks.inbox", "GET"): Row(everyone(200)),
+    ("api_comments.list_comments", "GET"): Row(READERS),
+    ("api_comments.post_comment", "POST"): Row(everyone(201, docs=403, verifier=403), body=lambda _: {"body": "matrix"}),
+    ("api_notifications.list_notifications", "GET"): Row(everyone(200)),
+    ("api_notifications.mark_read", "POST"): Row(everyone(404, head_prod=200), session=True),
+    ("api_notifications.mark_all_read", "POST"): Row(everyone(200), session=True),
     ("api_tasks.show", "GET"): Row(READERS),
     ("api_tasks.claim", "POST"): Row(everyone(403, head_prod=200)),
     ("api_tasks.unclaim", "POST"): Row(everyone(403, head_prod=200, admin=200), task="claimed"),
@@ -241,6 +262,10 @@ class World:
         self.claimed_task = self._claimed("NC-world-claimed")
         with db.reading() as session:
             self.evidence_id = queries.evidence_of(session, instance_id=self.instance_id)[0].id
+        with db.transaction() as session:
+            notifications.notify(session, usernames=["head_prod"], kind="new_task", key=f"new_task:{self.open_task}",
+                                 title="matrix", instance_id=self.instance_id, task_id=self.open_task)
+            self.notification_id = session.scalar(select(Notification.id).where(Notification.username == "head_prod"))
         self._made = 0
 
     def _step_to_analysis(self, key: str) -> int:
@@ -268,13 +293,23 @@ class World:
         values = {"instance_id": lambda: self.instance_id, "task_id": lambda: self.task(row.task, fresh=fresh),
                   "evidence_id": lambda: self.evidence_id, "process_id": lambda: "corrective_action",
                   "name": lambda: "regulation_changed", "fmt": lambda: "csv", "filename": lambda: "carbonflow.css",
-                  "version": lambda: 1, "job_id": lambda: 1,
-                  "username": lambda: "body2", "department_code": lambda: "quality"}
+                  "version": lambda: 1, "job_id": lambda: 1, "filter_id": lambda: 999999,
+                  "username": lambda: "body2", "department_code": lambda: "quality",
+                  "notification_id": lambda: self.notification_id}
         missing = set(rule.arguments) - set(values)
         if missing:
             pytest.fail(f"no real object for {sorted(missing)} of {rule.endpoint} ({rule.rule}): add one to World.path")
         with self.app.test_request_context():
             return url_for(rule.endpoint, **{name: values[name]() for name in rule.arguments})
+
+    def sign_in(self, subject: str, kind: str) -> str:
+        """The secret of a new sign-in of the subject's, kept as signing in keeps it (without argon2 for each call)."""
+        with self.db.transaction() as session:
+            return sign_ins.start(session, username=subject, kind=kind)
+
+    def token(self, subject: str) -> str:
+        """A bearer token as POST /api/v1/auth/token issues it, for a new sign-in of the subject's."""
+        return bearer_token(self.app, self.db, subject)
 
     def call(self, key: tuple[str, str], subject: str) -> Any:
         """The response to the route as the subject, on the shared objects."""
@@ -288,23 +323,19 @@ class World:
         client = self.app.test_client()
         if rule.rule.startswith("/api/"):
             headers = {} if subject == SIGNED_OUT or key == ("api_auth.issue_token", "POST") else {
-                "Authorization": f"Bearer {_token(self.app, subject)}"}
+                "Authorization": f"Bearer {self.token(subject)}"}
             return lambda: client.open(path, method=key[1], headers=headers,
                                        json=body if key[1] in WRITE_METHODS else None)
         if subject != SIGNED_OUT:
             # Signed in as Flask-Login keeps it: argon2 for every call would make the matrix slow, and the
             # sign-in form itself has its row (where each subject signs in with the password).
+            secret = self.sign_in(subject, "browser")
             with client.session_transaction() as session:
-                session["_user_id"], session["_fresh"] = subject, True
+                session["_user_id"], session["_fresh"], session[auth.SECRET_KEY] = subject, True, secret
         if key[1] not in WRITE_METHODS:
             return lambda: client.open(path, method=key[1])
         token = csrf_token(client.get("/sign-in" if subject == SIGNED_OUT else "/inbox").get_data(as_text=True))
         return lambda: client.open(path, method=key[1], data={**body, "csrf_token": token})
-
-
-def _token(app, username: str) -> str:
-    """A bearer token as POST /api/v1/auth/token issues it (the username signed with the app's key)."""
-    return URLSafeTimedSerializer(app.secret_key, salt=api_auth.SALT).dumps(username)
 
 
 def _outcome(key: tuple[str, str], response: Any) -> int | str:
@@ -391,8 +422,9 @@ def test_each_role_may_write_what_the_table_says_and_a_refusal_changes_nothing(k
     assert inconsistent == [], "refused yet something changed, let through and nothing changed, or a read wrote"
 
 
-# On every page, the sign-in page's own form and one's password: they change only the caller's own session.
-SESSION_FORMS = frozenset({"/sign-out", "/language", "/sign-in", "/account/password"})
+# On every page, the sign-in page's own form, one's password and one's inbox filters: they change only the
+# caller's own session and preferences.
+SESSION_FORMS = frozenset({"/sign-out", "/language", "/sign-in", "/account/password", "/inbox/filters"})
 
 
 @pytest.mark.parametrize("key", [key for key in READS if not key[0].startswith(("api", "static"))

@@ -40,7 +40,7 @@ def test_bad_input_is_refused_inline_with_the_entries_kept_then_accepted(db, sig
     response = client.post(f"/tasks/{task.id}", data=bad)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Unknown user: &#39;nobody&#39;" in page and 'class="field has-error"' in page
+    assert "不能选择 &#39;nobody&#39;" in page and 'class="field has-error"' in page
     assert "Calibration plan" not in page or True
     assert good["corrective_plan"] in page  # what was typed is still there
     fixed = {**good, "similar_checked": "on", "action": "complete", "csrf_token": token}

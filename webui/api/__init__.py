@@ -9,7 +9,18 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api, Blueprint
 
-from webui.api import auth, instances, messages, operations, process_versions, processes, tasks, users
+from webui.api import (
+    auth,
+    comments,
+    instances,
+    messages,
+    notifications,
+    operations,
+    process_versions,
+    processes,
+    tasks,
+    users,
+)
 from webui.api.auth import authenticate
 from webui.api.errors import JsonErrorApi
 
@@ -38,4 +49,4 @@ def register(app: Flask, csrf: object) -> Api:
 def _blueprints() -> list[Blueprint]:
     """The API's resource blueprints (each module under webui/api/ adds its own here)."""
     return [auth.blueprint, processes.blueprint, process_versions.blueprint, instances.blueprint, tasks.blueprint,
-            messages.blueprint, operations.blueprint, users.blueprint]
+            messages.blueprint, operations.blueprint, users.blueprint, notifications.blueprint, comments.blueprint]

@@ -1,11 +1,13 @@
 """Who is calling the API: bearer tokens issued for a password, or the pages' own signed-in session.
 
-A token is the username and the user's credentials epoch, signed with the app's secret key
-(itsdangerous, salt "api-token") and good for 12 hours. It is checked on every request against the
-user's row, so deactivating a user, or resetting or changing their password, ends their tokens at
-once. A user who must change their password may use the API only after changing it in the browser. The session is accepted too, so the pages' JavaScript may call
-the API; a write through the session must then carry the page's CSRF token (X-CSRFToken header),
-because a browser sends cookies on its own and tokens only when told to.
+A token is the username, the user's credentials epoch and the secret of a sign-in kept on the
+server (engine.services.sign_ins), signed with the app's secret key (itsdangerous, salt "api-token")
+and good for 12 hours. It is checked on every request against the user's row and its sign-in, so
+revoking it (DELETE /api/v1/auth/token), deactivating the user, or resetting or changing their
+password ends it at once. A user who must change their password may use the API only after
+changing it in the browser. The session is accepted too, so the pages' JavaScript may call the API;
+a write through the session must then carry the page's CSRF token (X-CSRFToken header), because a
+browser sends cookies on its own and tokens only when told to.
 """
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ from flask_login import current_user
 from flask_smorest import abort
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from engine.services import sign_ins
 from webui import auth as sign_in
 from webui.api.errors import error_body, resource
+from webui.extensions import database
 
 blueprint = resource("api_auth", "/api/v1/auth",
                      "Bearer tokens for the API, issued for a user name and password.")
@@ -45,21 +49,32 @@ class Token(ma.Schema):
 @blueprint.route("/token", methods=["POST"])
 @blueprint.doc(security=[])
 @blueprint.alt_response(400, description="The body is not JSON.")
-@blueprint.alt_response(401, description="Wrong user name or password, or too many attempts.")
+@blueprint.alt_response(401, description="Wrong user name or password.")
+@blueprint.alt_response(429, description="Too many wrong passwords for this name or from this address lately; "
+                        "the Retry-After header says in how many seconds to try again.")
 @blueprint.arguments(Credentials)
 @blueprint.response(200, Token)
-def issue_token(credentials: dict[str, str]) -> dict[str, Any]:
-    """A token for these credentials; refusals are audited and slowed down like the sign-in page's."""
+def issue_token(credentials: dict[str, str]) -> Any:
+    """A token for these credentials; refusals are counted and audited like the sign-in page's."""
     # API clients read engine errors in English; the refusal speaks the same language.
     with force_locale("en"):
-        error = sign_in.check_credentials(credentials["username"], credentials["password"], via="api_token")
-    if error:
-        abort(401, message=error)
-    user = sign_in.signed_in_as(credentials["username"], None)
-    if user is None:  # deactivated between the check and now
-        abort(401, message="this user may no longer sign in")
-    return {"token": _serializer().dumps([user.username, user.credentials_epoch]), "token_type": "Bearer",
-            "expires_in": MAX_AGE_SECONDS}
+        outcome = sign_in.password_sign_in(credentials["username"], credentials["password"], kind="api_token")
+    if outcome.user is None:
+        abort(outcome.status, message=outcome.error, headers=outcome.headers)
+    return {"token": _serializer().dumps([outcome.user.username, outcome.user.credentials_epoch, outcome.secret]),
+            "token_type": "Bearer", "expires_in": MAX_AGE_SECONDS}
+
+
+@blueprint.route("/token", methods=["DELETE"])
+@blueprint.alt_response(401, description="No live token was sent.")
+@blueprint.response(204)
+def revoke_token() -> None:
+    """End the bearer token this request carries, at once (signing out an API client)."""
+    secret = getattr(g, "token_secret", None)
+    if secret is None:
+        abort(400, message="send the bearer token to revoke in the Authorization header")
+    with database().transaction() as session:
+        sign_ins.end(session, secret, actor=current_actor(), how="token_revoked")
 
 
 @blueprint.before_request
@@ -108,6 +123,7 @@ def _must_change(user: Any) -> Any:
 
 
 def _bearer_user(header: str) -> sign_in.SignedIn | None:
+    """The token's user while its sign-in is live (the secret it carries is kept in ``g.token_secret``)."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
@@ -115,20 +131,14 @@ def _bearer_user(header: str) -> sign_in.SignedIn | None:
         payload = _serializer().loads(token.strip(), max_age=MAX_AGE_SECONDS)
     except BadSignature:  # also SignatureExpired
         return None
-    username, epoch = _claims(payload)
-    if not isinstance(username, str) or not isinstance(epoch, int):
+    # [username, credentials epoch, the sign-in's secret]; a token of any other shape was issued before
+    # sign-ins were kept and is refused.
+    if not (isinstance(payload, list) and len(payload) == 3 and isinstance(payload[0], str)
+            and isinstance(payload[1], int) and isinstance(payload[2], str)):
         return None
-    return sign_in.signed_in_as(username, epoch)
-
-
-def _claims(payload: Any) -> tuple[Any, Any]:
-    """(username, credentials epoch) from a token's payload."""
-    if isinstance(payload, str):
-        # Issued before epochs: good until the user's credentials first change.
-        return payload, 0
-    if isinstance(payload, list) and len(payload) == 2:
-        return payload[0], payload[1]
-    return None, None
+    username, epoch, secret = payload
+    g.token_secret = secret
+    return sign_in.signed_in_as(username, epoch, secret=secret)
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -12,7 +12,7 @@ from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from engine.errors import CarbonFlowError, InvalidFormData
+from engine.errors import CarbonFlowError, InvalidFormData, TooManyAttempts
 from webui import errors as pages
 
 
@@ -30,10 +30,13 @@ def error_body(code: int, message: str, errors: dict[str, Any] | None = None) ->
     return body, code
 
 
-def engine_error(exc: CarbonFlowError) -> tuple[dict[str, Any], int]:
+def engine_error(exc: CarbonFlowError) -> Any:
     """The answer to an engine error raised in an API view (its transaction has rolled back by now)."""
     code = pages.status_of(exc)
-    return error_body(code, str(exc), exc.errors if isinstance(exc, InvalidFormData) else None)
+    body = error_body(code, str(exc), exc.errors if isinstance(exc, InvalidFormData) else None)
+    if isinstance(exc, TooManyAttempts):
+        return (*body, {"Retry-After": str(exc.retry_after)})
+    return body
 
 
 class JsonErrorApi(Api):

@@ -19,7 +19,7 @@ blueprint = resource("api_instances", "/api/v1/instances",
 
 class AuditQuery(ma.Schema):
     limit = ma.fields.Integer(load_default=1000, validate=ma.validate.Range(min=1, max=1000))
-    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**31 - 1))
 
 
 @blueprint.route("/<int:instance_id>")

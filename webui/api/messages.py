@@ -35,7 +35,7 @@ def send(body: dict[str, Any], name: str) -> dict[str, Any]:
     """Queue the message as a job; the sender's right to start what it starts is checked now, not later."""
     actor = current_actor()
     with database().transaction() as session:
-        messages.check_sender(session, name=name, actor=actor)
+        messages.check_sender(session, name=name, actor=actor, payload=body["data"])
         job = jobs.enqueue(session, kind="deliver_message", payload={"name": name, "data": body["data"]},
                            actor=actor, key=KEY_PREFIX + body["key"] if body["key"] else None)
         record = records.job_record(job)

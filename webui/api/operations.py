@@ -215,7 +215,7 @@ def incidents() -> list[dict[str, Any]]:
 def retry_job(job_id: int) -> dict[str, Any]:
     """Run a failed background job again."""
     with database().transaction() as session:
-        jobs.retry_failed(session, actor=current_actor(), job_id=_id(job_id))
+        jobs.retry_failed(session, actor=current_actor(), job_id=job_id)
     return {"instance_id": None, "done": True, "reasons": []}
 
 
@@ -228,7 +228,7 @@ def retry_job(job_id: int) -> dict[str, Any]:
 def cancel_job(body: dict[str, Any], job_id: int) -> dict[str, Any]:
     """Dismiss a failed job that should not run again, with the reason."""
     with database().transaction() as session:
-        jobs.cancel(session, job_id=_id(job_id), actor=current_actor(), reason=body["reason"])
+        jobs.cancel(session, job_id=job_id, actor=current_actor(), reason=body["reason"])
     return {"instance_id": None, "done": True, "reasons": []}
 
 
@@ -241,7 +241,7 @@ def cancel_job(body: dict[str, Any], job_id: int) -> dict[str, Any]:
 def retry_instance(body: dict[str, Any], instance_id: int) -> dict[str, Any]:
     """Run an instance in error again from its failed step, with corrected data if given."""
     with database().transaction() as session:
-        instance = instances.retry(session, instance_id=_id(instance_id), actor=current_actor(), data=body["data"])
+        instance = instances.retry(session, instance_id=instance_id, actor=current_actor(), data=body["data"])
         error = instance.error_message
     return {"instance_id": instance_id, "done": error is None, "reasons": [error] if error else []}
 
@@ -282,12 +282,6 @@ def start_now(process_id: str) -> dict[str, Any]:
     """Start the scheduled process now; the next scheduled start stays as it was."""
     with database().transaction() as session:
         return {"instance_id": schedules.start_now(session, process_id=process_id, actor=current_actor())}
-
-
-def _id(value: int) -> int:
-    if value >= 2**31:
-        abort(404, message=f"no such id {value}")
-    return value
 
 
 def _moment(value: datetime | None) -> str | None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
+from flask import request
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -37,7 +38,7 @@ class InboxQuery(ma.Schema):
     q = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=200),
                          metadata={"description": "search the title or the business key"})
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
-    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**31 - 1))
 
 
 class Base64(ma.fields.String):
@@ -123,6 +124,8 @@ def unclaim(task_id: int) -> dict[str, Any]:
 @blueprint.arguments(CompleteRequest)
 @blueprint.response(200, schemas.Task)
 @blueprint.alt_response(403, description="The task is not this user's to do, or the signing password is wrong.")
+@blueprint.alt_response(429, description="Too many wrong passwords for this user lately (signing and signing in "
+                        "count together); the Retry-After header says in how many seconds to try again.")
 @blueprint.alt_response(404, description="No such task.")
 @blueprint.alt_response(409, description="Already completed, claimed by another, or its instance is not running.")
 def complete(body: dict[str, Any], task_id: int) -> dict[str, Any]:
@@ -144,7 +147,7 @@ def _complete(session: Session, task_id: int, body: dict[str, Any]) -> HumanTask
     if body["password"] is None:
         raise InvalidFormData(task.form_key, {"password": [
             "This decision is signed: send your password again in the field password."]})
-    return tasks.complete_signed(session, password=body["password"], **arguments)
+    return tasks.complete_signed(session, password=body["password"], address=request.remote_addr, **arguments)
 
 
 def _act(verb: Callable[..., HumanTask], task_id: int, **arguments: Any) -> dict[str, Any]:

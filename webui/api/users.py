@@ -27,6 +27,12 @@ NOT_ADMIN = "Not a process_admin."
 Text = ma.fields.String
 
 
+def _username() -> dict[str, Any]:
+    """The username path parameter, never one of the reserved words (/users/roles is the roles, not a user)."""
+    return {"in": "path", "name": "username", "schema": {
+        "type": "string", "minLength": 1, "not": {"enum": sorted(user_rows.RESERVED_USERNAMES)}}}
+
+
 class UserQuery(ma.Schema):
     q = Text(load_default=None, validate=ma.validate.Length(min=1, max=200),
              metadata={"description": "in the username, display name or e-mail, ignoring case"})
@@ -160,7 +166,7 @@ class Users(MethodView):
         return created, {**SHOWN_ONCE, "Location": url_for("api_users.user", username=created["username"])}
 
 
-@blueprint.route("/<username>", endpoint="user")
+@blueprint.route("/<username>", endpoint="user", parameters=[_username()])
 class User(MethodView):
     @blueprint.response(200, Person)
     @blueprint.alt_response(403, description=NOT_ADMIN)
@@ -188,7 +194,7 @@ class User(MethodView):
         return changed
 
 
-@blueprint.route("/<username>/deactivate", methods=["POST"])
+@blueprint.route("/<username>/deactivate", methods=["POST"], parameters=[_username()])
 @blueprint.response(200, Deactivated)
 @blueprint.alt_response(403, description="Not a process_admin, or an admin deactivating themselves.")
 @blueprint.alt_response(404, description="No user by this name.")
@@ -201,7 +207,7 @@ def deactivate(username: str) -> dict[str, Any]:
     return done
 
 
-@blueprint.route("/<username>/reactivate", methods=["POST"])
+@blueprint.route("/<username>/reactivate", methods=["POST"], parameters=[_username()])
 @blueprint.response(200, Person)
 @blueprint.alt_response(403, description=NOT_ADMIN)
 @blueprint.alt_response(404, description="No user by this name.")
@@ -214,7 +220,7 @@ def reactivate(username: str) -> dict[str, Any]:
     return done
 
 
-@blueprint.route("/<username>/password-reset", methods=["POST"])
+@blueprint.route("/<username>/password-reset", methods=["POST"], parameters=[_username()])
 @blueprint.arguments(PasswordReset)
 @blueprint.response(200, TemporaryPassword)
 @blueprint.alt_response(403, description=NOT_ADMIN)

@@ -34,15 +34,18 @@ class ReportingPeriod:
 
     @property
     def until(self) -> datetime | None:
-        """The first moment after the period (exclusive end)."""
-        return self._start_of(self.last + timedelta(days=1)) if self.last else None
+        """The first moment after the period (exclusive end); None (open) when it ends on the calendar's last day."""
+        return self._start_of(self.last + timedelta(days=1)) if self.last and self.last < date.max else None
 
     @property
     def label(self) -> str:
         return f"{self.first or '…'} – {self.last or '…'} ({self.zone.key})"
 
     def _start_of(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), self.zone).astimezone(timezone.utc)
+        try:
+            return datetime.combine(day, time(0), self.zone).astimezone(timezone.utc)
+        except OverflowError:  # 0001-01-01 east of UTC begins before the first moment a datetime holds
+            return datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _date(text: str | None, field: str) -> date | None:

@@ -4,25 +4,24 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.read.audit_chain import ChainVerification, verify_chain
+from engine.models import User
+from engine.read.audit_chain import verify_chain
+from engine.read.exports.words import chain_line, word
 
 
 def statement(session: Session, *, holds: str, period: str, filters: str, by: str,
-              zone: ZoneInfo) -> list[tuple[str, str]]:
-    """Label/value pairs; the chain is verified now, over the whole trail, whatever the export's filter."""
+              zone: ZoneInfo, lang: str = "zh") -> list[tuple[str, str]]:
+    """Label/value pairs in ``lang``; the chain is verified now, over the whole trail, whatever the export's filter."""
     made = datetime.now(timezone.utc)
+    name = session.scalar(select(User.display_name).where(User.username == by))
     return [
-        ("Holds", holds), ("Period", period), ("Filter", filters or "none"),
-        ("Exported by", by), ("Exported at", f"{made.isoformat(timespec='seconds')} "
-                                             f"({made.astimezone(zone).strftime('%Y-%m-%d %H:%M')} {zone.key})"),
-        ("Audit chain", chain_line(verify_chain(session))),
+        (word("holds", lang), holds), (word("period", lang), period),
+        (word("filter", lang), filters or word("none", lang)),
+        (word("exported_by", lang), f"{name} ({by})" if name and name != by else by),
+        (word("exported_at", lang), f"{made.astimezone(zone).strftime('%Y-%m-%d %H:%M:%S')} {zone.key} "
+                                    f"({made.isoformat(timespec='seconds')})"),
+        (word("chain", lang), chain_line(verify_chain(session), lang)),
     ]
-
-
-def chain_line(result: ChainVerification) -> str:
-    if result.ok:
-        return (f"verified intact at {result.checked_at.isoformat(timespec='seconds')}: {result.events} events, "
-                f"head #{result.head_seq} sha256 {result.head_hash}")
-    return f"BROKEN (checked {result.checked_at.isoformat(timespec='seconds')}): {result.problem}"
