@@ -42,6 +42,7 @@ def complete(user: str, name: str, instance_id: int, data: dict[str, Any], attac
 def main() -> None:
     key = "NC-" + datetime.now().strftime("%Y%m%d-%H%M%S")
     due = (datetime.now(timezone.utc) + timedelta(days=3)).date().isoformat()
+    today = datetime.now(timezone.utc).date().isoformat()  # what happened happened by today, never later
     started = carbonflow("start", "corrective_action", "--as", "zhao.staff", "--business-key", key, "--data",
                          json.dumps({"title": "2# 窑天然气流量计未按期校准 Kiln 2 gas meter not calibrated",
                                      "description": "内审发现 / Found in the internal audit",
@@ -63,7 +64,7 @@ def main() -> None:
     complete("wang.prod", "follow_up_overdue", nc, {"follow_up_note": "Owner reminded; lab booked",
                                                     "owner": "zhao.staff", "correction_due": later_due})
     complete("zhao.staff", "implement_correction", nc, {
-        "actions_taken": "Meter calibrated, Q3 recomputed", "completed_on": due,
+        "actions_taken": "Meter calibrated, Q3 recomputed", "completed_on": today,
         "evidence_description": "Calibration certificate JL-2026-118"})
     complete("li.carbon", "review_effectiveness", nc, {"effective": False, "review_comment": "Q3 not yet re-reported"})
     print("   not effective: back to cause analysis")
@@ -72,7 +73,7 @@ def main() -> None:
         "preventive_measures": "Add re-reporting to the procedure", "corrective_plan": "Re-report Q3",
         "owner": "zhao.staff", "correction_due": "2099-12-31"})
     complete("zhao.staff", "implement_correction", nc, {
-        "actions_taken": "Q3 re-reported", "completed_on": due, "evidence_description": "Report v2"})
+        "actions_taken": "Q3 re-reported", "completed_on": today, "evidence_description": "Report v2"})
     complete("zhang.gm", "review_effectiveness", nc, {"effective": True, "review_comment": "Verified"})
     record = Path(tempfile.mkdtemp()) / "verification-record.txt"
     record.write_text("Q3 natural-gas data re-reported and verified on site.\n", encoding="utf-8")
