@@ -9,15 +9,16 @@ from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from demo import users as demo_users
-from engine import people
+from engine import clock, people
 from engine.config import PROJECT_ROOT
 from engine.db import Database
 from engine.errors import InvalidFormData
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask, ProcessInstance, TaskStatus
+from engine.models.tasks import NO_DUE_DATE
 from engine.read import queries
 from engine.services import deployments, evidence, instances, tasks, users
 from forms import form
@@ -235,3 +236,24 @@ def flows(*pairs: tuple[str, str]) -> str:
 def deploy(db: Database, source: bytes, file_name: str = "test.bpmn") -> deployments.Deployment:
     with db.transaction() as session:
         return deployments.deploy(session, source=source, file_name=file_name, actor="admin")
+
+
+def seed_open_tasks(db: Database, count: int, *, role: str = "carbon_body", assignee: str | None = None,
+                    no_due: int = 0) -> list[int]:
+    """Open tasks offered to a role (or assigned), due one hour apart in threes (the id decides between
+    tasks due together), the last ``no_due`` without a due time; returns body's inbox ids in order."""
+    instance_id = start_corrective_action(db)
+    now = clock.now()
+    rows = []
+    for n in range(count):
+        due = None if n >= count - no_due else now + timedelta(hours=n // 3 - 10)
+        rows.append({"instance_id": instance_id, "process_id": "corrective_action",
+                     "spiff_task_id": f"seed-{role}-{n}", "name": "seeded", "title": f"种子任务 {n:03d}", "title_en": f"Seeded task {n:03d}", "role": role,
+                     "excluded_users": [], "assignee": assignee, "form_key": "test.note", "due_at": due,
+                     "sort_due_at": due or NO_DUE_DATE, "priority": 2, "status": TaskStatus.READY.value,
+                     "created_at": now, "version": 1})
+    if rows:
+        with db.transaction() as session:
+            session.execute(insert(HumanTask).execution_options(render_nulls=True), rows)
+    with db.reading() as session:
+        return [t.id for t in queries.tasks_for_user(session, people.get_actor(session, "body"), limit=10_000)]

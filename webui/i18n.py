@@ -7,6 +7,7 @@ from flask import Blueprint, redirect, request, session
 from flask_babel import get_locale
 
 from engine.people import ROLES
+from engine.read.labels import lines_in, split_name
 
 blueprint = Blueprint("i18n", __name__)
 
@@ -38,5 +39,16 @@ def role_name(role: str | None) -> str:
     return bilingual(*ROLES.get(role or "", (role, role)))
 
 
+def process_name(name: str | None) -> str:
+    """A process's name as written in its model ("纠正措施 Corrective action") in the page's language."""
+    return bilingual(*split_name(name or ""))
+
+
+def in_page_language(text: str | None) -> str:
+    """A model's bilingual documentation (Chinese lines, then English ones) in the page's language."""
+    return lines_in(str(get_locale()), text or "")
+
+
 def template_helpers() -> dict[str, Any]:
-    return {"languages": LANGUAGES, "current_lang": current_locale(), "bilingual": bilingual, "role_name": role_name}
+    return {"languages": LANGUAGES, "current_lang": current_locale(), "bilingual": bilingual, "role_name": role_name,
+            "process_name": process_name, "in_page_language": in_page_language}

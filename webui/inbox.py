@@ -17,6 +17,7 @@ from engine.people import Actor, get_writer, may_work_on
 from engine.read import queries
 from engine.read.definitions import latest_definitions
 from engine.services import saved_filters, tasks
+from webui.i18n import process_name
 from webui.errors import abort_for
 from webui.extensions import database, settings
 from webui.input_guard import int_arg, page_arg
@@ -39,26 +40,36 @@ def show() -> Any:
     actor = _actor()
     now = clock.now()
     due_by = queries.due_horizon(due, now, settings().timezone) if due else None
+    after, before = queries.Cursor.parse(request.args.get("after")), queries.Cursor.parse(request.args.get("before"))
     with database().reading() as session:
-        counts = {name: queries.count_tasks_for_user(session, actor, scope=s, overdue=o, now=now)
+        counts = {name: queries.count_tasks_for_user(session, actor, scope=s, overdue=o, now=now, cap=queries.COUNT_CAP)
                   for name, (s, o) in TABS.items()}
         if tab == "done":
             rows = queries.completed_by_user(session, actor.username, limit=PAGE_SIZE + 1,
                                              offset=(page - 1) * PAGE_SIZE)
+            has_previous, has_next, rows = page > 1, len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
         else:
             scope, overdue = TABS[tab]
             rows = queries.tasks_for_user(session, actor, scope=scope, overdue=overdue, process_id=process_id,
                                           priority=priority if priority in (1, 2, 3) else None, search=search,
                                           due_by=due_by, now=now, limit=PAGE_SIZE + 1,
-                                          offset=(page - 1) * PAGE_SIZE)
+                                          after=after, before=None if after else before)
+            if before and not after:  # the page before the reader's: one more read says whether another precedes it
+                has_previous, has_next, rows = len(rows) > PAGE_SIZE, True, rows[-PAGE_SIZE:]
+            else:
+                has_previous, has_next, rows = after is not None, len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
         keys = queries.business_keys(session, [t.instance_id for t in rows])
         titles = queries.instance_titles(session, [t.instance_id for t in rows])
-        processes = [(d.process_id, d.name) for d in latest_definitions(session)]
+        processes = [(d.process_id, process_name(d.name)) for d in latest_definitions(session)]
         kept = saved_filters.of_user(session, actor.username)
         done = _just_completed(session, actor, request.args.get("done"))
     filters = {"process": process_id or "", "due": due or "", "priority": priority or "", "q": search or ""}
-    return render_template("inbox.html", tab=tab, counts=counts, tasks=rows[:PAGE_SIZE], keys=keys, titles=titles,
-                           now=now, page=page, has_next=len(rows) > PAGE_SIZE, processes=processes,
+    cursors = {"after": queries.Cursor.of(rows[-1]).token() if rows and tab != "done" else "",
+               "before": queries.Cursor.of(rows[0]).token() if rows and tab != "done" else ""}
+    return render_template("inbox.html", tab=tab, counts=counts, tasks=rows, keys=keys, titles=titles,
+                           now=now, page=page, has_next=has_next, has_previous=has_previous,
+                           cursors=cursors, cap=queries.COUNT_CAP, processes=processes,
+                           query_args={key: value for key, value in filters.items() if value},
                            process_names=dict(processes), filters=filters, saved=kept, done=done)
 
 
@@ -110,9 +121,9 @@ def save_filter() -> Any:
             saved_filters.save(session, actor=current_user.username, name=request.form.get("name", ""), query=query)
         flash(_("Filter saved."), "success")
     except InvalidFormData as exc:
-        flash(" ".join(str(m) for messages in exc.errors.values() for m in messages), "error")
-    except Conflict:
-        flash(_("You have a filter by that name already."), "error")
+        flash(" ".join(say(m) for messages in exc.errors.values() for m in messages), "error")
+    except Conflict as exc:
+        flash(say(exc.reason), "error")
     return redirect(url_for("inbox.show", **{k: v for k, v in query.items() if v}))
 
 

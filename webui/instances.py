@@ -33,7 +33,7 @@ from engine.services import audit, evidence, instances
 from forms import json_schema
 from webui.errors import abort_for, refused, status_of
 from webui.extensions import database, settings
-from webui.i18n import current_locale
+from webui.i18n import current_locale, process_name
 from webui.tasks import parse_form
 
 blueprint = Blueprint("instances", __name__)
@@ -108,7 +108,7 @@ def show(instance_id: int) -> Any:
         return render_template("instance.html", instance=instance, definition=record.definition, record=record,
                                open_tasks=queries.open_tasks_of(session, instance_id), names=record.names.people,
                                files=queries.evidence_of(session, instance_id=instance_id), links=record.links,
-                               process_names={d.process_id: d.name for d in latest_definitions(session)},
+                               process_names={d.process_id: process_name(d.name) for d in latest_definitions(session)},
                                migrations=queries.audit_events(session, where=queries.AuditFilter(
                                    instance_id=instance_id, action="migrate")))
 

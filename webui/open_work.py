@@ -12,6 +12,7 @@ from engine.people import ROLES
 from engine.read import open_work
 from engine.read.definitions import latest_definitions
 from engine.read.steps import directory_names
+from webui.i18n import process_name
 from webui.errors import abort_for
 from webui.extensions import database
 from webui.input_guard import page_arg
@@ -34,7 +35,7 @@ def show() -> Any:
                                         offset=(page - 1) * PAGE_SIZE)
         except NotPermitted as exc:
             abort_for(exc)
-        processes = [(d.process_id, d.name) for d in latest_definitions(session)]
+        processes = [(d.process_id, process_name(d.name)) for d in latest_definitions(session)]
         names = directory_names(session)
     args = {"role": filters.role or "", "process": filters.process_id or "", "overdue": "1" if filters.overdue else ""}
     return render_template("work.html", found=found, filters=filters, args={k: v for k, v in args.items() if v},

@@ -22,6 +22,9 @@ REASONS: dict[str, Any] = {
     "not_newer": _("It runs on version %(version)s: migrate only to a newer version."),
     "not_movable": _("It is %(status)s: only running or suspended instances move."),
     "wrong_password": _("The password does not match, so nothing was signed."),
+    "filter_name_length": _("Give the filter a name of 1 to %(max)s characters."),
+    "filter_name_taken": _("You have a filter named “%(name)s” already."),
+    "too_many_filters": _("Keep at most %(max)s filters: delete one first."),
     "too_many_attempts": _("Too many failed attempts. Try again in %(minutes)s minutes."),
 }
 

@@ -20,6 +20,7 @@ from engine.read.steps import directory_names
 from engine.read.task_context import context_of
 from engine.services import evidence, tasks
 from forms import json_schema
+from webui.i18n import process_name
 from webui.errors import abort_for, refused
 from webui.extensions import database, settings
 from webui.form_errors import localize
@@ -156,8 +157,8 @@ def _page(session: Any, task_id: int, *, values: dict[str, Any] | None, errors: 
         "task.html", task=task, instance=instance, schema=schema, history=history, names=directory.people,
         context=context, values=values, errors=errors, levels=baselines.LEVEL_NAMES,
         from_draft=bool(drafted) and values is drafted, draft_files=evidence.draft_files(task),
-        process_name=session.get(ProcessDefinition, instance.definition_id).name, departments=directory.departments,
-        process_names={d.process_id: d.name for d in latest_definitions(session)} if context.sources else {},
+        process_name=process_name(session.get(ProcessDefinition, instance.definition_id).name), departments=directory.departments,
+        process_names={d.process_id: process_name(d.name) for d in latest_definitions(session)} if context.sources else {},
         baseline=baselines.proposed_against_current(context.steps),
         document=document_changes.against_replaced(session, context.steps, directory),
         return_to=request.form.get("return_to") or request.args.get("from"),

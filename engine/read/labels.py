@@ -79,6 +79,7 @@ SIGNATURE_MEANINGS: dict[str, tuple[str, str]] = {"approved": ("批准", "approv
                                                   "returned": ("退回", "returned")}
 # Who acts when nobody does: timers, schedules, jobs and a new installation setting itself up.
 ENGINE_ACTORS: dict[str, tuple[str, str]] = {"system": ("系统", "System"), "-": ("（未填用户名）", "(no name given)")}
+_CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 _BILINGUAL = re.compile(r"^(.*[\u3000-\u9fff\uff00-\uffef].*?)\s+([A-Za-z][\x20-\x7e]*)$")
 
 
@@ -91,6 +92,17 @@ def split_name(name: str) -> tuple[str, str]:
     """A process name written as "碳排放基准调整 Baseline adjustment" as (Chinese, English); else the name twice."""
     match = _BILINGUAL.match(name.strip())
     return (match.group(1).strip(), match.group(2).strip()) if match else (name, name)
+
+
+def lines_in(lang: str, text: str) -> str:
+    """A text written as Chinese lines then English lines (a model's documentation) in one language: the lines
+    of that language when it has both, else the whole text."""
+    lines = text.strip().splitlines()
+    chinese = [line for line in lines if _CJK.search(line)]
+    english = [line for line in lines if line.strip() and not _CJK.search(line)]
+    if not chinese or not english:
+        return text.strip()
+    return "\n".join(english if lang == "en" else chinese)
 
 
 def action_label(action: str, lang: str) -> str:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, or_, select, union_all
+from sqlalchemy import and_, case, exists, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -27,6 +27,8 @@ from engine.models import (
 from engine.people import Actor
 
 Scope = Literal["mine", "candidate", "all"]
+# Inbox counts stop here: a tab says "99+" rather than count every open task to say 84,213.
+COUNT_CAP = 99
 # Inbox due filters: due by the end of today, or of the sixth day after it, on the plant's calendar.
 DUE_WITHIN_DAYS = {"today": 0, "week": 6}
 
@@ -37,35 +39,74 @@ def due_horizon(choice: str, now: datetime, zone: str) -> datetime:
     return datetime.combine(local, time(), tzinfo=ZoneInfo(zone)) - timedelta(microseconds=1)
 
 
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the inbox's order (due time, then id): a page starts after it, or ends before it."""
+
+    due: datetime
+    task_id: int
+
+    @classmethod
+    def of(cls, task: HumanTask) -> Cursor:
+        return cls(task.sort_due_at, task.id)
+
+    def token(self) -> str:
+        """The cursor as it travels in an address: microseconds since the epoch, a dot, the task id."""
+        return f"{round(self.due.timestamp() * 1_000_000)}.{self.task_id}"
+
+    @classmethod
+    def parse(cls, token: str | None) -> Cursor | None:
+        """The cursor a token names; None for none or for anything that is not one."""
+        micros, _, task_id = (token or "").partition(".")
+        if not (micros.lstrip("-").isdigit() and task_id.isdigit()) or len(micros) > 20 or len(task_id) > 10:
+            return None
+        try:
+            due = datetime.fromtimestamp(int(micros) / 1_000_000, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return cls(due, int(task_id))
+
+
 def tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overdue: bool = False,
                    process_id: str | None = None, now: datetime | None = None, priority: int | None = None,
                    search: str | None = None, due_by: datetime | None = None, limit: int = 200,
-                   offset: int = 0) -> list[HumanTask]:
+                   offset: int = 0, after: Cursor | None = None, before: Cursor | None = None) -> list[HumanTask]:
     """Open tasks the user can act on: assigned to them, offered to their roles, or both; by due time.
 
     ``search`` matches the task title (either language) or the instance's business key; ``due_by`` keeps
-    the tasks due at or before that moment (overdue ones included; none without a due time).
+    the tasks due at or before that moment (overdue ones included; none without a due time). ``after`` and
+    ``before`` page by keyset: the ``limit`` tasks just after, or just before, a cursor (see Cursor).
     """
     window = limit + offset
     allowed = and_(_allowed(user), *_filters(priority, search))
     branches = [_inbox_branch(and_(condition, allowed), window, overdue=overdue, process_id=process_id, now=now,
-                              due_by=due_by)
+                              due_by=due_by, after=after, before=before)
                 for condition in _inbox_conditions(user, scope)]
     if not branches:
         return []
     merged = union_all(*branches).subquery()
-    ids = list(session.scalars(select(merged.c.id).order_by(merged.c.sort_due_at, merged.c.id)
-                               .limit(limit).offset(offset)))
+    backwards = before is not None and after is None
+    order = (merged.c.sort_due_at.desc(), merged.c.id.desc()) if backwards else (merged.c.sort_due_at, merged.c.id)
+    ids = list(session.scalars(select(merged.c.id).order_by(*order).limit(limit).offset(offset)))
+    if backwards:
+        ids.reverse()
     rows = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids)))}
     return [rows[i] for i in ids]
 
 
 def count_tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overdue: bool = False,
-                         now: datetime | None = None) -> int:
-    """How many open tasks ``tasks_for_user`` would list without paging."""
+                         now: datetime | None = None, cap: int | None = None) -> int:
+    """How many open tasks ``tasks_for_user`` would list without paging; with ``cap``, at most cap + 1.
+
+    A capped count reads at most cap + 1 index entries per branch, whatever the number of open tasks."""
     conditions = _inbox_conditions(user, scope)
     if not conditions:
         return 0
+    if cap is not None:
+        branches = [_inbox_branch(and_(condition, _allowed(user)), cap + 1, overdue=overdue, process_id=None,
+                                  now=now, due_by=None) for condition in conditions]
+        merged = union_all(*branches).subquery()
+        return min(session.scalar(select(func.count()).select_from(merged)) or 0, cap + 1)
     query = select(func.count()).select_from(HumanTask).where(
         HumanTask.status == TaskStatus.READY.value, _allowed(user), or_(*conditions))
     if overdue:
@@ -109,7 +150,8 @@ def _inbox_conditions(user: Actor, scope: Scope) -> list[Any]:
 
 
 def _inbox_branch(condition: Any, window: int, *, overdue: bool, process_id: str | None,
-                  now: datetime | None, due_by: datetime | None) -> Any:
+                  now: datetime | None, due_by: datetime | None, after: Cursor | None = None,
+                  before: Cursor | None = None) -> Any:
     # Each branch walks one index range in due order and stops after `window` rows, so a page
     # costs the same with 100 or 100,000 open tasks; the union then merges a few small lists.
     query = select(HumanTask.id, HumanTask.sort_due_at).where(
@@ -120,8 +162,21 @@ def _inbox_branch(condition: Any, window: int, *, overdue: bool, process_id: str
         query = query.where(HumanTask.sort_due_at <= due_by)
     if process_id:
         query = query.where(HumanTask.process_id == process_id)
+    key = tuple_(HumanTask.sort_due_at, HumanTask.id)
+    if after is not None:
+        query = query.where(key > _key_of(after))
+    if before is not None:
+        query = query.where(key < _key_of(before))
+    if before is not None and after is None:  # the page before: walk the index backwards from the cursor
+        inner = query.order_by(HumanTask.sort_due_at.desc(), HumanTask.id.desc()).limit(window).subquery()
+        return select(inner.c.id, inner.c.sort_due_at)
     inner = query.order_by(HumanTask.sort_due_at, HumanTask.id).limit(window).subquery()
     return select(inner.c.id, inner.c.sort_due_at)
+
+
+def _key_of(cursor: Cursor) -> Any:
+    # Typed like the columns, so the due time is stored-form on every backend (SQLite keeps text).
+    return tuple_(literal(cursor.due, HumanTask.sort_due_at.type), literal(cursor.task_id, HumanTask.id.type))
 
 
 def overdue_tasks(session: Session, *, now: datetime | None = None, limit: int = 500) -> list[HumanTask]:

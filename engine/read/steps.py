@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn.parsing import StartEventInfo
 from engine.models import AuditEvent, Department, Evidence, HumanTask, ProcessDefinition, User
+from engine.read.labels import split_name
 from forms.describe import Line, Names, describe
 
 
@@ -68,5 +69,6 @@ def start_step(session: Session, instance: Any, definition: ProcessDefinition, s
     if event is None or not data:
         return None
     form_key = event.form_key or definition.start_form_key
-    return Step(event.event_id, event.title or definition.name, event.title_en, instance.started_by,
+    title, title_en = split_name(event.title or definition.name)  # a model's "中文 English" name, one per language
+    return Step(event.event_id, title, event.title_en or title_en, instance.started_by,
                 instance.started_at, _answered(describe(form_key or "", data, names)), data=dict(data))

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.errors import Conflict, InvalidFormData, NotFound
+from engine.errors import Conflict, InvalidFormData, NotFound, Reason
 from engine.models import SavedFilter
 from engine.people import get_actor
 from engine.services import audit
@@ -23,13 +23,15 @@ def save(session: Session, *, actor: str, name: str, query: dict[str, Any]) -> S
     get_actor(session, actor)
     name = " ".join(name.split())
     if not name or len(name) > MAX_NAME:
-        raise InvalidFormData("saved_filter", {"name": [f"Give the filter a name of 1 to {MAX_NAME} characters."]})
+        raise InvalidFormData("saved_filter", {"name": [Reason("filter_name_length", {"max": str(MAX_NAME)},
+                                                              f"Give the filter a name of 1 to {MAX_NAME} characters.")]})
     kept = {key: str(query[key])[:200] for key in KEYS if query.get(key) not in (None, "")}
     if session.scalar(select(SavedFilter.id).where(SavedFilter.username == actor, SavedFilter.name == name)):
-        raise Conflict(f"a filter named {name!r} exists already")
+        raise Conflict(reason=Reason("filter_name_taken", {"name": name}, f"a filter named {name!r} exists already"))
     if (session.scalar(select(func.count()).select_from(SavedFilter).where(SavedFilter.username == actor)) or 0) \
             >= MAX_PER_USER:
-        raise InvalidFormData("saved_filter", {"name": [f"Keep at most {MAX_PER_USER} filters: delete one first."]})
+        raise InvalidFormData("saved_filter", {"name": [Reason("too_many_filters", {"max": str(MAX_PER_USER)},
+                                                              f"Keep at most {MAX_PER_USER} filters: delete one first.")]})
     kept_filter = SavedFilter(username=actor, name=name, query=kept, created_at=clock.now())
     session.add(kept_filter)
     session.flush()

@@ -20,6 +20,7 @@ from tests.factories import (
     analyse_data,
     complete,
     open_task,
+    seed_open_tasks,
     start_corrective_action,
     walk_to_approval,
 )
@@ -323,6 +324,21 @@ def test_the_inbox_by_scope_process_and_overdue(db, api):
     assert api("staff_energy").get("/api/v1/tasks").get_json() == []
     invalid = body.get("/api/v1/tasks", scope="everyone", limit=0, due="someday")
     assert invalid.status_code == 422 and set(invalid.get_json()["errors"]) == {"scope", "limit", "due"}
+
+
+def test_the_inbox_pages_by_the_cursor_of_its_link_header(db, api):
+    ordered = seed_open_tasks(db, 45)
+    body = api("body")
+    seen, response = [], body.get("/api/v1/tasks", scope="candidate", limit=20)
+    while True:
+        seen += [t["id"] for t in response.get_json()]
+        if "Link" not in response.headers:
+            break
+        following = response.headers["Link"]
+        assert following.endswith('>; rel="next"') and "scope=candidate" in following and "after=" in following
+        response = body.client.get(following[following.index("/api/"):following.index(">")], headers=body.headers)
+    assert seen == ordered
+    assert body.get("/api/v1/tasks", after="yesterday").status_code == 422
 
 
 def test_the_inbox_by_due_horizon(db, api):

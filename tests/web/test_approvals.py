@@ -75,7 +75,7 @@ def test_the_queue_says_what_each_decision_is_about_who_submitted_it_when_and_wh
     again = open_task(db, bl, "approve_baseline")
     page = sign_in("gm").get("/approvals").get_data(as_text=True)
     row = page.split(f'data-task="{again.id}"', 1)[1].split("</tr>", 1)[0]
-    changed = row.split('class="changed">', 1)[1].split("</td>", 1)[0]
+    changed = row.split('class="changed"', 1)[1].split(">", 1)[1].split("</td>", 1)[0]
     assert changed == "调整后的基准"  # only the baseline figures changed between the two rounds
 
 

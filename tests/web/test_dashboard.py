@@ -24,7 +24,7 @@ def test_an_overseer_sees_the_plant_with_charts_overdue_items_and_cycles(db, sig
     assert _bars(html) == {"carbon_body": 1, "department_head": 1, "corrective_action": 2,
                            "< 30": 0, "30–89": 2, "90–179": 0, "≥ 180": 0}  # found 20 November
     assert "<svg" in html and "<title" in html  # charts, with text for screen readers
-    overdue = html.split('class="tasks overdue-list"', 1)[1].split("</table>", 1)[0]
+    overdue = html.split('class="tasks overdue-list cards"', 1)[1].split("</table>", 1)[0]
     assert overdue.count("<tr data-task=") == 2 and "NC-DASH" in overdue
     assert re.search(r'data-process="internal_audit" data-state="(missed|due|running|completed)"', html)
     assert "仪表板" in html  # Chinese by default
@@ -55,5 +55,5 @@ def test_the_overdue_list_names_what_each_instance_is_about(db, sign_in):
     client = sign_in("gm")
     with clock.frozen_at(clock.now() + timedelta(days=30)):
         html = client.get("/dashboard").get_data(as_text=True)
-    overdue = html.split('class="tasks overdue-list"', 1)[1].split("</table>", 1)[0]
+    overdue = html.split('class="tasks overdue-list cards"', 1)[1].split("</table>", 1)[0]
     assert '<span class="instance-title">Stack analyser drifting</span>' in overdue

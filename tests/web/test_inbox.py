@@ -13,7 +13,7 @@ def test_the_inbox_lists_role_tasks_with_counts_and_a_claim_moves_one_to_mine(db
     client = sign_in("body")
     candidate = client.get("/inbox?tab=candidate").get_data(as_text=True)
     assert "评价并处置后果" in candidate and "NC-2026-017" in candidate
-    assert f">纠正措施 Corrective action #{nc}</a>" in candidate  # the process by its name, not its id
+    assert f">纠正措施 #{nc}</a>" in candidate  # the process by its name, not its id
     assert '我的角色可办 <span class="count">1</span>' in candidate
 
     client.post(f"/tasks/{_task_id(db, nc)}/claim", data={"csrf_token": csrf_token(candidate)})

@@ -69,7 +69,7 @@ def test_a_filter_is_kept_by_name_opened_again_and_deleted_by_its_owner_only(db,
     page = client.get("/inbox").get_data(as_text=True)
     assert ">Kiln work</a>" in page and "q=NC-F1" in page and "tab=candidate" in page
     twice = client.post("/inbox/filters", data={"name": "Kiln work", "csrf_token": token}, follow_redirects=True)
-    assert "已有同名" in twice.get_data(as_text=True) or "already" in twice.get_data(as_text=True)
+    assert "你已有名为“Kiln work”的筛选" in twice.get_data(as_text=True)
     with db.reading() as session:
         kept = session.scalars(select(SavedFilter)).one()
         assert kept.query == {"tab": "candidate", "q": "NC-F1"}
@@ -83,6 +83,19 @@ def test_a_filter_is_kept_by_name_opened_again_and_deleted_by_its_owner_only(db,
         actions = session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("filter_%"))
                                   .order_by(AuditEvent.id)).all()
     assert actions == ["filter_saved", "filter_deleted"]
+
+
+def test_a_refused_filter_says_why_in_the_readers_language(db, sign_in):
+    client = sign_in("body")
+    token = csrf_token(client.get("/inbox").get_data(as_text=True))
+    blank = client.post("/inbox/filters", data={"name": " \u3000 ", "csrf_token": token}, follow_redirects=True)
+    assert "请为筛选起一个 1 到 100 个字符的名称" in blank.get_data(as_text=True)
+    client.post("/language", data={"lang": "en", "csrf_token": token})
+    client.post("/inbox/filters", data={"name": "Mine", "csrf_token": token})
+    twice = client.post("/inbox/filters", data={"name": "Mine", "csrf_token": token}, follow_redirects=True)
+    assert "You have a filter named “Mine” already." in twice.get_data(as_text=True)
+    with db.reading() as session:
+        assert session.scalars(select(SavedFilter.name)).all() == ["Mine"]
 
 
 def test_the_dashboard_figures_open_the_plant_wide_list_they_count(db, sign_in):

@@ -203,6 +203,21 @@ def test_every_form_reads_in_english_on_the_english_task_page(db, sign_in):
     assert chinese == {}
 
 
+def test_the_whole_english_task_page_is_english_instructions_record_and_steps_included(db, sign_in):
+    nc = start_corrective_action(db)
+    complete(db, nc, "evaluate_consequences", "body")
+    task = open_task(db, nc, "analyse_cause")
+    client = sign_in("head_prod")
+    _english(client)
+    page = _page(client, task.id)
+    main = page[page.index("<main"):page.index("</main>")]
+    assert "Determine the severity and root cause" in main and "Raise a nonconformity" in main
+    assert CJK.findall(re.sub(r"<[^>]+>", " ", main)) == []
+    chinese = _page(sign_in("head_prod"), task.id)
+    assert "确定不符合项的严重程度" in chinese and "Determine the severity" not in chinese
+    assert "Raise a nonconformity" not in chinese[chinese.index("<main"):]
+
+
 def test_start_forms_read_in_english_too(db, sign_in):
     client = sign_in("body")
     _english(client)

@@ -23,7 +23,7 @@ def test_the_form_is_shown_with_its_instructions_and_what_came_before(db, sign_i
     task = _open(db, nc, "analyse_cause")
     page = sign_in("head_prod").get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "分析原因并制定纠正措施" in page and "根本原因" in page and "严重程度" in page
-    assert "Determine the severity and root cause" in page  # the bilingual instructions
+    assert "确定不符合项的严重程度和根本原因" in page  # the instructions, in the page's language
     assert "评价并处置后果" in page and "Body" in page  # the step before, and who did it
     assert '<option value="staff_prod"' in page  # the owner picker lists users
 
@@ -116,6 +116,6 @@ def test_the_review_inputs_open_drafted_from_the_years_records_with_a_link_to_ea
     assert "本表单据以预填的记录" in page
     for key in ("audit", "baseline", "accounting", "evaluation"):
         assert f'href="/instances/{seeded[key]}"' in page
-    assert "内部审核 Internal audit #%d</a> · 2026 internal audit" % seeded["audit"] in page
+    assert "内部审核 #%d</a> · 2026 internal audit" % seeded["audit"] in page
     # Drafted, and editable: the text is in the form's own field.
     assert f'name="internal_audit_reference" value="#{seeded["audit"]} 2026 internal audit"' in page

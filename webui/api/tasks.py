@@ -5,6 +5,7 @@ import base64
 import binascii
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import marshmallow as ma
 from flask import request
@@ -38,7 +39,10 @@ class InboxQuery(ma.Schema):
     q = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=200),
                          metadata={"description": "search the title or the business key"})
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
-    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**31 - 1))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=10_000), metadata={
+        "description": "skip this many (costs a read of each skipped task: page with `after` instead)"})
+    after = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^-?\d{1,20}\.\d{1,10}$"), metadata={
+        "description": "the tasks after this cursor: the `next` cursor of the Link header of the previous page"})
 
 
 class Base64(ma.fields.String):
@@ -75,19 +79,27 @@ class CompleteRequest(ma.Schema):
 @blueprint.route("")
 @blueprint.arguments(InboxQuery, location="query")
 @blueprint.response(200, schemas.Task(many=True))
-def inbox(query: dict[str, Any]) -> list[dict[str, Any]]:
-    """Open tasks the caller may act on, by due time; without their forms (GET one task for its form)."""
+def inbox(query: dict[str, Any]) -> Any:
+    """Open tasks the caller may act on, by due time; without their forms (GET one task for its form).
+
+    A full page carries a `Link` header whose `rel="next"` address (with its `after` cursor) reads the next one."""
     with database().reading() as session:
         user = get_actor(session, current_actor())
         now = clock.now()
         due_by = queries.due_horizon(query["due"], now, settings().timezone) if query["due"] else None
         rows = queries.tasks_for_user(session, user, scope=query["scope"], overdue=query["overdue"],
                                       process_id=query["process"], priority=query["priority"], search=query["q"],
-                                      due_by=due_by, now=now, limit=query["limit"], offset=query["offset"])
+                                      due_by=due_by, now=now, limit=query["limit"], offset=query["offset"],
+                                      after=queries.Cursor.parse(query["after"]))
         ids = [t.instance_id for t in rows]
         keys, titles = queries.business_keys(session, ids), queries.instance_titles(session, ids)
-        return [{**records.task_record(session, t, with_form=False, instance_titles=titles),
-                 "business_key": keys.get(t.instance_id)} for t in rows]
+        found = [{**records.task_record(session, t, with_form=False, instance_titles=titles),
+                  "business_key": keys.get(t.instance_id)} for t in rows]
+    if len(rows) < query["limit"]:
+        return found
+    following = {**request.args.to_dict(), "after": queries.Cursor.of(rows[-1]).token()}
+    following.pop("offset", None)
+    return found, 200, {"Link": f'<{request.base_url}?{urlencode(following)}>; rel="next"'}
 
 
 @blueprint.route("/<int:task_id>")
