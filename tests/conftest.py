@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from engine.db import Database
-from engine.models import Base
+from engine.models import Base, HumanTask, OpenTaskCount
 from engine.models.audit import GENESIS
 from engine.schema import migrate
 from tests import factories
@@ -62,7 +62,21 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         shutil.copy(template, tmp_path / "carbonflow.db")
         database = Database(f"sqlite:///{tmp_path / 'carbonflow.db'}")
     yield database
-    database.dispose()
+    try:
+        _check_open_task_counts(database)
+    finally:
+        database.dispose()
+
+
+def _check_open_task_counts(database: Database) -> None:
+    """Whatever the test did, the maintained counts of open tasks match the tasks (engine/models/task_counts.py)."""
+    with database.reading() as session:
+        kept = {(c.process_id, c.role): c.open_count for c in session.scalars(select(OpenTaskCount))
+                if c.open_count}
+        actual = {(p, r): n for p, r, n in session.execute(
+            select(HumanTask.process_id, HumanTask.role, func.count()).where(HumanTask.status == "ready")
+            .group_by(HumanTask.process_id, HumanTask.role))}
+    assert kept == actual, "the open-task counts drifted from the tasks"
 
 
 def _truncate(database: Database) -> None:

@@ -18,6 +18,7 @@ from engine.config import PROJECT_ROOT
 from engine.db import Database
 from engine.errors import InvalidFormData
 from engine.models import HumanTask, ProcessInstance, TaskStatus
+from engine.models import task_counts
 from engine.models.tasks import NO_DUE_DATE
 from engine.read import queries
 from engine.services import deployments, evidence, instances, tasks, users
@@ -255,5 +256,6 @@ def seed_open_tasks(db: Database, count: int, *, role: str = "carbon_body", assi
     if rows:
         with db.transaction() as session:
             session.execute(insert(HumanTask).execution_options(render_nulls=True), rows)
+            task_counts.recount(session)  # the bulk insert went past the ORM, which keeps the counts
     with db.reading() as session:
         return [t.id for t in queries.tasks_for_user(session, people.get_actor(session, "body"), limit=10_000)]

@@ -7,13 +7,15 @@ from sqlalchemy import Connection, pool
 from engine.config import Settings
 from engine.db import make_engine
 from engine.models import Base
+from engine.schema import is_modelled
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
 
 
 def run_offline() -> None:
-    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True,
+                      include_object=is_modelled)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -36,7 +38,7 @@ def _run(connection: Connection) -> None:
         # delete every membership (ON DELETE CASCADE). Off for the migration, then checked before committing.
         _foreign_keys(connection, "OFF")
     context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, include_object=is_modelled)
     with context.begin_transaction():
         before = _dangling(connection) if sqlite else set()
         context.run_migrations()

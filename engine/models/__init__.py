@@ -11,10 +11,11 @@ from engine.models.links import InstanceLink
 from engine.models.schedules import StartSchedule
 from engine.models.sign_ins import PasswordThrottle, SignInSession
 from engine.models.tasks import HumanTask, TaskExclusion, TaskStatus
+from engine.models.task_counts import OpenTaskCount
 
 __all__ = [
     "Base", "Department", "Membership", "Role", "User", "ProcessDefinition", "StartMessage",
     "InstanceStatus", "MessageSubscription", "ProcessInstance", "HumanTask", "TaskExclusion", "TaskStatus",
     "AuditChainHead", "AuditEvent", "InstanceLink", "Evidence", "EvidenceBlob", "StartSchedule", "Job", "JobStatus", "Notification",
-    "PasswordThrottle", "SignInSession", "Comment", "SavedFilter",
+    "PasswordThrottle", "SignInSession", "Comment", "SavedFilter", "OpenTaskCount",
 ]

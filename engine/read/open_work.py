@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.models import HumanTask, TaskStatus
+from engine.models import HumanTask, OpenTaskCount, TaskStatus
 from engine.read import access, queries
 
 
@@ -43,8 +43,20 @@ def open_work(session: Session, actor: str, filters: Filters, *, now: datetime |
         where.append(HumanTask.process_id == filters.process_id)
     if filters.overdue:
         where.append(HumanTask.sort_due_at < now)
-    total = session.scalar(select(func.count()).select_from(HumanTask).where(*where)) or 0
+    total = _count(session, filters, where)
     tasks = list(session.scalars(select(HumanTask).where(*where).order_by(HumanTask.sort_due_at, HumanTask.id)
                                  .limit(limit).offset(offset)))
     instance_ids = [t.instance_id for t in tasks]
     return Page(tasks, total, queries.business_keys(session, instance_ids), queries.instance_titles(session, instance_ids))
+
+
+def _count(session: Session, filters: Filters, where: list[object]) -> int:
+    """How many match: from the counts kept per process and role unless only the overdue ones are asked for."""
+    if filters.overdue:
+        return session.scalar(select(func.count()).select_from(HumanTask).where(*where)) or 0
+    kept = select(func.coalesce(func.sum(OpenTaskCount.open_count), 0))
+    if filters.role:
+        kept = kept.where(OpenTaskCount.role == filters.role)
+    if filters.process_id:
+        kept = kept.where(OpenTaskCount.process_id == filters.process_id)
+    return session.scalar(kept) or 0

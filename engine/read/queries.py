@@ -25,8 +25,11 @@ from engine.models import (
     User,
 )
 from engine.people import Actor
+from engine.read import text_search
 
 Scope = Literal["mine", "candidate", "all"]
+# A search matching more open tasks than this walks the inbox's index instead (engine/read/text_search.py).
+SEARCH_CAP = 500
 # Inbox counts stop here: a tab says "99+" rather than count every open task to say 84,213.
 COUNT_CAP = 99
 # Inbox due filters: due by the end of today, or of the sixth day after it, on the plant's calendar.
@@ -78,12 +81,19 @@ def tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overd
     ``before`` page by keyset: the ``limit`` tasks just after, or just before, a cursor (see Cursor).
     """
     window = limit + offset
-    allowed = and_(_allowed(user), *_filters(priority, search))
+    found = text_search.open_task_ids(session, search, cap=SEARCH_CAP) if search else None
+    if found is not None and not found:
+        return []
+    allowed = and_(_allowed(user), *_filters(priority, None if found is not None else search))
     branches = [_inbox_branch(and_(condition, allowed), window, overdue=overdue, process_id=process_id, now=now,
                               due_by=due_by, after=after, before=before)
                 for condition in _inbox_conditions(user, scope)]
     if not branches:
         return []
+    if found is not None:  # a few tasks match: read them by id rather than walk every branch to find them
+        branches = [_inbox_branch(and_(HumanTask.id.in_(found), or_(*_inbox_conditions(user, scope)), allowed),
+                                  window, overdue=overdue, process_id=process_id, now=now, due_by=due_by,
+                                  after=after, before=before, by_id=True)]
     merged = union_all(*branches).subquery()
     backwards = before is not None and after is None
     order = (merged.c.sort_due_at.desc(), merged.c.id.desc()) if backwards else (merged.c.sort_due_at, merged.c.id)
@@ -114,6 +124,16 @@ def count_tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all",
     return session.scalar(query) or 0
 
 
+def inbox_groups(session: Session, user: Actor, column: Any, *, cap: int) -> dict[Any, int]:
+    """The user's open tasks counted by ``column`` (role, process id), reading at most cap + 1 per branch."""
+    branches = [_inbox_branch(and_(condition, _allowed(user)), cap + 1, overdue=False, process_id=None, now=None,
+                              due_by=None) for condition in _inbox_conditions(user, "all")]
+    if not branches:
+        return {}
+    ids = select(union_all(*branches).subquery().c.id)
+    return dict(session.execute(select(column, func.count()).where(HumanTask.id.in_(ids)).group_by(column)).all())
+
+
 def _allowed(user: Actor) -> Any:
     """Segregation of duties also hides a task from those who may not do it."""
     allowed = ~exists().where(TaskExclusion.task_id == HumanTask.id, TaskExclusion.username == user.username)
@@ -128,10 +148,11 @@ def _filters(priority: int | None, search: str | None) -> list[Any]:
     if priority is not None:
         filters.append(HumanTask.priority == priority)
     if search:
-        pattern = f"%{search.strip()}%"
-        filters.append(or_(HumanTask.title.ilike(pattern), HumanTask.title_en.ilike(pattern),
+        pattern = text_search.scan_pattern(search)
+        filters.append(or_(HumanTask.title.ilike(pattern, escape="\\"), HumanTask.title_en.ilike(pattern, escape="\\"),
                            HumanTask.instance_id.in_(select(ProcessInstance.id).where(or_(
-                               ProcessInstance.business_key.ilike(pattern), ProcessInstance.title.ilike(pattern))))))
+                               ProcessInstance.business_key.ilike(pattern, escape="\\"),
+                               ProcessInstance.title.ilike(pattern, escape="\\"))))))
     return filters
 
 
@@ -151,11 +172,13 @@ def _inbox_conditions(user: Actor, scope: Scope) -> list[Any]:
 
 def _inbox_branch(condition: Any, window: int, *, overdue: bool, process_id: str | None,
                   now: datetime | None, due_by: datetime | None, after: Cursor | None = None,
-                  before: Cursor | None = None) -> Any:
+                  before: Cursor | None = None, by_id: bool = False) -> Any:
     # Each branch walks one index range in due order and stops after `window` rows, so a page
     # costs the same with 100 or 100,000 open tasks; the union then merges a few small lists.
-    query = select(HumanTask.id, HumanTask.sort_due_at).where(
-        HumanTask.status == TaskStatus.READY.value, condition)
+    # By id, the status is compared as an expression: no index on it can tempt SQLite to walk every open task
+    # in due order rather than look the few ids up.
+    status = text_search.unindexed(HumanTask.status) if by_id else HumanTask.status
+    query = select(HumanTask.id, HumanTask.sort_due_at).where(status == TaskStatus.READY.value, condition)
     if overdue:
         query = query.where(HumanTask.sort_due_at < (now or clock.now()))
     if due_by is not None:

@@ -32,6 +32,7 @@ from engine.models import (
     TaskStatus,
     User,
 )
+from engine.models import task_counts
 from engine.models.tasks import NO_DUE_DATE, TaskExclusion
 from engine.read.gathered import LINK_PREFIX, Gatherer
 from engine.services import audit, jobs
@@ -165,9 +166,11 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, workflow: Any
         known = ready_before
         gone = ready_before - set(ready)
         if gone:
-            session.execute(update(HumanTask).where(
+            closed = session.execute(update(HumanTask).where(
                 HumanTask.spiff_task_id.in_(gone), HumanTask.status == TaskStatus.READY.value)
-                .values(status=TaskStatus.CANCELLED.value))
+                .values(status=TaskStatus.CANCELLED.value).returning(HumanTask.process_id, HumanTask.role))
+            for process_id, role in closed:
+                task_counts.note(session, process_id, role, -1)
     opened = []
     for spiff_id, task in ready.items():
         if spiff_id in known:
