@@ -33,15 +33,16 @@ from typing import Any, Iterator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchmarks.engine_bench import PG_ADMIN_URL, seed_open_tasks  # noqa: E402
+from benchmarks.engine_bench import EVIDENCE, LOOP, PG_ADMIN_URL, START_DATA, form_for, seed_open_tasks  # noqa: E402
 from demo import users as demo_users  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.db import Database  # noqa: E402
+from engine.models import HumanTask  # noqa: E402
 from engine.schema import migrate  # noqa: E402
-from engine.services import deployments  # noqa: E402
+from engine.services import deployments, instances, tasks  # noqa: E402
 from tests.browser.live import serving  # noqa: E402
 from webui.app import create_app  # noqa: E402
 
@@ -123,6 +124,22 @@ def _database(kind: str, directory: Path) -> Iterator[tuple[str, str] | str]:
         admin.dispose()
 
 
+def _long_instance(db: Database, loops: int) -> int:
+    """A corrective action taken ``loops`` times round its not-effective loop: 1 + 3 × loops completed steps."""
+    with db.transaction() as session:
+        instance_id = instances.start(session, process_id="corrective_action", actor="zhao.staff",
+                                      data=START_DATA).id
+    for name in ("evaluate_consequences", *LOOP * loops):
+        with db.transaction() as session:
+            (task,) = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                              HumanTask.status == "ready")).all()
+            assert task.name == name, (task.name, name)
+            actor, data = form_for(name, effective=False)
+            tasks.complete(session, task_id=task.id, actor=actor, data=data,
+                           evidence_files=[EVIDENCE] if task.evidence_required else [])
+    return instance_id
+
+
 def _measure(label: str, url: str, directory: Path, sizes: list[int], runs: int) -> list[list[Any]]:
     db = Database(url)
     with db.transaction() as session:
@@ -130,6 +147,7 @@ def _measure(label: str, url: str, directory: Path, sizes: list[int], runs: int)
         deployments.deploy_directory(session, directory=ROOT / "processes", actor="admin")
     settings = Settings(database_url=url, processes_dir=ROOT / "processes", data_dir=directory,
                         secret_key="bench", secure_cookies=False)
+    long_instance = _long_instance(db, 67)  # 202 completed steps
     rows: list[list[Any]] = []
     rng, seeded = random.Random(42), 0
     with serving(create_app(settings, db=db)) as base:
@@ -158,6 +176,9 @@ def _measure(label: str, url: str, directory: Path, sizes: list[int], runs: int)
                 ("GET /dashboard (staff)", lambda: _get(staff, f"{base}/dashboard")),
                 ("GET /dashboard (overseer)", lambda: _get(overseer, f"{base}/dashboard")),
                 ("GET /work (overseer)", lambda: _get(overseer, f"{base}/work")),
+                ("instance page, 202 steps (overseer)", lambda: _get(overseer, f"{base}/instances/{long_instance}")),
+                ("register (overseer)", lambda: _get(overseer, f"{base}/audit/nonconformities")),
+                ("records by clause (overseer)", lambda: _get(overseer, f"{base}/audit/records")),
             ]
             for name, fetch in checks:
                 median, p95 = _timed(fetch, runs)

@@ -9,23 +9,24 @@ import click
 from cli.base import EXIT_TAMPERED, RecordId, echo, fail_cleanly, json_flag, moment, reading, transaction
 from engine import people
 from engine.read import audit_chain, clauses, queries, records
+from engine.services import audit as audit_events
 from engine.services import jobs
 
 
 @click.command()
 @click.option("--instance", "instance_id", type=RecordId("instance"), default=None)
-@click.option("--verify", is_flag=True, help="Check the whole hash chain; exit 8 naming the first bad event.")
+@click.option("--verify", is_flag=True, help="Check the hash chain's events since the last checkpoint (recording a "
+                                             "new one); exit 8 naming the first bad event.")
+@click.option("--full", is_flag=True, help="With --verify: check the whole chain from its first event.")
 @json_flag
 @click.pass_context
 @fail_cleanly
-def audit(ctx: click.Context, instance_id: int | None, verify: bool, as_json: bool) -> None:
-    """Print the audit trail (of one instance, or all), or --verify its hash chain."""
+def audit(ctx: click.Context, instance_id: int | None, verify: bool, full: bool, as_json: bool) -> None:
+    """Print the audit trail (of one instance, or all), or --verify its hash chain (--full: all of it)."""
+    if full and not verify:
+        raise click.UsageError("--full goes with --verify")
     if verify:
-        with reading(ctx) as session:
-            result = audit_chain.verify_chain(session)
-        echo(records.chain_record(result), as_json, lambda _r: result.summary)
-        if not result.ok:
-            sys.exit(EXIT_TAMPERED)
+        _verify(ctx, full, as_json)
         return
     with reading(ctx) as session:
         if instance_id is not None:
@@ -34,6 +35,22 @@ def audit(ctx: click.Context, instance_id: int | None, verify: bool, as_json: bo
     echo(rows, as_json, lambda rs: "\n".join(
         f"{r['id']:>5} {r['at'][:19]} {r['actor']:<12} {r['action']:<18} "
         f"instance {r['instance_id'] or '-'} task {r['task_id'] or '-'}" for r in rs))
+
+
+def _verify(ctx: click.Context, full: bool, as_json: bool) -> None:
+    """Check the chain, record an intact check as the next checkpoint, print it; exit 8 when broken."""
+    with reading(ctx) as session:
+        result = audit_chain.verify_chain(session, full=full)
+    with transaction(ctx) as session:
+        recorded = audit_events.record_checkpoint(session, verified=result, actor="system")
+    since = result.checkpoint
+    echo({**records.chain_record(result),
+          "checked_from": {"checkpoint_id": since.event_id, "checkpoint_seq": since.seq,
+                           "checkpoint_at": since.at.isoformat(), "through_seq": since.through_seq} if since else None,
+          "new_checkpoint": {"id": recorded.id, "seq": recorded.seq} if recorded else None},
+         as_json, lambda _r: result.summary)
+    if not result.ok:
+        sys.exit(EXIT_TAMPERED)
 
 
 @click.command("clauses")

@@ -64,15 +64,16 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path, first: str | None
     period = ReportingPeriod.parse(first, last, settings.timezone)
     with reading(ctx) as session:
         made = _build(session, kind, fmt, period, by=actor, lang=lang, **filters)
-        chain = chain_line(audit_chain.verify_chain(session))
+        verified = audit_chain.verified(session)  # the check the file's statement states
     write_new(out, made.body)
     with transaction(ctx) as session:
+        audit.record_checkpoint(session, verified=verified, actor=actor)
         audit.record(session, action="export", actor=actor,
                      instance_id=filters["instance_id"] if kind in ("trace", "record") else None,
                      data={"export": kind, "format": fmt, "rows": made.rows, "file": out.name,
                            "period": period.label, "lang": lang})
     unit = {"trace": "moments", "record": "steps"}.get(kind, "rows")
-    click.echo(f"{out}: {made.rows} {unit}; audit chain {chain}")
+    click.echo(f"{out}: {made.rows} {unit}; audit chain {chain_line(verified)}")
 
 
 def _build(session: Any, kind: str, fmt: str, period: ReportingPeriod, *, by: str, lang: str,

@@ -53,10 +53,16 @@ def trail() -> Any:
 
 @blueprint.route("/verify")
 def verify() -> Any:
+    """The events since the last checkpoint (``?full=1``: the whole chain), checked; an intact check is recorded."""
+    full = request.args.get("full") == "1"
     with database().reading() as session:
         _require_oversight(session, "the audit trail")
-        result = audit_chain.verify_chain(session)
-    return render_template("audit_verify.html", result=result), (200 if result.ok else 409)
+        result = audit_chain.verify_chain(session, full=full)
+    # Checked outside the write transaction: on SQLite a whole check would hold the write lock for seconds.
+    with database().transaction() as session:
+        recorded = audit.record_checkpoint(session, verified=result, actor=current_user.username)
+    return render_template("audit_verify.html", result=result, recorded=recorded), \
+        (200 if result.ok else 409)
 
 
 @blueprint.route(f"/export/audit.{EXPORT}")
@@ -70,19 +76,17 @@ def export_audit(fmt: str) -> Any:
 @blueprint.route("/nonconformities")
 def register() -> Any:
     period, errors = _period()
-    where = _nonconformity_filter(period)
+    where, now = _nonconformity_filter(period), clock.now()
     with database().reading() as session:
         _require_oversight(session, "the nonconformity register")
-        everything = nonconformities.register(session, where=NonconformityFilter(since=period.since,
-                                                                                 until=period.until))
+        counts = nonconformities.counts(session, where=where, now=now)
+        page, pages = _page_of(counts.matching)
+        rows = nonconformities.register(session, where=where, now=now, limit=PAGE_SIZE,
+                                        offset=(page - 1) * PAGE_SIZE)
         names = labels.labels(session, current_locale())
-    counts = {status: sum(1 for nc in everything if _status_matches(nc, status))
-              for status in ("", *nonconformities.STATUSES)}
-    shown = [nc for nc in everything if where.keeps(nc)]
-    page, pages = _page_of(len(shown))
-    return render_template("nonconformities.html", rows=shown[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
-                           total=len(shown), page=page, pages=pages, names=names,
-                           counts=counts, errors=errors, filters=_filters(),
+    return render_template("nonconformities.html", rows=rows,
+                           total=counts.matching, page=page, pages=pages, names=names,
+                           counts=counts.tabs, errors=errors, filters=_filters(),
                            sources=choice_labels("corrective_action.raise", "source"),
                            severities=choice_labels("corrective_action.analyse_cause", "severity")), \
         (422 if errors else 200)
@@ -142,13 +146,15 @@ def _table_file(table: formats.Table, fmt: str) -> tuple[bytes, int]:
 
 
 def _export(fmt: str, name: str, build: Any, instance_id: int | None = None) -> Response:
-    """Build the file in a read, record who exported what in its own short transaction, send the file."""
+    """Build the file in a read, record its chain check and who exported what in a short transaction, send it."""
     with database().reading() as session:
         try:
             body, rows = build(session)
         except (NotPermitted, NotFound) as exc:
             abort_for(exc)
+        chain = audit_chain.verified(session)  # the check the file's statement states
     with database().transaction() as session:
+        audit.record_checkpoint(session, verified=chain, actor=current_user.username)
         audit.record(session, action="export", actor=current_user.username, instance_id=instance_id,
                      data={"export": name, "format": fmt, "rows": rows, "filter": _filters(), "lang": _export_lang()})
     file_name = f"carbonflow-{name}-{date.today().isoformat()}.{fmt}"
@@ -190,10 +196,6 @@ def _nonconformity_filter(period: ReportingPeriod) -> NonconformityFilter:
                                severity=args.get("severity") or None, clause=args.get("clause") or None,
                                department=args.get("department") or None, search=args.get("q") or None,
                                since=period.since, until=period.until)
-
-
-def _status_matches(nc: nonconformities.Nonconformity, status: str) -> bool:
-    return NonconformityFilter(status=status or None).keeps(nc)
 
 
 def _filters() -> dict[str, str]:

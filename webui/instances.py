@@ -25,7 +25,7 @@ from engine.bpmn.runtime import shared_runtime
 from engine.errors import CarbonFlowError, Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.people import READ_ONLY_ROLE, SessionDirectory
-from engine.read import access, queries
+from engine.read import access, audit_chain, queries
 from engine.read.definitions import latest_definition, latest_definitions, load_workflow
 from engine.read.exports import instance_record_pdf
 from engine.read.instance_record import record_of
@@ -161,7 +161,9 @@ def export_record_pdf(instance_id: int) -> Any:
                                                          zone=ZoneInfo(settings().timezone), lang=current_locale())
         except (NotFound, NotPermitted) as exc:
             abort_for(exc)
+        chain = audit_chain.verified(session)  # the check the file's statement states
     with database().transaction() as session:
+        audit.record_checkpoint(session, verified=chain, actor=current_user.username)
         audit.record(session, action="export", actor=current_user.username, instance_id=instance_id,
                      data={"export": "record", "format": "pdf", "rows": steps})
     return Response(body, content_type="application/pdf",

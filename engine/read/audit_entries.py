@@ -18,6 +18,8 @@ from forms.registry import FORMS
 
 # What each key of an event's data means (keys not here read as they are).
 KEYS: dict[str, tuple[str, str]] = {
+    "seq": ("序号", "sequence"), "id": ("编号", "id"), "hash": ("哈希值", "hash"), "verified": ("本次校验的事件", "events verified"),
+    "continued_from": ("接续的校验点", "continued from"),
     "username": ("用户", "user"), "display_name": ("姓名", "name"), "roles": ("角色", "roles"),
     "role": ("角色", "role"), "department": ("部门", "department"), "email": ("邮箱", "e-mail"),
     "password_set": ("已设密码", "password set"), "changes": ("修改", "changes"), "reason": ("原因", "reason"),

@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.errors import NotPermitted
-from engine.models import HumanTask, InstanceStatus, ProcessInstance, StartSchedule, TaskStatus
+from engine.models import HumanTask, InstanceStatus, OpenTaskCount, ProcessInstance, StartSchedule, TaskStatus
 from engine.people import get_actor
 from engine.periods import InvalidPeriod, Period
 from engine.read import access, nonconformities, queries
 from engine.read.definitions import latest_definitions
 
 OVERDUE_SHOWN = 15
-INBOX_WINDOW = 2000  # a person's own inbox, counted in full
+INBOX_WINDOW = 999  # a person's own inbox, counted up to here ("999+" past it)
 AGE_BUCKETS = ((0, 30, "< 30"), (30, 90, "30–89"), (90, 180, "90–179"), (180, None, "≥ 180"))
 SEVERITY_ORDER = ("critical", "major", "minor", None)
 
@@ -81,6 +81,7 @@ class Dashboard:
     nonconformities_by_age: list[Bar]
     nonconformities_by_severity: list[Bar]
     cycles: list[Cycle]
+    cap: int | None = None  # counts of one's own inbox stop past this: say "999+"
 
 
 def snapshot(session: Session, actor: str, *, zone: ZoneInfo, now: datetime | None = None) -> Dashboard:
@@ -92,30 +93,41 @@ def snapshot(session: Session, actor: str, *, zone: ZoneInfo, now: datetime | No
         access.require_oversight(session, actor, "the plant")
     except NotPermitted:
         return _own(session, actor, now, year, names)
-    open_ncs = [nc for nc in nonconformities.register(session, now=now) if nc.is_open]
+    open_ncs = nonconformities.open_figures(session, now=now)
     overdue = queries.overdue_tasks(session, now=now, limit=OVERDUE_SHOWN)
     return Dashboard(
-        plant_wide=True, year=year, open_tasks=_count_open(session),
-        tasks_by_role=_grouped(session, HumanTask.role, {}),
-        tasks_by_process=_grouped(session, HumanTask.process_id, names),
+        plant_wide=True, year=year, open_tasks=_kept_total(session),
+        tasks_by_role=_kept(session, OpenTaskCount.role, {}),
+        tasks_by_process=_kept(session, OpenTaskCount.process_id, names),
         overdue_count=_count_open(session, overdue_at=now), overdue=_overdue_items(session, overdue, now),
-        open_nonconformities=len(open_ncs), overdue_nonconformities=sum(nc.status == "overdue" for nc in open_ncs),
-        nonconformities_by_age=_by_age(open_ncs), nonconformities_by_severity=_by_severity(open_ncs),
+        open_nonconformities=open_ncs.count, overdue_nonconformities=open_ncs.overdue,
+        nonconformities_by_age=_by_age(open_ncs.by_age), nonconformities_by_severity=_by_severity(open_ncs.by_severity),
         cycles=cycles(session, year=year, zone=zone, now=now, names=names))
 
 
 def _own(session: Session, actor: str, now: datetime, year: int, names: dict[str, str]) -> Dashboard:
     """Someone who does not oversee the plant: the figures of their own inbox."""
     user = get_actor(session, actor)
-    mine = queries.tasks_for_user(session, user, limit=INBOX_WINDOW)
-    late = [t for t in mine if t.sort_due_at < now]
+    late = queries.tasks_for_user(session, user, overdue=True, now=now, limit=OVERDUE_SHOWN)
     return Dashboard(
-        plant_wide=False, year=year, open_tasks=queries.count_tasks_for_user(session, user),
-        tasks_by_role=_bars(Counter(t.role for t in mine), {}),
-        tasks_by_process=_bars(Counter(t.process_id for t in mine), names),
-        overdue_count=queries.count_tasks_for_user(session, user, overdue=True, now=now),
-        overdue=_overdue_items(session, late[:OVERDUE_SHOWN], now), open_nonconformities=0,
-        overdue_nonconformities=0, nonconformities_by_age=[], nonconformities_by_severity=[], cycles=[])
+        plant_wide=False, year=year, open_tasks=queries.count_tasks_for_user(session, user, cap=INBOX_WINDOW),
+        tasks_by_role=_bars(queries.inbox_groups(session, user, HumanTask.role, cap=INBOX_WINDOW), {}),
+        tasks_by_process=_bars(queries.inbox_groups(session, user, HumanTask.process_id, cap=INBOX_WINDOW), names),
+        overdue_count=queries.count_tasks_for_user(session, user, overdue=True, now=now, cap=INBOX_WINDOW),
+        overdue=_overdue_items(session, late, now), open_nonconformities=0,
+        overdue_nonconformities=0, nonconformities_by_age=[], nonconformities_by_severity=[], cycles=[],
+        cap=INBOX_WINDOW)
+
+
+def _kept_total(session: Session) -> int:
+    """Every open task, from the counts the transactions keep (engine/models/task_counts.py)."""
+    return session.scalar(select(func.coalesce(func.sum(OpenTaskCount.open_count), 0))) or 0
+
+
+def _kept(session: Session, column: object, names: dict[str, str]) -> list[Bar]:
+    rows = session.execute(select(column, func.sum(OpenTaskCount.open_count)).group_by(column)
+                           .having(func.sum(OpenTaskCount.open_count) > 0)).all()
+    return _bars(Counter(dict(rows)), names)
 
 
 def _count_open(session: Session, *, overdue_at: datetime | None = None) -> int:
@@ -123,12 +135,6 @@ def _count_open(session: Session, *, overdue_at: datetime | None = None) -> int:
     if overdue_at is not None:
         query = query.where(HumanTask.sort_due_at < overdue_at)
     return session.scalar(query) or 0
-
-
-def _grouped(session: Session, column: object, names: dict[str, str]) -> list[Bar]:
-    rows = session.execute(select(column, func.count()).where(HumanTask.status == TaskStatus.READY.value)
-                           .group_by(column)).all()
-    return _bars(Counter(dict(rows)), names)
 
 
 def _bars(counts: Counter, names: dict[str, str]) -> list[Bar]:
@@ -144,13 +150,12 @@ def _overdue_items(session: Session, overdue: list[HumanTask], now: datetime) ->
             for t in overdue]
 
 
-def _by_age(open_ncs: list[nonconformities.Nonconformity]) -> list[Bar]:
-    return [Bar(label, label, sum(1 for nc in open_ncs if low <= nc.age_days and (high is None or nc.age_days < high)))
+def _by_age(ages: Counter[int]) -> list[Bar]:
+    return [Bar(label, label, sum(n for age, n in ages.items() if low <= age and (high is None or age < high)))
             for low, high, label in AGE_BUCKETS]
 
 
-def _by_severity(open_ncs: list[nonconformities.Nonconformity]) -> list[Bar]:
-    counts = Counter(nc.severity for nc in open_ncs)
+def _by_severity(counts: Counter[str | None]) -> list[Bar]:
     return [Bar(severity, severity or "not assessed", counts[severity]) for severity in SEVERITY_ORDER
             if counts[severity]]
 

@@ -48,6 +48,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "schedule_failed": ("定期启动失败", "Scheduled start failed"),
     "look_ahead": ("按未来时间处理到期事项", "Ran what is due at a later time"),
     "export": ("导出", "Exported"),
+    "chain_verified": ("审计链校验通过", "Verified the audit chain"),
     "refused": ("操作被拒绝", "Refused"),
     "sign_in": ("登录", "Signed in"),
     "sign_out": ("退出登录", "Signed out"),

@@ -24,7 +24,7 @@ def page(browser, base_url) -> Iterator[Any]:
 def _violations(page, paths: list[str]) -> dict[str, list[str]]:
     found = {}
     for path in paths:
-        page.goto(path)
+        assert page.goto(path).status == 200, path
         if problems := serious_violations(page):
             found[path] = problems
     return found
@@ -67,7 +67,7 @@ def test_management_and_auditor_pages_have_no_serious_violation(db, page, sign_i
     if lang == "en":
         _english(page)
     found = _violations(page, ["/approvals", f"/tasks/{approval.id}", f"/instances/{approval.instance_id}", "/work",
-                               "/audit", "/nonconformities", "/records"])
+                               "/audit", "/audit/nonconformities", "/audit/records"])
     assert found == {}
 
 

@@ -10,7 +10,7 @@ from tests.factories import PASSWORD, complete, open_task, start_corrective_acti
 def _wider_than_the_screen(page, paths: list[str]) -> dict[str, int]:
     wide = {}
     for path in paths:
-        page.goto(path)
+        assert page.goto(path).status == 200, path
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
             wide[path] = width
@@ -51,6 +51,6 @@ def test_management_pages_have_no_horizontal_scroll_at_phone_width(browser, base
     approval = walk_to_approval(db)
     context, page = _signed_in(browser, base_url, "gm", lang)
     wide = _wider_than_the_screen(page, ["/approvals", f"/tasks/{approval.id}", f"/instances/{approval.instance_id}",
-                                         "/dashboard", "/work", "/audit", "/nonconformities", "/records"])
+                                         "/dashboard", "/work", "/audit", "/audit/nonconformities", "/audit/records"])
     context.close()
     assert wide == {}

@@ -45,6 +45,20 @@ def test_verify_exits_non_zero_naming_the_first_bad_event(cli):
     assert code == 8 and f"event {victim} " in out and "altered" in out
 
 
+def test_verify_continues_from_its_checkpoint_and_full_rereads_the_whole_chain(cli):
+    _code, out, _err = cli("audit", "--verify", "--json")
+    first = json.loads(out)
+    assert first["checked_from"] is None and first["new_checkpoint"]["seq"] == first["head_seq"] + 1
+    code, out, _err = cli("audit", "--verify", "--json")
+    again = json.loads(out)
+    assert code == 0 and again["checked_from"]["checkpoint_seq"] == first["new_checkpoint"]["seq"]
+    assert again["events"] == 1 and again["new_checkpoint"] is None  # only the checkpoint read, none added
+    code, out, _err = cli("audit", "--verify", "--full")
+    assert code == 0 and out.startswith(f"audit trail intact: {again['head_seq']} events")
+    code, _out, err = cli("audit", "--full")
+    assert code == 2 and "--verify" in err
+
+
 def test_export_writes_the_audit_trail_of_a_period_and_never_overwrites(cli, tmp_path):
     out = tmp_path / "trail.csv"
     code, out_text, err = cli("export", "audit", "--format", "csv", "--out", str(out), "--from", "2000-01-01",

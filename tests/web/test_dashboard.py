@@ -6,7 +6,7 @@ from datetime import timedelta
 from html import unescape
 
 from engine import clock
-from tests.factories import complete, start_corrective_action
+from tests.factories import complete, start_corrective_action, seed_open_tasks
 from tests.web.conftest import csrf_token
 
 
@@ -57,3 +57,12 @@ def test_the_overdue_list_names_what_each_instance_is_about(db, sign_in):
         html = client.get("/dashboard").get_data(as_text=True)
     overdue = html.split('class="tasks overdue-list cards"', 1)[1].split("</table>", 1)[0]
     assert '<span class="instance-title">Stack analyser drifting</span>' in overdue
+
+
+def test_ones_own_figures_stop_at_999_plus_and_the_plant_counts_every_task(db, sign_in):
+    seed_open_tasks(db, 1005, role="carbon_staff")
+    own = sign_in("staff_prod").get("/dashboard").get_data(as_text=True)
+    assert re.search(r'data-tile="open"[^>]*><strong>999\+</strong>', own)
+    plant = sign_in("gm").get("/dashboard").get_data(as_text=True)
+    assert re.search(r'data-tile="open"[^>]*><strong>1006</strong>', plant)  # and the corrective action's own
+    assert _bars(plant)["carbon_staff"] == 1005

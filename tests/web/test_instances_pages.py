@@ -58,6 +58,8 @@ def test_the_instance_page_reads_as_the_record_and_its_pdf_is_one_click_away(db,
         exported = session.scalar(select(AuditEvent).where(AuditEvent.action == "export",
                                                            AuditEvent.instance_id == nc))
         assert (exported.actor, exported.data["export"]) == ("auditor", "record")
+        checkpoint = session.scalar(select(AuditEvent).where(AuditEvent.action == "chain_verified"))
+        assert checkpoint.actor == "auditor" and checkpoint.seq == exported.seq - 1  # the check the PDF states
 
 
 def test_pdf_and_image_evidence_is_shown_in_the_page_and_nothing_else_is(db, sign_in):

@@ -31,6 +31,11 @@ TEXT: dict[str, tuple[str, str]] = {
 PAGE = ("第 {page} 页 / 共 {pages} 页", "Page {page} of {pages}")
 CHAIN_INTACT = ("完整（校验于 {at}）：{events} 条事件，链头 #{seq} sha256 {hash}",
                 "verified intact at {at}: {events} events, head #{seq} sha256 {hash}")
+# Continued from a checkpoint: the events up to it were verified by an earlier check, those after it now.
+CHAIN_INTACT_SINCE = ("完整（校验于 {at}）：事件 #{through} 及之前已校验（{since} 的校验点），其后 {events} 条事件本次校验，"
+                      "链头 #{seq} sha256 {hash}",
+                      "verified intact at {at}: up to event #{through} (checkpoint of {since}), {events} events after "
+                      "it verified now, head #{seq} sha256 {hash}")
 CHAIN_BROKEN = ("已被破坏（校验于 {at}）：{problem}", "BROKEN (checked {at}): {problem}")
 
 
@@ -48,9 +53,14 @@ def chain_line(result: ChainVerification, lang: str = "en") -> str:
     """The chain's check in a sentence (English for the command line unless asked otherwise)."""
     at = result.checked_at.isoformat(timespec="seconds")
     index = 1 if lang == "en" else 0
-    if result.ok:
-        return CHAIN_INTACT[index].format(at=at, events=result.events, seq=result.head_seq, hash=result.head_hash)
-    return CHAIN_BROKEN[index].format(at=at, problem=result.problem)
+    if not result.ok:
+        return CHAIN_BROKEN[index].format(at=at, problem=result.problem)
+    head = {"at": at, "events": result.events, "seq": result.head_seq, "hash": result.head_hash}
+    since = result.checkpoint
+    if since is None:
+        return CHAIN_INTACT[index].format(**head)
+    return CHAIN_INTACT_SINCE[index].format(**head, through=since.through_seq,
+                                            since=since.at.isoformat(timespec="seconds"))
 
 
 def filter_line(parts: list[tuple[str, str]], lang: str) -> str:
