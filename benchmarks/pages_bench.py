@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import http.cookiejar
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -34,16 +32,7 @@ from engine.services import deployments  # noqa: E402
 from scripts.screenshots import build_demo  # noqa: E402
 from tests.browser.live import serving  # noqa: E402
 from webui.app import create_app  # noqa: E402
-
-
-def _client(base: str, username: str, password: str) -> urllib.request.OpenerDirector:
-    """An opener holding a signed-in session cookie."""
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    page = opener.open(f"{base}/sign-in").read().decode()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    body = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token}).encode()
-    opener.open(f"{base}/sign-in", data=body).read()
-    return opener
+from benchmarks.web_client import api_token, signed_in  # noqa: E402
 
 
 def _post_json(token: str, body: dict[str, object]) -> urllib.request.OpenerDirector:
@@ -54,13 +43,6 @@ def _post_json(token: str, body: dict[str, object]) -> urllib.request.OpenerDire
                 "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
             return urllib.request.urlopen(request, timeout=timeout)
     return Posting()
-
-
-def _token(base: str, username: str, password: str) -> str:
-    request = urllib.request.Request(f"{base}/api/v1/auth/token", method="POST", headers={
-        "Content-Type": "application/json"}, data=json.dumps({"username": username, "password": password}).encode())
-    with urllib.request.urlopen(request) as response:
-        return json.load(response)["token"]
 
 
 def _time(opener: urllib.request.OpenerDirector, url: str, runs: int) -> tuple[float, float]:
@@ -94,11 +76,11 @@ def main() -> None:
             deployments.deploy_as_admin(session, source=source.replace('value="P7D"', 'value="P3D"', 1).encode(),
                                         file_name="corrective_action.bpmn", actor="admin", note="Sooner")
         with serving(create_app(settings, db=db)) as base:
-            body = _client(base, "li.carbon", passwords["li.carbon"])
-            gm = _client(base, "zhang.gm", passwords["zhang.gm"])
-            verifier = _client(base, "he.verifier", passwords["he.verifier"])
-            admin = _client(base, "admin", passwords["admin"])
-            validate = _post_json(_token(base, "admin", passwords["admin"]), {"bpmn": source})
+            body = signed_in(base, "li.carbon", passwords["li.carbon"])
+            gm = signed_in(base, "zhang.gm", passwords["zhang.gm"])
+            verifier = signed_in(base, "he.verifier", passwords["he.verifier"])
+            admin = signed_in(base, "admin", passwords["admin"])
+            validate = _post_json(api_token(base, "admin", passwords["admin"]), {"bpmn": source})
             pages = [("sign-in page (yardstick)", urllib.request.build_opener(), "/sign-in"),
                      ("inbox, for my roles", body, "/inbox?tab=candidate"),
                      (f"task page ({task.name}, with its record)", verifier, f"/tasks/{task.id}"),

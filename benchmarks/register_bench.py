@@ -18,7 +18,6 @@ that both give the same page. The revision is read with `git show`; the git stat
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
 import os
 import re
 import statistics
@@ -53,6 +52,7 @@ from engine.models import HumanTask, ProcessInstance  # noqa: E402
 from engine.models.tasks import NO_DUE_DATE  # noqa: E402
 from engine.read import dashboard, nonconformities  # noqa: E402
 from engine.read.exports import nonconformity_exports  # noqa: E402
+from benchmarks.web_client import signed_in  # noqa: E402
 from engine.schema import migrate  # noqa: E402
 from engine.services import deployments, evidence, instances, tasks  # noqa: E402
 from tests.browser.live import serving  # noqa: E402
@@ -209,15 +209,6 @@ class Code:
         opened = [nc for nc in self.old.register(session, now=now) if nc.is_open]
         return nonconformities.OpenFigures(len(opened), sum(nc.status == "overdue" for nc in opened),
                                            Counter(nc.age_days for nc in opened), Counter(nc.severity for nc in opened))
-
-
-def signed_in(base: str, username: str, password: str) -> urllib.request.OpenerDirector:
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    page = opener.open(f"{base}/sign-in").read().decode()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    body = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token}).encode()
-    opener.open(f"{base}/sign-in", data=body).read()
-    return opener
 
 
 def fetch(opener: urllib.request.OpenerDirector, url: str) -> str:

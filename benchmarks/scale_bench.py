@@ -14,8 +14,6 @@ and p95 of the whole request, ms). Two yardsticks in the same run: the sign-in p
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
-import json
 import os
 import random
 import re
@@ -45,27 +43,9 @@ from engine.schema import migrate  # noqa: E402
 from engine.services import deployments, instances, tasks  # noqa: E402
 from tests.browser.live import serving  # noqa: E402
 from webui.app import create_app  # noqa: E402
+from benchmarks.web_client import api_token, signed_in  # noqa: E402
 
 OVERSEER, STAFF = "li.carbon", "zhao.staff"
-
-
-def _opener(base: str, username: str, password: str) -> urllib.request.OpenerDirector:
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    page = opener.open(f"{base}/sign-in").read().decode()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    body = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token}).encode()
-    opener.open(f"{base}/sign-in", data=body).read()
-    return opener
-
-
-def _api(base: str, username: str, password: str) -> urllib.request.OpenerDirector:
-    request = urllib.request.Request(f"{base}/api/v1/auth/token", method="POST", headers={
-        "Content-Type": "application/json"}, data=json.dumps({"username": username, "password": password}).encode())
-    with urllib.request.urlopen(request) as response:
-        token = json.load(response)["token"]
-    opener = urllib.request.build_opener()
-    opener.addheaders = [("Authorization", f"Bearer {token}")]
-    return opener
 
 
 def _timed(fetch: Any, runs: int) -> tuple[float, float]:
@@ -151,8 +131,9 @@ def _measure(label: str, url: str, directory: Path, sizes: list[int], runs: int)
     rows: list[list[Any]] = []
     rng, seeded = random.Random(42), 0
     with serving(create_app(settings, db=db)) as base:
-        overseer, staff = _opener(base, OVERSEER, passwords[OVERSEER]), _opener(base, STAFF, passwords[STAFF])
-        api = _api(base, STAFF, passwords[STAFF])
+        overseer, staff = signed_in(base, OVERSEER, passwords[OVERSEER]), signed_in(base, STAFF, passwords[STAFF])
+        api = urllib.request.build_opener()
+        api.addheaders = [("Authorization", f"Bearer {api_token(base, STAFF, passwords[STAFF])}")]
         anonymous = urllib.request.build_opener()
         for size in sizes:
             seed_open_tasks(SimpleNamespace(db=db), seeded, size - seeded, rng)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from marshmallow import Schema, fields, validate
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from demo import users as demo_users
@@ -249,7 +249,8 @@ def seed_open_tasks(db: Database, count: int, *, role: str = "carbon_body", assi
     for n in range(count):
         due = None if n >= count - no_due else now + timedelta(hours=n // 3 - 10)
         rows.append({"instance_id": instance_id, "process_id": "corrective_action",
-                     "spiff_task_id": f"seed-{role}-{n}", "name": "seeded", "title": f"种子任务 {n:03d}", "title_en": f"Seeded task {n:03d}", "role": role,
+                     "spiff_task_id": f"seed-{instance_id}-{n}", "name": "seeded", "title": f"种子任务 {n:03d}",
+                     "title_en": f"Seeded task {n:03d}", "role": role,
                      "excluded_users": [], "assignee": assignee, "form_key": "test.note", "due_at": due,
                      "sort_due_at": due or NO_DUE_DATE, "priority": 2, "status": TaskStatus.READY.value,
                      "created_at": now, "version": 1})
@@ -259,3 +260,18 @@ def seed_open_tasks(db: Database, count: int, *, role: str = "carbon_body", assi
             task_counts.recount(session)  # the bulk insert went past the ORM, which keeps the counts
     with db.reading() as session:
         return [t.id for t in queries.tasks_for_user(session, people.get_actor(session, "body"), limit=10_000)]
+
+
+def tamper_with_audit_events(db: Database, *statements: str) -> None:
+    """Change the table behind the application's back, as someone with database access could."""
+    with db.engine.begin() as connection:
+        if db.engine.dialect.name == "sqlite":
+            connection.execute(text("DROP TRIGGER IF EXISTS audit_events_no_update"))
+            connection.execute(text("DROP TRIGGER IF EXISTS audit_events_no_delete"))
+        else:
+            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"))
+        for statement in statements:
+            connection.execute(text(statement))
+        if db.engine.dialect.name != "sqlite":
+            # The PostgreSQL test database outlives this test: leave the guard as it was.
+            connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_change"))

@@ -42,8 +42,7 @@ def show() -> Any:
     due_by = queries.due_horizon(due, now, settings().timezone) if due else None
     after, before = queries.Cursor.parse(request.args.get("after")), queries.Cursor.parse(request.args.get("before"))
     with database().reading() as session:
-        counts = {name: queries.count_tasks_for_user(session, actor, scope=s, overdue=o, now=now, cap=queries.COUNT_CAP)
-                  for name, (s, o) in TABS.items()}
+        counts = queries.count_tabs(session, actor, now=now, cap=queries.COUNT_CAP)
         if tab == "done":
             rows = queries.completed_by_user(session, actor.username, limit=PAGE_SIZE + 1,
                                              offset=(page - 1) * PAGE_SIZE)

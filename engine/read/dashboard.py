@@ -24,7 +24,6 @@ from engine.read import access, nonconformities, queries
 from engine.read.definitions import latest_definitions
 
 OVERDUE_SHOWN = 15
-INBOX_WINDOW = 999  # a person's own inbox, counted up to here ("999+" past it)
 AGE_BUCKETS = ((0, 30, "< 30"), (30, 90, "30–89"), (90, 180, "90–179"), (180, None, "≥ 180"))
 SEVERITY_ORDER = ("critical", "major", "minor", None)
 
@@ -81,7 +80,7 @@ class Dashboard:
     nonconformities_by_age: list[Bar]
     nonconformities_by_severity: list[Bar]
     cycles: list[Cycle]
-    cap: int | None = None  # counts of one's own inbox stop past this: say "999+"
+    cap: int | None = None  # one's own inbox is counted up to this in each list: past it, say "99+"
 
 
 def snapshot(session: Session, actor: str, *, zone: ZoneInfo, now: datetime | None = None) -> Dashboard:
@@ -109,14 +108,18 @@ def _own(session: Session, actor: str, now: datetime, year: int, names: dict[str
     """Someone who does not oversee the plant: the figures of their own inbox."""
     user = get_actor(session, actor)
     late = queries.tasks_for_user(session, user, overdue=True, now=now, limit=OVERDUE_SHOWN)
+    tally = queries.inbox_tally(session, user, now=now, cap=queries.COUNT_CAP)
+    by_role: Counter[str] = Counter()
+    by_process: Counter[str] = Counter()
+    for role, process_id, _overdue, count in tally:
+        by_role[role] += count
+        by_process[process_id] += count
     return Dashboard(
-        plant_wide=False, year=year, open_tasks=queries.count_tasks_for_user(session, user, cap=INBOX_WINDOW),
-        tasks_by_role=_bars(queries.inbox_groups(session, user, HumanTask.role, cap=INBOX_WINDOW), {}),
-        tasks_by_process=_bars(queries.inbox_groups(session, user, HumanTask.process_id, cap=INBOX_WINDOW), names),
-        overdue_count=queries.count_tasks_for_user(session, user, overdue=True, now=now, cap=INBOX_WINDOW),
+        plant_wide=False, year=year, open_tasks=sum(by_role.values()), tasks_by_role=_bars(by_role, {}),
+        tasks_by_process=_bars(by_process, names), overdue_count=sum(n for *_, overdue, n in tally if overdue),
         overdue=_overdue_items(session, late, now), open_nonconformities=0,
         overdue_nonconformities=0, nonconformities_by_age=[], nonconformities_by_severity=[], cycles=[],
-        cap=INBOX_WINDOW)
+        cap=queries.COUNT_CAP)
 
 
 def _kept_total(session: Session) -> int:

@@ -113,10 +113,7 @@ def count_tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all",
     if not conditions:
         return 0
     if cap is not None:
-        branches = [_inbox_branch(and_(condition, _allowed(user)), cap + 1, overdue=overdue, process_id=None,
-                                  now=now, due_by=None) for condition in conditions]
-        merged = union_all(*branches).subquery()
-        return min(session.scalar(select(func.count()).select_from(merged)) or 0, cap + 1)
+        return min(session.scalar(select(_capped_count(user, conditions, overdue, now, cap))) or 0, cap + 1)
     query = select(func.count()).select_from(HumanTask).where(
         HumanTask.status == TaskStatus.READY.value, _allowed(user), or_(*conditions))
     if overdue:
@@ -124,14 +121,38 @@ def count_tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all",
     return session.scalar(query) or 0
 
 
-def inbox_groups(session: Session, user: Actor, column: Any, *, cap: int) -> dict[Any, int]:
-    """The user's open tasks counted by ``column`` (role, process id), reading at most cap + 1 per branch."""
+def count_tabs(session: Session, user: Actor, *, now: datetime, cap: int) -> dict[str, int]:
+    """The inbox's tab counts (mine, candidate, all, overdue), each at most cap + 1, in one round trip."""
+    mine, candidate = _inbox_conditions(user, "mine"), _inbox_conditions(user, "candidate")
+    counts = session.execute(select(
+        _capped_count(user, mine, False, now, cap), _capped_count(user, candidate, False, now, cap),
+        _capped_count(user, mine + candidate, True, now, cap))).one()
+    found = {"mine": counts[0] or 0, "candidate": counts[1] or 0, "overdue": counts[2] or 0}
+    found["all"] = found["mine"] + found["candidate"]  # assigned and offered never overlap
+    return {tab: min(n, cap + 1) for tab, n in found.items()}
+
+
+def _capped_count(user: Actor, conditions: list[Any], overdue: bool, now: datetime | None, cap: int) -> Any:
+    """A scalar subquery counting the open tasks of these branches, reading at most cap + 1 of each."""
+    if not conditions:
+        return literal(0)
+    branches = [_inbox_branch(and_(condition, _allowed(user)), cap + 1, overdue=overdue, process_id=None,
+                              now=now, due_by=None) for condition in conditions]
+    return select(func.count()).select_from(union_all(*branches).subquery()).scalar_subquery()
+
+
+def inbox_tally(session: Session, user: Actor, *, now: datetime, cap: int) -> list[tuple[str, str, bool, int]]:
+    """The user's open tasks counted by role, process and whether overdue, in one query reading at most cap + 1
+    tasks per branch (the soonest due first, so the overdue ones are all counted up to the cap)."""
     branches = [_inbox_branch(and_(condition, _allowed(user)), cap + 1, overdue=False, process_id=None, now=None,
                               due_by=None) for condition in _inbox_conditions(user, "all")]
     if not branches:
-        return {}
+        return []
     ids = select(union_all(*branches).subquery().c.id)
-    return dict(session.execute(select(column, func.count()).where(HumanTask.id.in_(ids)).group_by(column)).all())
+    late = case((HumanTask.sort_due_at < now, True), else_=False)
+    return [tuple(row) for row in session.execute(  # type: ignore[misc]
+        select(HumanTask.role, HumanTask.process_id, late, func.count()).where(HumanTask.id.in_(ids))
+        .group_by(HumanTask.role, HumanTask.process_id, late))]
 
 
 def _allowed(user: Actor) -> Any:

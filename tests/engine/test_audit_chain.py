@@ -10,7 +10,7 @@ from engine.models import AuditEvent
 from engine.models.audit import event_hash
 from engine.read import audit_chain
 from engine.services import audit
-from tests.factories import analyse_data, complete, start_corrective_action
+from tests.factories import analyse_data, complete, start_corrective_action, tamper_with_audit_events
 
 
 def _work(db) -> int:
@@ -30,21 +30,6 @@ def _event_ids(db) -> list[int]:
         return list(session.scalars(select(AuditEvent.id).order_by(AuditEvent.seq)))
 
 
-def _tamper(db, *statements: str) -> None:
-    """Change the table behind the application's back, as someone with database access could."""
-    with db.engine.begin() as connection:
-        if db.engine.dialect.name == "sqlite":
-            connection.execute(text("DROP TRIGGER audit_events_no_update"))
-            connection.execute(text("DROP TRIGGER audit_events_no_delete"))
-        else:
-            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"))
-        for statement in statements:
-            connection.execute(text(statement))
-        if db.engine.dialect.name != "sqlite":
-            # The PostgreSQL test database outlives this test: leave the guard as it was.
-            connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_change"))
-
-
 def test_every_event_links_to_the_one_before_and_the_chain_verifies(db):
     _work(db)
     with db.reading() as session:
@@ -58,7 +43,7 @@ def test_every_event_links_to_the_one_before_and_the_chain_verifies(db):
 def test_an_event_edited_in_the_database_is_named(db):
     _work(db)
     victim = _event_ids(db)[3]
-    _tamper(db, f"UPDATE audit_events SET actor = 'mallory' WHERE id = {victim}")
+    tamper_with_audit_events(db, f"UPDATE audit_events SET actor = 'mallory' WHERE id = {victim}")
     result = _verify(db)
     assert not result.ok and result.first_bad_id == victim and "altered" in result.problem
 
@@ -71,7 +56,7 @@ def test_an_event_edited_and_rehashed_is_named_by_the_broken_link_after_it(db):
         event.data = {"forged": True}
         forged = event_hash(event, event.prev_hash)
         session.rollback()
-    _tamper(db, f"UPDATE audit_events SET data = '{{\"forged\": true}}', hash = '{forged}' WHERE id = {victim}")
+    tamper_with_audit_events(db, f"UPDATE audit_events SET data = '{{\"forged\": true}}', hash = '{forged}' WHERE id = {victim}")
     result = _verify(db)
     assert not result.ok and result.first_bad_id == victim and "altered and its hash recomputed" in result.problem
 
@@ -79,7 +64,7 @@ def test_an_event_edited_and_rehashed_is_named_by_the_broken_link_after_it(db):
 def test_a_deleted_event_is_named(db):
     _work(db)
     ids = _event_ids(db)
-    _tamper(db, f"DELETE FROM audit_events WHERE id = {ids[4]}")
+    tamper_with_audit_events(db, f"DELETE FROM audit_events WHERE id = {ids[4]}")
     result = _verify(db)
     assert not result.ok and result.first_bad_id == ids[5] and "#5–#5" in result.problem
     assert "removed" in result.problem
@@ -88,7 +73,7 @@ def test_a_deleted_event_is_named(db):
 def test_events_cut_off_the_end_are_caught_by_the_chain_head(db):
     _work(db)
     ids = _event_ids(db)
-    _tamper(db, f"DELETE FROM audit_events WHERE id IN ({ids[-1]}, {ids[-2]})")
+    tamper_with_audit_events(db, f"DELETE FROM audit_events WHERE id IN ({ids[-1]}, {ids[-2]})")
     result = _verify(db)
     assert not result.ok and "the last 2 event(s)" in result.problem and result.first_bad_seq == len(ids) - 1
 
@@ -97,7 +82,7 @@ def test_two_events_swapped_in_order_are_named(db):
     _work(db)
     ids = _event_ids(db)
     first, second = ids[2], ids[3]
-    _tamper(db, f"UPDATE audit_events SET seq = -1 WHERE id = {first}",
+    tamper_with_audit_events(db, f"UPDATE audit_events SET seq = -1 WHERE id = {first}",
             f"UPDATE audit_events SET seq = 3 WHERE id = {second}",
             f"UPDATE audit_events SET seq = 4 WHERE id = {first}")
     result = _verify(db)

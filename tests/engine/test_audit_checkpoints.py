@@ -7,7 +7,7 @@ import threading
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from engine.models import AuditEvent
 from engine.models.audit import event_hash
@@ -15,7 +15,7 @@ from engine.read import audit_chain
 from engine.read.exports import audit_trail
 from engine.read.exports.period import ReportingPeriod
 from engine.services import audit
-from tests.factories import analyse_data, complete, start_corrective_action
+from tests.factories import analyse_data, complete, start_corrective_action, tamper_with_audit_events
 
 
 def _work(db) -> int:
@@ -59,21 +59,6 @@ def _seqs_read(monkeypatch) -> list[int]:
 def _event(db, seq: int) -> AuditEvent:
     with db.reading() as session:
         return session.scalars(select(AuditEvent).where(AuditEvent.seq == seq)).one()
-
-
-def _tamper(db, *statements: str) -> None:
-    """Change the table behind the application's back, as someone with database access could."""
-    with db.engine.begin() as connection:
-        if db.engine.dialect.name == "sqlite":
-            connection.execute(text("DROP TRIGGER IF EXISTS audit_events_no_update"))
-            connection.execute(text("DROP TRIGGER IF EXISTS audit_events_no_delete"))
-        else:
-            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"))
-        for statement in statements:
-            connection.execute(text(statement))
-        if db.engine.dialect.name != "sqlite":
-            # The PostgreSQL test database outlives this test: leave the guard as it was.
-            connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_change"))
 
 
 def _rehashed_actor(db, seq: int) -> tuple[int, str]:
@@ -128,7 +113,7 @@ def test_an_edit_after_the_checkpoint_is_caught_by_the_incremental_check(db):
     _check_and_record(db)
     _append(db, 5)
     victim = _event(db, _verify(db).head_seq - 2)
-    _tamper(db, f"UPDATE audit_events SET actor = 'mallory' WHERE id = {victim.id}")
+    tamper_with_audit_events(db, f"UPDATE audit_events SET actor = 'mallory' WHERE id = {victim.id}")
     result = _verify(db)
     assert not result.ok and result.first_bad_id == victim.id and "altered" in result.problem
     _result, recorded = _check_and_record(db)
@@ -140,7 +125,7 @@ def test_an_edit_before_the_checkpoint_is_caught_by_the_whole_check_only(db):
     complete(db, start_corrective_action(db), "evaluate_consequences", "body")
     _first, recorded = _check_and_record(db)
     victim = _event(db, 3)
-    _tamper(db, f"UPDATE audit_events SET actor = 'mallory' WHERE id = {victim.id}")
+    tamper_with_audit_events(db, f"UPDATE audit_events SET actor = 'mallory' WHERE id = {victim.id}")
     # The documented trade-off: the incremental check does not read an already verified segment again.
     assert _verify(db).ok
     whole = _verify(db, full=True)
@@ -155,10 +140,10 @@ def test_an_edit_to_the_event_the_checkpoint_names_is_caught_by_the_incremental_
     _append(db, 2)
     if rehash:
         victim, forged = _rehashed_actor(db, first.head_seq)
-        _tamper(db, f"UPDATE audit_events SET actor = 'mallory', hash = '{forged}' WHERE id = {victim}")
+        tamper_with_audit_events(db, f"UPDATE audit_events SET actor = 'mallory', hash = '{forged}' WHERE id = {victim}")
     else:
         victim = first.head_id
-        _tamper(db, f"UPDATE audit_events SET actor = 'mallory' WHERE id = {victim}")
+        tamper_with_audit_events(db, f"UPDATE audit_events SET actor = 'mallory' WHERE id = {victim}")
     result = _verify(db)
     assert not result.ok and result.first_bad_id == victim and result.events == 0
     assert ("hash recomputed" in result.problem) == rehash and "altered" in result.problem
@@ -181,7 +166,7 @@ def test_a_chain_rewritten_and_rehashed_from_the_named_event_on_is_caught_by_bot
                           f"hash = '{event.hash}' WHERE id = {event.id}")
         previous = event.hash
     statements.append(f"UPDATE audit_chain_head SET hash = '{previous}' WHERE id = 1")
-    _tamper(db, *statements)
+    tamper_with_audit_events(db, *statements)
     result = _verify(db)
     assert not result.ok and result.first_bad_id == first.head_id and "hash recomputed" in result.problem
     whole = _verify(db, full=True)
@@ -192,7 +177,7 @@ def test_a_chain_rewritten_and_rehashed_from_the_named_event_on_is_caught_by_bot
 def test_the_event_the_checkpoint_names_removed_is_caught_by_the_incremental_check(db):
     _work(db)
     first, _recorded = _check_and_record(db)
-    _tamper(db, f"DELETE FROM audit_events WHERE id = {first.head_id}")
+    tamper_with_audit_events(db, f"DELETE FROM audit_events WHERE id = {first.head_id}")
     result = _verify(db)
     assert not result.ok and result.first_bad_seq == first.head_seq and "removed" in result.problem
 
@@ -204,9 +189,9 @@ def test_an_edit_to_the_checkpoint_event_is_caught_by_the_incremental_check(db, 
     _append(db, 2)
     if rehash:
         _victim, forged = _rehashed_actor(db, recorded.seq)
-        _tamper(db, f"UPDATE audit_events SET actor = 'mallory', hash = '{forged}' WHERE id = {recorded.id}")
+        tamper_with_audit_events(db, f"UPDATE audit_events SET actor = 'mallory', hash = '{forged}' WHERE id = {recorded.id}")
     else:
-        _tamper(db, f"UPDATE audit_events SET actor = 'mallory' WHERE id = {recorded.id}")
+        tamper_with_audit_events(db, f"UPDATE audit_events SET actor = 'mallory' WHERE id = {recorded.id}")
     result = _verify(db)
     assert not result.ok and result.first_bad_id == recorded.id and "altered" in result.problem
 
@@ -231,7 +216,7 @@ def test_a_checkpoint_edited_to_vouch_for_an_edited_event_is_caught(db, rehash):
         checkpoint.data = forged
         statements.append(f"UPDATE audit_events SET hash = '{event_hash(checkpoint, checkpoint.prev_hash)}' "
                           f"WHERE id = {recorded.id}")
-    _tamper(db, *statements)
+    tamper_with_audit_events(db, *statements)
     found = _verify(db)
     assert not found.ok and found.checkpoint.through_seq == skipped_to.seq
     assert found.first_bad_id == recorded.id and "altered" in found.problem
@@ -245,7 +230,7 @@ def test_a_checkpoint_edited_to_name_a_later_event_than_itself_is_caught(db):
     _append(db, 2)
     last = _event(db, recorded.seq + 2)
     data = f'{{"seq": {last.seq}, "id": {last.id}, "hash": "{last.hash}", "verified": 1, "continued_from": null}}'
-    _tamper(db, f"UPDATE audit_events SET data = '{data}' WHERE id = {recorded.id}")
+    tamper_with_audit_events(db, f"UPDATE audit_events SET data = '{data}' WHERE id = {recorded.id}")
     result = _verify(db)
     assert not result.ok and result.first_bad_id == recorded.id and "no longer names an earlier event" in result.problem
 
@@ -255,7 +240,7 @@ def test_a_removed_checkpoint_is_caught_from_the_one_before_it(db):
     _first, old = _check_and_record(db)
     _append(db, 4)
     _second, recorded = _check_and_record(db)
-    _tamper(db, f"DELETE FROM audit_events WHERE id = {recorded.id}")
+    tamper_with_audit_events(db, f"DELETE FROM audit_events WHERE id = {recorded.id}")
     result = _verify(db)
     assert not result.ok and result.checkpoint.event_id == old.id and "removed" in result.problem
     assert result.first_bad_seq is None or result.first_bad_seq >= recorded.seq
@@ -267,7 +252,7 @@ def test_a_checkpoint_of_a_chain_cut_at_its_end_is_caught(db):
     _append(db, 3)
     with db.reading() as session:
         last = session.scalar(select(func.max(AuditEvent.seq)))
-    _tamper(db, f"DELETE FROM audit_events WHERE seq = {last}")
+    tamper_with_audit_events(db, f"DELETE FROM audit_events WHERE seq = {last}")
     result = _verify(db)
     assert not result.ok and "the last 1 event(s)" in result.problem and result.checkpoint.event_id == recorded.id
 

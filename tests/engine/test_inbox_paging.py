@@ -82,3 +82,16 @@ def test_a_cursor_travels_as_a_token_and_nonsense_is_no_cursor():
     assert Cursor.parse(cursor.token()) == cursor
     for bad in (None, "", "abc", "1.2.3", "12", ".5", "9" * 30 + ".1", "1.-2"):
         assert Cursor.parse(bad) is None, bad
+
+
+def test_the_tab_counts_in_one_round_trip_match_the_counts_one_by_one(db):
+    seed_open_tasks(db, 7, role="carbon_body", assignee="body")
+    seed_open_tasks(db, 40)
+    with db.reading() as session:
+        body, now = get_actor(session, "body"), clock.now()
+        tabs = queries.count_tabs(session, body, now=now, cap=30)
+        one_by_one = {"mine": queries.count_tasks_for_user(session, body, scope="mine"),
+                      "candidate": queries.count_tasks_for_user(session, body, scope="candidate"),
+                      "overdue": queries.count_tasks_for_user(session, body, overdue=True, now=now)}
+    assert one_by_one == {"mine": 7, "candidate": 42, "overdue": 40}  # both seeds: due from 10 hours ago
+    assert tabs == {"mine": 7, "candidate": 31, "overdue": 31, "all": 31}  # past the cap: "30+"

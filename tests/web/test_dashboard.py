@@ -59,10 +59,12 @@ def test_the_overdue_list_names_what_each_instance_is_about(db, sign_in):
     assert '<span class="instance-title">Stack analyser drifting</span>' in overdue
 
 
-def test_ones_own_figures_stop_at_999_plus_and_the_plant_counts_every_task(db, sign_in):
-    seed_open_tasks(db, 1005, role="carbon_staff")
+def test_ones_own_figures_stop_at_99_plus_and_the_plant_counts_every_task(db, sign_in):
+    seed_open_tasks(db, 120, role="carbon_staff")
     own = sign_in("staff_prod").get("/dashboard").get_data(as_text=True)
-    assert re.search(r'data-tile="open"[^>]*><strong>999\+</strong>', own)
+    assert re.search(r'data-tile="open"[^>]*><strong>99\+</strong>', own)
+    assert re.search(r'data-tile="overdue"[^>]*><strong>33</strong>', own)  # due from 10 hours ago to now, three an hour
+    assert "data-capped" in own
     plant = sign_in("gm").get("/dashboard").get_data(as_text=True)
-    assert re.search(r'data-tile="open"[^>]*><strong>1006</strong>', plant)  # and the corrective action's own
-    assert _bars(plant)["carbon_staff"] == 1005
+    assert re.search(r'data-tile="open"[^>]*><strong>121</strong>', plant)  # and the corrective action's own
+    assert _bars(plant)["carbon_staff"] == 120 and "data-capped" not in plant
