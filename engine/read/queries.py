@@ -84,16 +84,15 @@ def tasks_for_user(session: Session, user: Actor, *, scope: Scope = "all", overd
     found = text_search.open_task_ids(session, search, cap=SEARCH_CAP) if search else None
     if found is not None and not found:
         return []
-    allowed = and_(_allowed(user), *_filters(priority, None if found is not None else search))
-    branches = [_inbox_branch(and_(condition, allowed), window, overdue=overdue, process_id=process_id, now=now,
-                              due_by=due_by, after=after, before=before)
-                for condition in _inbox_conditions(user, scope)]
-    if not branches:
+    conditions = _inbox_conditions(user, scope)
+    if not conditions:
         return []
+    allowed = and_(_allowed(user), *_filters(priority, None if found is not None else search))
     if found is not None:  # a few tasks match: read them by id rather than walk every branch to find them
-        branches = [_inbox_branch(and_(HumanTask.id.in_(found), or_(*_inbox_conditions(user, scope)), allowed),
-                                  window, overdue=overdue, process_id=process_id, now=now, due_by=due_by,
-                                  after=after, before=before, by_id=True)]
+        conditions = [and_(HumanTask.id.in_(found), or_(*conditions))]
+    branches = [_inbox_branch(and_(condition, allowed), window, overdue=overdue, process_id=process_id, now=now,
+                              due_by=due_by, after=after, before=before, by_id=found is not None)
+                for condition in conditions]
     merged = union_all(*branches).subquery()
     backwards = before is not None and after is None
     order = (merged.c.sort_due_at.desc(), merged.c.id.desc()) if backwards else (merged.c.sort_due_at, merged.c.id)
